@@ -1,0 +1,80 @@
+// Picks the backend: native by default, js when asked (OXNET_BACKEND=js or setBackend('js'))
+// or when the native binary cannot load (one warning line, never a crash).
+import type { Backend } from './types';
+import { jsBackend } from './js';
+import { loadNativeBackend } from './native';
+import { OxnetError } from '../errors';
+
+export type BackendName = 'native' | 'js';
+
+let active: Backend | null = null;
+let nativeCache: Backend | null | undefined;
+let warned = false;
+
+/** The native backend, or null (with the reason in `nativeLoadError`) when no binary fits. */
+export function tryNativeBackend(): Backend | null {
+  if (nativeCache === undefined) {
+    try {
+      nativeCache = loadNativeBackend();
+    } catch (err) {
+      nativeCache = null;
+      nativeLoadError = err;
+    }
+  }
+  return nativeCache;
+}
+
+/** Why the native backend could not be loaded, if it could not. */
+export let nativeLoadError: unknown = null;
+
+function initialBackend(): Backend {
+  const requested = (process.env.OXNET_BACKEND ?? '').trim().toLowerCase();
+  if (requested === 'js') return jsBackend;
+  if (requested !== '' && requested !== 'native') {
+    throw new OxnetError('E_BACKEND', `OXNET_BACKEND must be 'native' or 'js', got '${requested}'`);
+  }
+  const native = tryNativeBackend();
+  if (native) return native;
+  if (!warned) {
+    warned = true;
+    const reason = nativeLoadError instanceof Error ? nativeLoadError.message.split('\n')[0] : String(nativeLoadError);
+    process.emitWarning(`oxnet: native backend unavailable (${reason}); using the pure-TypeScript backend`);
+  }
+  return jsBackend;
+}
+
+/** The active backend object. */
+export function backend(): Backend {
+  if (!active) active = initialBackend();
+  return active;
+}
+
+/** Which backend is active: 'native' or 'js'. */
+export function getBackend(): BackendName {
+  return backend().name;
+}
+
+/** Switches backend for models built from now on. 'native' throws if no binary fits. */
+export function setBackend(name: BackendName): void {
+  if (name === 'js') {
+    active = jsBackend;
+    return;
+  }
+  if (name === 'native') {
+    const native = tryNativeBackend();
+    if (!native) {
+      throw new OxnetError('E_BACKEND', `native backend unavailable: ${String(nativeLoadError)}`);
+    }
+    active = native;
+    return;
+  }
+  throw new OxnetError('E_BACKEND', `backend must be 'native' or 'js', got '${String(name)}'`);
+}
+
+/** A backend by name, without changing the active one (conformance tests use both). */
+export function backendByName(name: BackendName): Backend {
+  if (name === 'js') return jsBackend;
+  const native = tryNativeBackend();
+  if (!native) throw new OxnetError('E_BACKEND', `native backend unavailable: ${String(nativeLoadError)}`);
+  return native;
+}
