@@ -1,7 +1,10 @@
 //! oxnet-core: the numeric kernels behind oxnet, free of any N-API dependency.
 //! Semantics: docs/kernels.md. Layout: flat row-major f32 buffers, sample-major batches.
+pub mod conv;
 pub mod error;
 pub mod layer;
+pub mod norm;
+pub mod pool;
 pub mod rng;
 pub mod spec;
 

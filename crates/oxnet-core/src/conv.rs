@@ -1,0 +1,350 @@
+//! 2-D convolution, NHWC images and HWIO kernels (docs/kernels.md, "Convolution and pooling").
+//!
+//! Both directions go through im2col + GEMM: every output pixel's receptive field becomes one
+//! row of a `col` matrix [rows = batch*out_h*out_w, patch = kh*kw*in_c], laid out (ky, kx, c) so
+//! that it lines up with the HWIO kernel viewed as a [patch x filters] matrix. Then
+//!   forward:  y    = col · W + b
+//!   backward: dW   = colᵀ · dy,  db = column sums of dy,  dcol = dy · Wᵀ, dx = col2im(dcol).
+//! The caller owns `col` (scratch of `col_len()` floats) so a layer's steady state allocates nothing.
+
+use crate::error::CoreError;
+use rayon::prelude::*;
+
+/// Below this many scratch floats, per-sample rayon splitting costs more than it saves.
+const PARALLEL_MIN_FLOATS: usize = 1 << 15;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conv2dGeometry {
+    pub batch: usize,
+    pub in_h: usize,
+    pub in_w: usize,
+    pub in_c: usize,
+    pub filters: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub stride_h: usize,
+    pub stride_w: usize,
+    pub pad_top: usize,
+    pub pad_bottom: usize,
+    pub pad_left: usize,
+    pub pad_right: usize,
+    pub dil_h: usize,
+    pub dil_w: usize,
+}
+
+/// Largest tensor either backend accepts (the js backend's limit too): 2^31 - 1 elements.
+pub const MAX_ELEMENTS: usize = i32::MAX as usize;
+
+/// Product of `factors`, refused (E_SHAPE) above `limit` or on overflow.
+pub(crate) fn checked_count(op: &str, name: &str, factors: &[usize], limit: usize) -> Result<usize, CoreError> {
+    factors
+        .iter()
+        .try_fold(1usize, |acc, &f| acc.checked_mul(f))
+        .filter(|&n| n <= limit)
+        .ok_or_else(|| CoreError::shape(format!("{op}: {name} = {factors:?} has more than {limit} elements")))
+}
+
+/// out = floor((in + before + after - dilation (k - 1) - 1) / stride) + 1, or None if the
+/// dilated kernel does not fit in the padded input.
+fn conv_out_len(input: usize, before: usize, after: usize, k: usize, stride: usize, dil: usize) -> Option<usize> {
+    let padded = input.checked_add(before)?.checked_add(after)?;
+    let span = dil.checked_mul(k.checked_sub(1)?)?.checked_add(1)?;
+    if span > padded {
+        return None;
+    }
+    Some((padded - span) / stride + 1)
+}
+
+impl Conv2dGeometry {
+    pub fn out_h(&self) -> usize {
+        conv_out_len(self.in_h, self.pad_top, self.pad_bottom, self.kh, self.stride_h, self.dil_h).unwrap_or(0)
+    }
+    pub fn out_w(&self) -> usize {
+        conv_out_len(self.in_w, self.pad_left, self.pad_right, self.kw, self.stride_w, self.dil_w).unwrap_or(0)
+    }
+    /// Floats in one input sample (in_h * in_w * in_c).
+    pub fn in_sample_len(&self) -> usize {
+        self.in_h * self.in_w * self.in_c
+    }
+    /// Floats in one output sample (out_h * out_w * filters).
+    pub fn out_sample_len(&self) -> usize {
+        self.out_h() * self.out_w() * self.filters
+    }
+    pub fn x_len(&self) -> usize {
+        self.batch * self.in_sample_len()
+    }
+    pub fn y_len(&self) -> usize {
+        self.batch * self.out_sample_len()
+    }
+    pub fn w_len(&self) -> usize {
+        self.patch_len() * self.filters
+    }
+    /// Length of one im2col row: kh * kw * in_c.
+    pub fn patch_len(&self) -> usize {
+        self.kh * self.kw * self.in_c
+    }
+    /// im2col rows: batch * out_h * out_w.
+    pub fn rows(&self) -> usize {
+        self.batch * self.out_h() * self.out_w()
+    }
+    /// Scratch floats the kernels need: rows * patch_len.
+    pub fn col_len(&self) -> usize {
+        self.rows() * self.patch_len()
+    }
+
+    /// Refuses zero sizes, strides or dilations, a dilated kernel larger than the padded input,
+    /// and element counts that overflow.
+    pub fn validate(&self) -> Result<(), CoreError> {
+        let positive = [
+            ("batch", self.batch),
+            ("inShape[0] (height)", self.in_h),
+            ("inShape[1] (width)", self.in_w),
+            ("inShape[2] (channels)", self.in_c),
+            ("filters", self.filters),
+            ("kernel[0]", self.kh),
+            ("kernel[1]", self.kw),
+            ("strides[0]", self.stride_h),
+            ("strides[1]", self.stride_w),
+            ("dilation[0]", self.dil_h),
+            ("dilation[1]", self.dil_w),
+        ];
+        for (name, value) in positive {
+            if value == 0 {
+                return Err(CoreError::arg(format!("conv2d: {name} must be at least 1, got 0")));
+            }
+        }
+        let oh = conv_out_len(self.in_h, self.pad_top, self.pad_bottom, self.kh, self.stride_h, self.dil_h)
+            .ok_or_else(|| {
+                CoreError::shape(format!(
+                    "conv2d: kernel height {} with dilation {} spans more than the padded input height {} + {} + {}",
+                    self.kh, self.dil_h, self.in_h, self.pad_top, self.pad_bottom
+                ))
+            })?;
+        let ow = conv_out_len(self.in_w, self.pad_left, self.pad_right, self.kw, self.stride_w, self.dil_w)
+            .ok_or_else(|| {
+                CoreError::shape(format!(
+                    "conv2d: kernel width {} with dilation {} spans more than the padded input width {} + {} + {}",
+                    self.kw, self.dil_w, self.in_w, self.pad_left, self.pad_right
+                ))
+            })?;
+        checked_count("conv2d", "x (batch*height*width*channels)", &[self.batch, self.in_h, self.in_w, self.in_c], MAX_ELEMENTS)?;
+        checked_count("conv2d", "output (batch*outHeight*outWidth*filters)", &[self.batch, oh, ow, self.filters], MAX_ELEMENTS)?;
+        checked_count("conv2d", "kernel (kh*kw*inChannels*filters)", &[self.kh, self.kw, self.in_c, self.filters], MAX_ELEMENTS)?;
+        // The im2col scratch may exceed 2^31 floats in principle; it only has to be addressable.
+        checked_count("conv2d", "im2col scratch (batch*outHeight*outWidth*kh*kw*inChannels)", &[self.batch, oh, ow, self.kh, self.kw, self.in_c], isize::MAX as usize / 4)?;
+        Ok(())
+    }
+
+    /// Checks a buffer's length against what the geometry implies.
+    pub fn check_len(&self, name: &str, actual: usize, expected: usize) -> Result<(), CoreError> {
+        if actual != expected {
+            return Err(CoreError::shape(format!(
+                "conv2d: {name} has length {actual}, expected {expected} for batch {} inShape [{}, {}, {}] kernel [{}, {}] filters {}",
+                self.batch, self.in_h, self.in_w, self.in_c, self.kh, self.kw, self.filters
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Fills `col` [rows x patch] with the receptive fields of `x`; padded cells become 0.
+pub fn im2col(g: &Conv2dGeometry, x: &[f32], col: &mut [f32]) {
+    let (oh, ow) = (g.out_h(), g.out_w());
+    let sample_col = oh * ow * g.patch_len();
+    let sample_x = g.in_sample_len();
+    let col = &mut col[..g.col_len()];
+    let one = |(n, c): (usize, &mut [f32])| im2col_sample(g, &x[n * sample_x..(n + 1) * sample_x], c);
+    if g.batch > 1 && col.len() >= PARALLEL_MIN_FLOATS {
+        col.par_chunks_mut(sample_col).enumerate().for_each(one);
+    } else {
+        col.chunks_mut(sample_col).enumerate().for_each(one);
+    }
+}
+
+fn im2col_sample(g: &Conv2dGeometry, x: &[f32], col: &mut [f32]) {
+    let (oh, ow, c) = (g.out_h(), g.out_w(), g.in_c);
+    let row_stride = g.in_w * c;
+    let mut rows = col.chunks_exact_mut(g.patch_len());
+    for oy in 0..oh {
+        for ox in 0..ow {
+            let row = rows.next().expect("col sized by geometry");
+            let mut cells = row.chunks_exact_mut(c);
+            for ky in 0..g.kh {
+                let iy = (oy * g.stride_h + ky * g.dil_h) as isize - g.pad_top as isize;
+                for kx in 0..g.kw {
+                    let cell = cells.next().expect("patch sized by geometry");
+                    let ix = (ox * g.stride_w + kx * g.dil_w) as isize - g.pad_left as isize;
+                    if iy < 0 || ix < 0 || iy as usize >= g.in_h || ix as usize >= g.in_w {
+                        cell.fill(0.0);
+                    } else {
+                        let at = iy as usize * row_stride + ix as usize * c;
+                        cell.copy_from_slice(&x[at..at + c]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adds each row of `col` back onto the input cells it was read from (the adjoint of im2col).
+pub fn col2im(g: &Conv2dGeometry, col: &[f32], dx: &mut [f32]) {
+    let (oh, ow) = (g.out_h(), g.out_w());
+    let sample_col = oh * ow * g.patch_len();
+    let sample_x = g.in_sample_len();
+    let dx = &mut dx[..g.x_len()];
+    let one = |(n, d): (usize, &mut [f32])| col2im_sample(g, &col[n * sample_col..(n + 1) * sample_col], d);
+    if g.batch > 1 && g.col_len() >= PARALLEL_MIN_FLOATS {
+        dx.par_chunks_mut(sample_x).enumerate().for_each(one);
+    } else {
+        dx.chunks_mut(sample_x).enumerate().for_each(one);
+    }
+}
+
+fn col2im_sample(g: &Conv2dGeometry, col: &[f32], dx: &mut [f32]) {
+    let (oh, ow, c) = (g.out_h(), g.out_w(), g.in_c);
+    let row_stride = g.in_w * c;
+    dx.fill(0.0);
+    let mut rows = col.chunks_exact(g.patch_len());
+    for oy in 0..oh {
+        for ox in 0..ow {
+            let row = rows.next().expect("col sized by geometry");
+            let mut cells = row.chunks_exact(c);
+            for ky in 0..g.kh {
+                let iy = (oy * g.stride_h + ky * g.dil_h) as isize - g.pad_top as isize;
+                for kx in 0..g.kw {
+                    let cell = cells.next().expect("patch sized by geometry");
+                    let ix = (ox * g.stride_w + kx * g.dil_w) as isize - g.pad_left as isize;
+                    if iy < 0 || ix < 0 || iy as usize >= g.in_h || ix as usize >= g.in_w {
+                        continue;
+                    }
+                    let at = iy as usize * row_stride + ix as usize * c;
+                    for (d, v) in dx[at..at + c].iter_mut().zip(cell) {
+                        *d += v;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A row-major or transposed view of a matrix for `matmul`: (data, row stride, column stride).
+struct View<'a>(&'a [f32], isize, isize);
+
+/// dst[m x n] (row-major) = [dst +] a[m x k] · b[k x n]; gemm picks its own threading.
+fn matmul(m: usize, n: usize, k: usize, dst: &mut [f32], accumulate: bool, a: View, b: View) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            dst[..m * n].fill(0.0);
+        }
+        return;
+    }
+    assert!(dst.len() >= m * n, "matmul: destination too short");
+    // SAFETY: all three views were built from slices of at least the extents the strides reach
+    // (checked by the callers' geometry), and `dst` does not alias `a` or `b`.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            accumulate,
+            a.0.as_ptr(),
+            a.2,
+            a.1,
+            b.0.as_ptr(),
+            b.2,
+            b.1,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::Rayon(0),
+        );
+    }
+}
+
+/// y[batch, oh, ow, filters] = conv(x, w) + b. `col` is scratch of at least `g.col_len()` floats.
+/// The geometry must have passed `validate()`; buffer lengths are asserted.
+pub fn conv2d_forward(g: &Conv2dGeometry, x: &[f32], w: &[f32], b: Option<&[f32]>, col: &mut [f32], y: &mut [f32]) {
+    assert_lengths(g, x, w, col);
+    assert_eq!(y.len(), g.y_len(), "conv2d_forward: y length");
+    im2col(g, x, col);
+    conv2d_forward_from_col(g, col, w, b, y);
+}
+
+/// The GEMM half of the forward pass, for a `col` already filled by `im2col`.
+pub fn conv2d_forward_from_col(g: &Conv2dGeometry, col: &[f32], w: &[f32], b: Option<&[f32]>, y: &mut [f32]) {
+    let (rows, patch, f) = (g.rows(), g.patch_len(), g.filters);
+    if let Some(b) = b {
+        assert_eq!(b.len(), f, "conv2d_forward: bias length");
+        for row in y.chunks_exact_mut(f) {
+            row.copy_from_slice(b);
+        }
+    }
+    let a = View(&col[..rows * patch], patch as isize, 1);
+    matmul(rows, f, patch, y, b.is_some(), a, View(w, f as isize, 1));
+}
+
+/// Gradients of conv2d: dx (skipped when None, e.g. for a first layer), dw, and db (when the
+/// layer has a bias). dw and db are overwritten, not accumulated. `col` is scratch of at least
+/// `g.col_len()` floats.
+pub fn conv2d_backward(
+    g: &Conv2dGeometry,
+    x: &[f32],
+    w: &[f32],
+    dy: &[f32],
+    col: &mut [f32],
+    dx: Option<&mut [f32]>,
+    dw: &mut [f32],
+    db: Option<&mut [f32]>,
+) {
+    assert_lengths(g, x, w, col);
+    im2col(g, x, col);
+    conv2d_backward_from_col(g, col, w, dy, dx, dw, db);
+}
+
+/// Backward for a `col` that already holds im2col(x) (kept from the forward pass). `col` is
+/// reused as the dcol scratch, so it no longer holds im2col(x) afterwards when dx is asked for.
+pub fn conv2d_backward_from_col(
+    g: &Conv2dGeometry,
+    col: &mut [f32],
+    w: &[f32],
+    dy: &[f32],
+    dx: Option<&mut [f32]>,
+    dw: &mut [f32],
+    db: Option<&mut [f32]>,
+) {
+    let (rows, patch, f) = (g.rows(), g.patch_len(), g.filters);
+    assert_eq!(dy.len(), g.y_len(), "conv2d_backward: dy length");
+    assert_eq!(dw.len(), g.w_len(), "conv2d_backward: dw length");
+    let col = &mut col[..rows * patch];
+    // dW[patch x f] = colᵀ · dy: colᵀ is col read with swapped strides.
+    matmul(patch, f, rows, dw, false, View(col, 1, patch as isize), View(dy, f as isize, 1));
+    if let Some(db) = db {
+        assert_eq!(db.len(), f, "conv2d_backward: db length");
+        db.fill(0.0);
+        for row in dy.chunks_exact(f) {
+            for (s, v) in db.iter_mut().zip(row) {
+                *s += v;
+            }
+        }
+    }
+    if let Some(dx) = dx {
+        assert_eq!(dx.len(), g.x_len(), "conv2d_backward: dx length");
+        // dcol[rows x patch] = dy · Wᵀ, written over col (no longer needed after dW).
+        matmul(rows, patch, f, col, false, View(dy, f as isize, 1), View(w, 1, f as isize));
+        col2im(g, col, dx);
+    }
+}
+
+fn assert_lengths(g: &Conv2dGeometry, x: &[f32], w: &[f32], col: &[f32]) {
+    assert_eq!(x.len(), g.x_len(), "conv2d: x length");
+    assert_eq!(w.len(), g.w_len(), "conv2d: w length");
+    assert!(col.len() >= g.col_len(), "conv2d: col scratch too short");
+}

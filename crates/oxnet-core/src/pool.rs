@@ -1,0 +1,262 @@
+//! Max, average and global-average pooling over NHWC images (docs/kernels.md, "Convolution and
+//! pooling"). Padded cells never take part: max ignores them, average divides by the number of
+//! valid cells in its window.
+
+use crate::conv::{checked_count, MAX_ELEMENTS};
+use crate::error::CoreError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pool2dGeometry {
+    pub batch: usize,
+    pub in_h: usize,
+    pub in_w: usize,
+    pub channels: usize,
+    pub pool_h: usize,
+    pub pool_w: usize,
+    pub stride_h: usize,
+    pub stride_w: usize,
+    pub pad_top: usize,
+    pub pad_bottom: usize,
+    pub pad_left: usize,
+    pub pad_right: usize,
+}
+
+/// out = floor((in + before + after - pool) / stride) + 1, or None if the window does not fit.
+fn pool_out_len(input: usize, before: usize, after: usize, pool: usize, stride: usize) -> Option<usize> {
+    let padded = input.checked_add(before)?.checked_add(after)?;
+    if pool > padded || stride == 0 {
+        return None;
+    }
+    Some((padded - pool) / stride + 1)
+}
+
+impl Pool2dGeometry {
+    pub fn out_h(&self) -> usize {
+        pool_out_len(self.in_h, self.pad_top, self.pad_bottom, self.pool_h, self.stride_h).unwrap_or(0)
+    }
+    pub fn out_w(&self) -> usize {
+        pool_out_len(self.in_w, self.pad_left, self.pad_right, self.pool_w, self.stride_w).unwrap_or(0)
+    }
+    pub fn in_sample_len(&self) -> usize {
+        self.in_h * self.in_w * self.channels
+    }
+    pub fn out_sample_len(&self) -> usize {
+        self.out_h() * self.out_w() * self.channels
+    }
+    pub fn x_len(&self) -> usize {
+        self.batch * self.in_sample_len()
+    }
+    pub fn y_len(&self) -> usize {
+        self.batch * self.out_sample_len()
+    }
+
+    /// Refuses zero sizes or strides, a window larger than the padded input, padding as large as
+    /// the window (a window of padding only has no max and no average), and overflowing counts.
+    pub fn validate(&self) -> Result<(), CoreError> {
+        let positive = [
+            ("batch", self.batch),
+            ("inShape[0] (height)", self.in_h),
+            ("inShape[1] (width)", self.in_w),
+            ("inShape[2] (channels)", self.channels),
+            ("pool[0]", self.pool_h),
+            ("pool[1]", self.pool_w),
+            ("strides[0]", self.stride_h),
+            ("strides[1]", self.stride_w),
+        ];
+        for (name, value) in positive {
+            if value == 0 {
+                return Err(CoreError::arg(format!("pool2d: {name} must be at least 1, got 0")));
+            }
+        }
+        let pads = [
+            ("padding[0] (top)", self.pad_top, "pool[0]", self.pool_h),
+            ("padding[1] (bottom)", self.pad_bottom, "pool[0]", self.pool_h),
+            ("padding[2] (left)", self.pad_left, "pool[1]", self.pool_w),
+            ("padding[3] (right)", self.pad_right, "pool[1]", self.pool_w),
+        ];
+        for (name, pad, pool_name, pool) in pads {
+            if pad >= pool {
+                return Err(CoreError::arg(format!(
+                    "pool2d: {name} = {pad} must be smaller than {pool_name} = {pool}, or some windows hold only padding"
+                )));
+            }
+        }
+        let oh = pool_out_len(self.in_h, self.pad_top, self.pad_bottom, self.pool_h, self.stride_h);
+        let ow = pool_out_len(self.in_w, self.pad_left, self.pad_right, self.pool_w, self.stride_w);
+        let (Some(oh), Some(ow)) = (oh, ow) else {
+            return Err(CoreError::shape(format!(
+                "pool2d: pool [{}, {}] is larger than the padded input [{} + {} + {}, {} + {} + {}]",
+                self.pool_h, self.pool_w, self.in_h, self.pad_top, self.pad_bottom, self.in_w, self.pad_left, self.pad_right
+            )));
+        };
+        checked_count("pool2d", "x (batch*height*width*channels)", &[self.batch, self.in_h, self.in_w, self.channels], MAX_ELEMENTS)?;
+        checked_count("pool2d", "output (batch*outHeight*outWidth*channels)", &[self.batch, oh, ow, self.channels], MAX_ELEMENTS)?;
+        Ok(())
+    }
+
+    pub fn check_len(&self, name: &str, actual: usize, expected: usize) -> Result<(), CoreError> {
+        if actual != expected {
+            return Err(CoreError::shape(format!(
+                "pool2d: {name} has length {actual}, expected {expected} for batch {} inShape [{}, {}, {}]",
+                self.batch, self.in_h, self.in_w, self.channels
+            )));
+        }
+        Ok(())
+    }
+
+    /// Valid input rows [start, end) of output row `o` (likewise columns with the _w values).
+    fn window(o: usize, stride: usize, pad: usize, pool: usize, input: usize) -> (usize, usize) {
+        let start = (o * stride) as isize - pad as isize;
+        let end = (start + pool as isize).min(input as isize);
+        (start.max(0) as usize, end.max(0) as usize)
+    }
+
+    /// Calls `f(out_index, [(y0, y1), (x0, x1)], in_base)` for every output pixel of every
+    /// sample, where in_base is the flat index of (n, 0, 0, 0) in x and the ranges are valid cells.
+    fn for_each_window(&self, mut f: impl FnMut(usize, (usize, usize), (usize, usize), usize)) {
+        let (oh, ow) = (self.out_h(), self.out_w());
+        let mut out_pixel = 0;
+        for n in 0..self.batch {
+            let base = n * self.in_sample_len();
+            for oy in 0..oh {
+                let rows = Self::window(oy, self.stride_h, self.pad_top, self.pool_h, self.in_h);
+                for ox in 0..ow {
+                    let cols = Self::window(ox, self.stride_w, self.pad_left, self.pool_w, self.in_w);
+                    f(out_pixel * self.channels, rows, cols, base);
+                    out_pixel += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Flat x index of the first maximum (window order, row-major) of channel `ch` in a window.
+/// Also returns the maximum itself (-inf when no cell beats it).
+fn window_argmax(g: &Pool2dGeometry, x: &[f32], (y0, y1): (usize, usize), (x0, x1): (usize, usize), base: usize, ch: usize) -> (usize, f32) {
+    let c = g.channels;
+    // Like the js kernel: best starts at -inf and NaN never wins; the first valid cell is kept
+    // when nothing beats -inf. Strict > keeps the first maximum in window order.
+    let mut best = f32::NEG_INFINITY;
+    let mut best_at = base + (y0 * g.in_w + x0) * c + ch;
+    for iy in y0..y1 {
+        for ix in x0..x1 {
+            let at = base + (iy * g.in_w + ix) * c + ch;
+            if x[at] > best {
+                best = x[at];
+                best_at = at;
+            }
+        }
+    }
+    (best_at, best)
+}
+
+/// y = window maxima. `argmax` (when given, y_len long) receives the flat x index of each
+/// output's first maximum, for `max_pool2d_backward_from_argmax`.
+pub fn max_pool2d_forward(g: &Pool2dGeometry, x: &[f32], y: &mut [f32], mut argmax: Option<&mut [usize]>) {
+    assert_eq!(x.len(), g.x_len(), "max_pool2d: x length");
+    assert_eq!(y.len(), g.y_len(), "max_pool2d: y length");
+    g.for_each_window(|out, rows, cols, base| {
+        for ch in 0..g.channels {
+            let (at, best) = window_argmax(g, x, rows, cols, base, ch);
+            y[out + ch] = best;
+            if let Some(argmax) = argmax.as_deref_mut() {
+                argmax[out + ch] = at;
+            }
+        }
+    });
+}
+
+/// dx: each dy goes to its window's first maximum (found again from x).
+pub fn max_pool2d_backward(g: &Pool2dGeometry, x: &[f32], dy: &[f32], dx: &mut [f32]) {
+    assert_eq!(x.len(), g.x_len(), "max_pool2d: x length");
+    assert_eq!(dy.len(), g.y_len(), "max_pool2d: dy length");
+    assert_eq!(dx.len(), g.x_len(), "max_pool2d: dx length");
+    dx.fill(0.0);
+    g.for_each_window(|out, rows, cols, base| {
+        for ch in 0..g.channels {
+            dx[window_argmax(g, x, rows, cols, base, ch).0] += dy[out + ch];
+        }
+    });
+}
+
+/// dx from the argmax indices a training forward pass kept.
+pub fn max_pool2d_backward_from_argmax(g: &Pool2dGeometry, argmax: &[usize], dy: &[f32], dx: &mut [f32]) {
+    assert_eq!(dy.len(), g.y_len(), "max_pool2d: dy length");
+    assert_eq!(argmax.len(), g.y_len(), "max_pool2d: argmax length");
+    assert_eq!(dx.len(), g.x_len(), "max_pool2d: dx length");
+    dx.fill(0.0);
+    for (&at, &d) in argmax.iter().zip(dy) {
+        dx[at] += d;
+    }
+}
+
+/// y = mean of each window's valid cells.
+pub fn avg_pool2d_forward(g: &Pool2dGeometry, x: &[f32], y: &mut [f32]) {
+    assert_eq!(x.len(), g.x_len(), "avg_pool2d: x length");
+    assert_eq!(y.len(), g.y_len(), "avg_pool2d: y length");
+    let c = g.channels;
+    g.for_each_window(|out, (y0, y1), (x0, x1), base| {
+        let out = &mut y[out..out + c];
+        out.fill(0.0);
+        for iy in y0..y1 {
+            for ix in x0..x1 {
+                let at = base + (iy * g.in_w + ix) * c;
+                for (s, v) in out.iter_mut().zip(&x[at..at + c]) {
+                    *s += v;
+                }
+            }
+        }
+        let inv = 1.0 / ((y1 - y0) * (x1 - x0)) as f32;
+        out.iter_mut().for_each(|s| *s *= inv);
+    });
+}
+
+/// dx: each dy spread evenly over its window's valid cells.
+pub fn avg_pool2d_backward(g: &Pool2dGeometry, dy: &[f32], dx: &mut [f32]) {
+    assert_eq!(dy.len(), g.y_len(), "avg_pool2d: dy length");
+    assert_eq!(dx.len(), g.x_len(), "avg_pool2d: dx length");
+    dx.fill(0.0);
+    let c = g.channels;
+    g.for_each_window(|out, (y0, y1), (x0, x1), base| {
+        let inv = 1.0 / ((y1 - y0) * (x1 - x0)) as f32;
+        let d = &dy[out..out + c];
+        for iy in y0..y1 {
+            for ix in x0..x1 {
+                let at = base + (iy * g.in_w + ix) * c;
+                for (s, v) in dx[at..at + c].iter_mut().zip(d) {
+                    *s += v * inv;
+                }
+            }
+        }
+    });
+}
+
+/// y[n, c] = mean over the h*w pixels (`pixels`) of x[n, :, :, c].
+pub fn global_avg_pool_forward(batch: usize, pixels: usize, channels: usize, x: &[f32], y: &mut [f32]) {
+    assert_eq!(x.len(), batch * pixels * channels, "global_avg_pool: x length");
+    assert_eq!(y.len(), batch * channels, "global_avg_pool: y length");
+    let inv = 1.0 / pixels as f32;
+    for (xs, ys) in x.chunks_exact(pixels * channels).zip(y.chunks_exact_mut(channels)) {
+        ys.fill(0.0);
+        for px in xs.chunks_exact(channels) {
+            for (s, v) in ys.iter_mut().zip(px) {
+                *s += v;
+            }
+        }
+        ys.iter_mut().for_each(|s| *s *= inv);
+    }
+}
+
+/// dx[n, p, c] = dy[n, c] / pixels.
+pub fn global_avg_pool_backward(batch: usize, pixels: usize, channels: usize, dy: &[f32], dx: &mut [f32]) {
+    assert_eq!(dy.len(), batch * channels, "global_avg_pool: dy length");
+    assert_eq!(dx.len(), batch * pixels * channels, "global_avg_pool: dx length");
+    let inv = 1.0 / pixels as f32;
+    for (ds, dxs) in dy.chunks_exact(channels).zip(dx.chunks_exact_mut(pixels * channels)) {
+        for px in dxs.chunks_exact_mut(channels) {
+            for (s, v) in px.iter_mut().zip(ds) {
+                *s = v * inv;
+            }
+        }
+    }
+}
