@@ -1,8 +1,34 @@
-// Placeholder until the pure-TypeScript backend lands (owned by the js-backend work).
-import type { Backend } from '../types';
-export const jsBackend: Backend = new Proxy({ name: 'js' } as Backend, {
-  get(target, prop) {
-    if (prop === 'name') return 'js';
-    throw new Error(`js backend: ${String(prop)} not implemented yet`);
-  },
-});
+// The pure-TypeScript backend: the fallback when no native binary loads, and the reference the
+// native backend is checked against. Kernels are generic over Float32Array | Float64Array.
+import type { Backend, NetworkSpec } from '../types';
+import { OxnetError } from '../../errors';
+import { matmul } from './matmul';
+import { denseBackward, denseForward } from './dense';
+import { activationBackward, activationForward } from './activation';
+import { loss } from './loss';
+import { optimizerStep } from './optimizer';
+import { createDataset } from './dataset';
+import { JsNetworkRunner } from './network';
+
+function notYet(what: string): never {
+  throw new OxnetError('E_BACKEND', `js backend: ${what} not implemented yet`);
+}
+
+export const jsBackend: Backend = {
+  name: 'js',
+  matmul,
+  denseForward,
+  denseBackward,
+  activationForward,
+  activationBackward,
+  loss,
+  optimizerStep,
+  conv2dForward: () => notYet('conv2dForward'),
+  conv2dBackward: () => notYet('conv2dBackward'),
+  maxPool2dForward: () => notYet('maxPool2dForward'),
+  maxPool2dBackward: () => notYet('maxPool2dBackward'),
+  avgPool2dForward: () => notYet('avgPool2dForward'),
+  avgPool2dBackward: () => notYet('avgPool2dBackward'),
+  createDataset,
+  createNetwork: (spec: NetworkSpec, params: Float32Array[]) => new JsNetworkRunner(spec, params),
+};

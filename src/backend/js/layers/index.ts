@@ -1,0 +1,32 @@
+// The layer factory: one entry per LayerSpec type. The CNN layers (conv2d, pooling, dropout,
+// batchNorm) register here too; a type without an entry is refused with E_CONFIG.
+import type { LayerSpec } from '../../types';
+import { OxnetError } from '../../../errors';
+import { ActivationLayer } from './activation';
+import { DenseLayer } from './dense';
+import { ReshapeLayer } from './reshape';
+import type { JsLayer, LayerContext, LayerFactory } from './types';
+
+export type { JsLayer, LayerContext, LayerFactory, PassContext } from './types';
+
+type FactoryTable = { [K in LayerSpec['type']]?: LayerFactory<Extract<LayerSpec, { type: K }>> };
+
+const factories: FactoryTable = {
+  dense: (spec) => new DenseLayer(spec),
+  activation: (spec) => new ActivationLayer(spec),
+  reshape: (spec) => new ReshapeLayer(spec),
+};
+
+/** Adds or replaces the factory of one layer type (used by modules that define more layers). */
+export function registerLayer<K extends LayerSpec['type']>(type: K, factory: LayerFactory<Extract<LayerSpec, { type: K }>>): void {
+  (factories as Record<string, unknown>)[type] = factory;
+}
+
+/** Builds the js layer for `spec`; E_CONFIG for a type no module provides. */
+export function createLayer(spec: LayerSpec, ctx: LayerContext): JsLayer {
+  const factory = (factories as Record<string, LayerFactory | undefined>)[spec?.type];
+  if (!factory) {
+    throw new OxnetError('E_CONFIG', `layer ${ctx.index}: type '${spec?.type}' is not supported by the js backend`);
+  }
+  return factory(spec, ctx);
+}
