@@ -165,12 +165,18 @@ export function conv2dForward<T extends FloatArray>(x: T, w: T, b: T | null, g: 
 
 /** dx, dw (kernel gradient) and db for dy = dL/dy; no division by the batch (the loss grad has it). */
 export function conv2dBackward<T extends FloatArray>(x: T, w: T, dy: T, g: Conv2dGeometry): DenseGrads<T> {
+  const { dx, dw, db } = conv2dGrads(x, w, dy, g, true);
+  return { dx: dx as T, dw, db };
+}
+
+/** conv2dBackward that skips dx when `wantDx` is false (a network's first layer needs none). */
+export function conv2dGrads<T extends FloatArray>(x: T, w: T, dy: T, g: Conv2dGeometry, wantDx: boolean): { dx: T | null; dw: T; db: T } {
   const p = planConv2d(g);
   requireLength('x', x, p.xCount, 'batch*height*width*inChannels');
   requireLength('w (kernel)', w, p.wCount, 'kh*kw*inChannels*filters');
   requireLength('dy', dy, p.yCount, 'batch*outHeight*outWidth*filters');
   const { h, w: width, cin, filters: nf, kh, kw, sh, sw, dh, dw, oh, ow } = p;
-  const dx64 = new Float64Array(p.xCount);
+  const dx64 = wantDx ? new Float64Array(p.xCount) : null;
   const dw64 = new Float64Array(p.wCount);
   const db64 = new Float64Array(nf);
   let yo = 0;
@@ -191,6 +197,10 @@ export function conv2dBackward<T extends FloatArray>(x: T, w: T, dy: T, g: Conv2
             let wo = (ky * kw + kx) * cin * nf;
             for (let c = 0; c < cin; c++, wo += nf) {
               const xv = x[xo + c];
+              if (dx64 === null) {
+                for (let f = 0; f < nf; f++) dw64[wo + f] += xv * dy[yo + f];
+                continue;
+              }
               let s = 0;
               for (let f = 0; f < nf; f++) {
                 const d = dy[yo + f];
@@ -204,11 +214,11 @@ export function conv2dBackward<T extends FloatArray>(x: T, w: T, dy: T, g: Conv2
       }
     }
   }
-  const dxOut = allocLike(x, p.xCount);
-  dxOut.set(dx64);
-  const dwOut = allocLike(x, p.wCount);
-  dwOut.set(dw64);
-  const dbOut = allocLike(x, nf);
-  dbOut.set(db64);
-  return { dx: dxOut, dw: dwOut, db: dbOut };
+  return { dx: dx64 === null ? null : copyAs(x, dx64), dw: copyAs(x, dw64), db: copyAs(x, db64) };
+}
+
+/** `src` (float64 sums) as an array of the type of `like`. */
+function copyAs<T extends FloatArray>(like: T, src: Float64Array): T {
+  if (like instanceof Float64Array) return src as FloatArray as T;
+  return new Float32Array(src) as FloatArray as T;
 }

@@ -9,6 +9,8 @@ import { loss } from './loss';
 import { optimizerStep } from './optimizer';
 import { createDataset } from './dataset';
 import { JsNetworkRunner } from './network';
+import { conv2dBackward, conv2dForward } from './conv';
+import { avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward } from './pool';
 
 function notYet(what: string): never {
   throw new OxnetError('E_BACKEND', `js backend: ${what} not implemented yet`);
@@ -23,12 +25,12 @@ export const jsBackend: Backend = {
   activationBackward,
   loss,
   optimizerStep,
-  conv2dForward: () => notYet('conv2dForward'),
-  conv2dBackward: () => notYet('conv2dBackward'),
-  maxPool2dForward: () => notYet('maxPool2dForward'),
-  maxPool2dBackward: () => notYet('maxPool2dBackward'),
-  avgPool2dForward: () => notYet('avgPool2dForward'),
-  avgPool2dBackward: () => notYet('avgPool2dBackward'),
+  conv2dForward,
+  conv2dBackward,
+  maxPool2dForward,
+  maxPool2dBackward,
+  avgPool2dForward,
+  avgPool2dBackward,
   createDataset,
   createNetwork: (spec: NetworkSpec, params: Float32Array[]) => new JsNetworkRunner(spec, params),
 };

@@ -180,8 +180,12 @@ export function avgPool2dBackward<T extends FloatArray>(x: T, dy: T, g: Pool2dGe
   return out;
 }
 
-function checkGlobal(batch: number, inShape: [number, number, number]): { pixels: number; c: number; count: number } {
+/** Checks a global pooling shape; count = batch*h*w*c. */
+export function planGlobalPool(batch: number, inShape: [number, number, number]): { pixels: number; c: number; count: number } {
   requirePositiveInt('batch', batch);
+  if (!Array.isArray(inShape) || inShape.length !== 3) {
+    throw new OxnetError('E_ARG', `inShape must be [height, width, channels], got ${JSON.stringify(inShape)}`);
+  }
   const [h, w, c] = inShape;
   requirePositiveInt('inShape[0] (height)', h);
   requirePositiveInt('inShape[1] (width)', w);
@@ -191,7 +195,7 @@ function checkGlobal(batch: number, inShape: [number, number, number]): { pixels
 
 /** Mean over height and width per channel: [batch, h, w, c] -> [batch, c]. */
 export function globalAvgPool2dForward<T extends FloatArray>(x: T, batch: number, inShape: [number, number, number]): T {
-  const { pixels, c, count } = checkGlobal(batch, inShape);
+  const { pixels, c, count } = planGlobalPool(batch, inShape);
   requireLength('x', x, count, 'batch*height*width*channels');
   const y = allocLike(x, batch * c);
   const acc = new Float64Array(c);
@@ -205,7 +209,7 @@ export function globalAvgPool2dForward<T extends FloatArray>(x: T, batch: number
 }
 
 export function globalAvgPool2dBackward<T extends FloatArray>(dy: T, batch: number, inShape: [number, number, number]): T {
-  const { pixels, c, count } = checkGlobal(batch, inShape);
+  const { pixels, c, count } = planGlobalPool(batch, inShape);
   requireLength('dy', dy, batch * c, 'batch*channels');
   const dx = allocLike(dy, count);
   for (let n = 0; n < batch; n++) {

@@ -5,6 +5,11 @@ import { OxnetError } from '../../../errors';
 import { ActivationLayer } from './activation';
 import { DenseLayer } from './dense';
 import { ReshapeLayer } from './reshape';
+import { Conv2dLayer } from './conv2d';
+import { Pool2dLayer } from './pool2d';
+import { GlobalAvgPool2dLayer } from './globalPool';
+import { DropoutLayer } from './dropout';
+import { BatchNormLayer } from './batchNorm';
 import type { JsLayer, LayerContext, LayerFactory } from './types';
 
 export type { JsLayer, LayerContext, LayerFactory, PassContext } from './types';
@@ -15,6 +20,12 @@ const factories: FactoryTable = {
   dense: (spec) => new DenseLayer(spec),
   activation: (spec) => new ActivationLayer(spec),
   reshape: (spec) => new ReshapeLayer(spec),
+  conv2d: (spec) => new Conv2dLayer(spec),
+  maxPool2d: (spec) => new Pool2dLayer(spec),
+  avgPool2d: (spec) => new Pool2dLayer(spec),
+  globalAvgPool2d: (spec) => new GlobalAvgPool2dLayer(spec),
+  dropout: (spec, ctx) => new DropoutLayer(spec, ctx),
+  batchNorm: (spec) => new BatchNormLayer(spec),
 };
 
 /** Adds or replaces the factory of one layer type (used by modules that define more layers). */
