@@ -1,0 +1,165 @@
+// The training loop: data copied into the backend once, a seeded shuffle per epoch, and
+// runner.train in chunks so callbacks, AbortSignal and Node's event loop get a turn.
+import { shuffledIndices } from '../backend/js/rng';
+import type { Dataset, NetworkRunner } from '../backend/types';
+import { OxnetError } from '../errors';
+import type { BatchLogs, Callback, EpochLogs } from './callbacks';
+import { History } from './history';
+import { deriveSeed, SeedPurpose } from './seeds';
+import type { Sequential } from './sequential';
+import { gatherRows, type TensorLike } from './tensors';
+
+export interface FitOptions {
+  epochs?: number;
+  /** Default 32. */
+  batchSize?: number;
+  /** Shuffle the training samples every epoch (seeded). Default true. */
+  shuffle?: boolean;
+  validationData?: [TensorLike, TensorLike];
+  /** Fraction of the samples held out for validation, after a seeded shuffle. */
+  validationSplit?: number;
+  callbacks?: Callback | Callback[];
+  /** Overrides the model's seed for shuffling, validationSplit and dropout. */
+  seed?: number;
+  /** 0: silent (default); 1: one line per epoch on stdout. */
+  verbose?: 0 | 1;
+  signal?: AbortSignal;
+  /** Reject on a non-finite loss or gradient (default true); false skips such batches. */
+  nanGuard?: boolean;
+}
+
+/** Batches per train call when something needs per-batch feedback (a few dozen). */
+const FEEDBACK_CHUNK = 32;
+
+/** The seeded train/validation split: a shuffle of 0..n-1, the last `split` fraction held out. */
+export function validationSplitIndices(n: number, split: number, seed: number): { train: Uint32Array; val: Uint32Array } {
+  if (!(split > 0 && split < 1)) throw new OxnetError('E_ARG', `validationSplit must be in (0, 1), got ${split}`);
+  const order = shuffledIndices(n, deriveSeed(seed, SeedPurpose.validationSplit));
+  const nTrain = Math.floor(n * (1 - split));
+  if (nTrain < 1 || nTrain >= n) throw new OxnetError('E_ARG', `validationSplit ${split} of ${n} samples leaves an empty train or validation set`);
+  return { train: order.slice(0, nTrain), val: order.slice(nTrain) };
+}
+
+function positiveInt(v: unknown, param: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new OxnetError('E_ARG', `fit ${param} must be a positive integer, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+export async function runFit(model: Sequential, xIn: TensorLike, yIn: TensorLike, opts: FitOptions): Promise<History> {
+  const compiled = model.compiledState;
+  if (!compiled) throw new OxnetError('E_STATE', 'fit: compile the model first');
+  const epochs = positiveInt(opts.epochs ?? 1, 'epochs');
+  const batchSize = positiveInt(opts.batchSize ?? 32, 'batchSize');
+  const seed = opts.seed ?? model.seed;
+  const callbacks = opts.callbacks === undefined ? [] : Array.isArray(opts.callbacks) ? opts.callbacks : [opts.callbacks];
+  const { data: xAll, n: nAll } = model.prepareInput(xIn);
+  const yAll = model.prepareTarget(yIn, nAll);
+  const inW = xAll.length / Math.max(nAll, 1);
+  const outW = yAll.length / Math.max(nAll, 1);
+  if (nAll === 0) throw new OxnetError('E_ARG', 'fit: x has no samples');
+
+  let x = xAll;
+  let y = yAll;
+  let n = nAll;
+  let val: { x: Float32Array; y: Float32Array; n: number } | null = null;
+  if (opts.validationData) {
+    const [vx, vy] = opts.validationData;
+    const p = model.prepareInput(vx, 'validationData[0]');
+    val = { x: p.data, y: model.prepareTarget(vy, p.n, 'validationData[1]'), n: p.n };
+  } else if (opts.validationSplit !== undefined) {
+    const split = validationSplitIndices(nAll, opts.validationSplit, seed);
+    x = gatherRows(xAll, inW, split.train);
+    y = gatherRows(yAll, outW, split.train);
+    n = split.train.length;
+    val = { x: gatherRows(xAll, inW, split.val), y: gatherRows(yAll, outW, split.val), n: split.val.length };
+  }
+
+  const runner = model.trainingRunner(deriveSeed(seed, SeedPurpose.dropout));
+  const backendData = model.createDataset(x, y, n);
+  const batches = Math.ceil(n / batchSize);
+  const needsFeedback = callbacks.some((c) => c.onBatchEnd) || opts.signal !== undefined;
+  const chunk = needsFeedback ? FEEDBACK_CHUNK : batches;
+  const nanGuard = opts.nanGuard ?? true;
+  const history = new History();
+  model.stopTraining = false;
+
+  checkAbort(opts.signal, 0, 0);
+  for (const c of callbacks) await c.onTrainBegin?.();
+  let epoch = 0;
+  for (; epoch < epochs && !model.stopTraining; epoch++) {
+    for (const c of callbacks) await c.onEpochBegin?.(epoch);
+    const lr = model.learningRate;
+    const order = opts.shuffle === false ? identity(n) : shuffledIndices(n, deriveSeed(seed, SeedPurpose.epochShuffle, model.epochsTrained));
+    let lossSum = 0;
+    let correct = 0;
+    let counted = 0;
+    for (let b0 = 0; b0 < batches; ) {
+      checkAbort(opts.signal, epoch, b0);
+      const b1 = Math.min(b0 + chunk, batches);
+      const stats = await trainChunk(runner, backendData, order, batchSize, b0, b1, model);
+      const done = stats.nonFiniteBatch >= 0 ? stats.nonFiniteBatch : b1 - b0;
+      for (let i = 0; i < done; i++) {
+        const size = Math.min(batchSize, n - (b0 + i) * batchSize);
+        lossSum += stats.losses[i] * size;
+        correct += stats.correct[i];
+        counted += size;
+        const logs: BatchLogs = { loss: stats.losses[i], correct: stats.correct[i], size };
+        for (const c of callbacks) await c.onBatchEnd?.(b0 + i, logs);
+      }
+      model.step += done;
+      if (stats.nonFiniteBatch >= 0) {
+        const bad = b0 + stats.nonFiniteBatch;
+        if (nanGuard) {
+          throw new OxnetError(
+            'E_NONFINITE',
+            `non-finite loss or gradient in epoch ${epoch}, batch ${bad} (learning rate ${lr}); normalize the inputs or lower the learning rate`,
+          );
+        }
+        b0 = bad + 1; // skip the batch that went non-finite and go on
+      } else {
+        b0 = b1;
+      }
+      if (needsFeedback) await new Promise<void>((r) => setImmediate(r));
+    }
+    model.epochsTrained++;
+    const logs: EpochLogs = { loss: counted ? lossSum / counted : NaN, lr };
+    if (compiled.metrics.has('acc')) logs.acc = counted ? correct / counted : NaN;
+    if (compiled.metrics.has('misclassified')) logs.misclassified = counted - correct;
+    if (compiled.metrics.has('mse')) logs.mse = model.evaluatePrepared(x, y, n).mse;
+    if (val) {
+      const r = model.evaluatePrepared(val.x, val.y, val.n);
+      logs.valLoss = r.loss;
+      if (compiled.metrics.has('acc')) logs.valAcc = r.accuracy;
+      if (compiled.metrics.has('misclassified')) logs.valMisclassified = r.misclassified;
+      if (compiled.metrics.has('mse')) logs.valMse = r.mse;
+    }
+    history.record(epoch, logs);
+    if (opts.verbose === 1) console.log(formatEpoch(epoch, epochs, logs));
+    for (const c of callbacks) await c.onEpochEnd?.(epoch, logs);
+  }
+  for (const c of callbacks) await c.onTrainEnd?.({ epochs: epoch });
+  return history;
+}
+
+async function trainChunk(runner: NetworkRunner, data: Dataset, order: Uint32Array, batchSize: number, b0: number, b1: number, model: Sequential) {
+  const slice = order.subarray(b0 * batchSize, Math.min(b1 * batchSize, order.length));
+  return runner.train(data, slice, batchSize, model.learningRate, model.step);
+}
+
+function checkAbort(signal: AbortSignal | undefined, epoch: number, batch: number): void {
+  if (signal?.aborted) throw new OxnetError('E_ABORTED', `fit aborted before epoch ${epoch}, batch ${batch}; the model keeps the weights trained so far`);
+}
+
+function identity(n: number): Uint32Array {
+  const o = new Uint32Array(n);
+  for (let i = 0; i < n; i++) o[i] = i;
+  return o;
+}
+
+export function formatEpoch(epoch: number, epochs: number, logs: EpochLogs): string {
+  const parts = [`epoch ${epoch + 1}/${epochs}`, `loss ${logs.loss.toFixed(4)}`];
+  if (logs.acc !== undefined) parts.push(`acc ${logs.acc.toFixed(4)}`);
+  if (logs.valLoss !== undefined) parts.push(`valLoss ${logs.valLoss.toFixed(4)}`);
+  if (logs.valAcc !== undefined) parts.push(`valAcc ${logs.valAcc.toFixed(4)}`);
+  return parts.join('  ');
+}
