@@ -73,9 +73,10 @@ pub trait Layer: Send {
     fn final_activation(&self) -> Option<ActivationSpec> {
         None
     }
-    /// The pre-activation of the final activation from the last `forward` call (`x` is that call's
-    /// input: an activation layer returns it, dense returns its own saved buffer).
-    fn pre_activation<'a>(&'a self, _x: &'a [f32]) -> Option<&'a [f32]> {
+    /// The pre-activation of the final activation from the last `forward` call, given that call's
+    /// input `x` and output `y` (an activation layer returns `x`, a dense layer with a linear
+    /// activation returns `y`, otherwise its own saved buffer). None: the layer has no activation.
+    fn pre_activation<'a>(&'a self, _x: &'a [f32], _y: &'a [f32]) -> Option<&'a [f32]> {
         None
     }
     /// y = layer(x) for `n` samples. `state` may be updated in training mode (running stats).

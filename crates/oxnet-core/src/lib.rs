@@ -1,9 +1,16 @@
 //! oxnet-core: the numeric kernels behind oxnet, free of any N-API dependency.
 //! Semantics: docs/kernels.md. Layout: flat row-major f32 buffers, sample-major batches.
+pub mod activation;
 pub mod conv;
+pub mod dense;
 pub mod error;
+pub mod gemm;
 pub mod layer;
+pub mod layers;
+pub mod loss;
+pub mod net;
 pub mod norm;
+pub mod optim;
 pub mod pool;
 pub mod rng;
 pub mod spec;

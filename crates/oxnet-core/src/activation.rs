@@ -1,0 +1,198 @@
+//! Activations, forward and backward side by side (docs/kernels.md). Element-wise except softmax,
+//! which works per row of `width`. Math in f64, stored as f32, like the TypeScript reference.
+use crate::error::{expect_finite, expect_len, expect_positive, CoreError, Result};
+use crate::spec::{ActivationKind, ActivationSpec};
+
+/// Checks the spec's hyperparameters and that `len` splits into rows of `width`.
+pub fn validate(op: &str, act: &ActivationSpec, len: usize, width: usize) -> Result<()> {
+    expect_positive(op, "width", width)?;
+    if len % width != 0 {
+        return Err(CoreError::shape(format!("{op}: x has {len} floats, not a multiple of width = {width}")));
+    }
+    if let Some(beta) = act.beta {
+        expect_finite(op, "activation.beta", beta)?;
+    }
+    if let Some(alpha) = act.alpha {
+        expect_finite(op, "activation.alpha", alpha)?;
+    }
+    Ok(())
+}
+
+/// Stable logistic 1 / (1 + exp(-z)).
+pub fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// y = f(x). `y` must be as long as `x`.
+pub fn forward(act: &ActivationSpec, x: &[f32], width: usize, y: &mut [f32]) -> Result<()> {
+    validate("activationForward", act, x.len(), width)?;
+    expect_len("activationForward", "y", y.len(), "x.length", x.len())?;
+    forward_unchecked(act, x, width, y);
+    Ok(())
+}
+
+/// The loop behind [`forward`], for callers that validated once (layers).
+pub fn forward_unchecked(act: &ActivationSpec, x: &[f32], width: usize, y: &mut [f32]) {
+    let map = |y: &mut [f32], f: &dyn Fn(f64) -> f64| {
+        for (yi, &xi) in y.iter_mut().zip(x) {
+            *yi = f(f64::from(xi)) as f32;
+        }
+    };
+    match act.kind {
+        ActivationKind::Linear => y.copy_from_slice(x),
+        ActivationKind::Step => map(y, &|v| if v >= 0.0 { 1.0 } else { 0.0 }),
+        ActivationKind::Sigmoid => {
+            let beta = act.beta();
+            map(y, &|v| sigmoid(beta * v))
+        }
+        ActivationKind::Tanh => map(y, &f64::tanh),
+        ActivationKind::Relu => map(y, &|v| if v > 0.0 { v } else { 0.0 }),
+        ActivationKind::LeakyRelu => {
+            let alpha = act.alpha();
+            map(y, &|v| if v > 0.0 { v } else { alpha * v })
+        }
+        ActivationKind::Softmax => {
+            for (xr, yr) in x.chunks_exact(width).zip(y.chunks_exact_mut(width)) {
+                softmax_row(xr, yr);
+            }
+        }
+    }
+}
+
+/// y = exp(x - max) / sum, one row.
+pub fn softmax_row(x: &[f32], y: &mut [f32]) {
+    let max = x.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(f64::from(v)));
+    let mut sum = 0.0;
+    for (yi, &xi) in y.iter_mut().zip(x) {
+        let e = (f64::from(xi) - max).exp();
+        sum += e;
+        *yi = e as f32;
+    }
+    // Recompute from x rather than from the rounded f32 y so the division sees f64 values.
+    for (yi, &xi) in y.iter_mut().zip(x) {
+        *yi = ((f64::from(xi) - max).exp() / sum) as f32;
+    }
+}
+
+/// dx = dL/dx given x, y = f(x) and dy = dL/dy.
+pub fn backward(act: &ActivationSpec, x: &[f32], y: &[f32], dy: &[f32], width: usize, dx: &mut [f32]) -> Result<()> {
+    validate("activationBackward", act, x.len(), width)?;
+    expect_len("activationBackward", "y", y.len(), "x.length", x.len())?;
+    expect_len("activationBackward", "dy", dy.len(), "x.length", x.len())?;
+    expect_len("activationBackward", "dx", dx.len(), "x.length", x.len())?;
+    backward_unchecked(act, x, y, dy, width, dx);
+    Ok(())
+}
+
+/// The loop behind [`backward`].
+pub fn backward_unchecked(act: &ActivationSpec, x: &[f32], y: &[f32], dy: &[f32], width: usize, dx: &mut [f32]) {
+    match act.kind {
+        ActivationKind::Linear => dx.copy_from_slice(dy),
+        ActivationKind::Step => dx.fill(0.0),
+        ActivationKind::Sigmoid => {
+            let beta = act.beta();
+            for ((d, &yi), &g) in dx.iter_mut().zip(y).zip(dy) {
+                let yi = f64::from(yi);
+                *d = (beta * yi * (1.0 - yi) * f64::from(g)) as f32;
+            }
+        }
+        ActivationKind::Tanh => {
+            for ((d, &yi), &g) in dx.iter_mut().zip(y).zip(dy) {
+                let yi = f64::from(yi);
+                *d = ((1.0 - yi * yi) * f64::from(g)) as f32;
+            }
+        }
+        ActivationKind::Relu => {
+            for ((d, &xi), &g) in dx.iter_mut().zip(x).zip(dy) {
+                *d = if xi > 0.0 { g } else { 0.0 };
+            }
+        }
+        ActivationKind::LeakyRelu => {
+            let alpha = act.alpha();
+            for ((d, &xi), &g) in dx.iter_mut().zip(x).zip(dy) {
+                *d = if xi > 0.0 { g } else { (alpha * f64::from(g)) as f32 };
+            }
+        }
+        ActivationKind::Softmax => {
+            for ((yr, gr), dr) in y.chunks_exact(width).zip(dy.chunks_exact(width)).zip(dx.chunks_exact_mut(width)) {
+                let dot: f64 = yr.iter().zip(gr).map(|(&a, &b)| f64::from(a) * f64::from(b)).sum();
+                for ((d, &yi), &g) in dr.iter_mut().zip(yr).zip(gr) {
+                    *d = (f64::from(yi) * (f64::from(g) - dot)) as f32;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(kind: ActivationKind) -> ActivationSpec {
+        ActivationSpec::new(kind)
+    }
+
+    #[test]
+    fn closed_forms() {
+        let x = [-2.0f32, 0.0, 3.0];
+        let mut y = [0.0; 3];
+        forward(&ActivationSpec { beta: Some(2.0), ..spec(ActivationKind::Sigmoid) }, &x, 3, &mut y).unwrap();
+        // 1/(1+e^4), 1/2, 1/(1+e^-6)
+        let want = [1.0 / (1.0 + 4f64.exp()), 0.5, 1.0 / (1.0 + (-6f64).exp())];
+        for (a, b) in y.iter().zip(want) {
+            assert!((f64::from(*a) - b).abs() < 1e-7);
+        }
+        forward(&spec(ActivationKind::Step), &x, 3, &mut y).unwrap();
+        assert_eq!(y, [0.0, 1.0, 1.0]);
+        forward(&spec(ActivationKind::LeakyRelu), &x, 3, &mut y).unwrap();
+        assert_eq!(y, [-0.02, 0.0, 3.0]);
+        // softmax of [0, ln 3] per row = [1/4, 3/4]; huge logits stay finite.
+        let mut s = [0.0; 4];
+        forward(&spec(ActivationKind::Softmax), &[0.0, 3f32.ln(), 1e4, 1e4], 2, &mut s).unwrap();
+        assert!((s[0] - 0.25).abs() < 1e-6 && (s[1] - 0.75).abs() < 1e-6);
+        assert_eq!(&s[2..], &[0.5, 0.5]);
+        let mut big = [0.0; 2];
+        forward(&spec(ActivationKind::Sigmoid), &[-1000.0, 1000.0], 2, &mut big).unwrap();
+        assert_eq!(big, [0.0, 1.0]);
+    }
+
+    #[test]
+    fn backward_matches_finite_differences() {
+        let x = [-1.3f32, -0.2, 0.4, 1.7, 0.9, -0.6];
+        let dy = [0.3f32, -1.1, 0.7, 0.2, -0.5, 1.4];
+        for kind in [ActivationKind::Sigmoid, ActivationKind::Tanh, ActivationKind::LeakyRelu, ActivationKind::Softmax, ActivationKind::Relu] {
+            let act = ActivationSpec { beta: Some(1.5), alpha: Some(0.1), kind };
+            let mut y = [0.0; 6];
+            forward(&act, &x, 3, &mut y).unwrap();
+            let mut dx = [0.0; 6];
+            backward(&act, &x, &y, &dy, 3, &mut dx).unwrap();
+            // central difference of L = sum dy*f(x) in f32, h = 1e-3
+            for i in 0..6 {
+                let loss = |xi: f32| {
+                    let mut xs = x;
+                    xs[i] = xi;
+                    let mut ys = [0.0; 6];
+                    forward(&act, &xs, 3, &mut ys).unwrap();
+                    ys.iter().zip(&dy).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum::<f64>()
+                };
+                let (hi, lo) = (x[i] + 1e-3, x[i] - 1e-3);
+                let fd = (loss(hi) - loss(lo)) / f64::from(hi - lo);
+                assert!((fd - f64::from(dx[i])).abs() < 2e-3, "{kind:?} {i}: fd {fd} vs {}", dx[i]);
+            }
+        }
+    }
+
+    #[test]
+    fn rejects_bad_width_and_beta() {
+        let mut y = [0.0; 3];
+        let e = forward(&spec(ActivationKind::Softmax), &[1.0; 3], 2, &mut y).unwrap_err();
+        assert!(e.to_string().contains("width = 2"), "{e}");
+        let e = forward(&ActivationSpec { beta: Some(f64::NAN), ..spec(ActivationKind::Sigmoid) }, &[1.0; 3], 3, &mut y).unwrap_err();
+        assert!(e.to_string().contains("activation.beta"), "{e}");
+    }
+}

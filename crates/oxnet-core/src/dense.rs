@@ -1,0 +1,115 @@
+//! Dense (fully connected) kernels: y = x W + b, with W [inputs x units] row-major.
+//! Backward: dx = dy W^T, dW = x^T dy, db = column sums of dy (no division by the batch).
+use crate::error::{checked_product, expect_len, expect_positive, Result};
+use crate::gemm::{gemm, Layout};
+
+/// Validated sizes of one dense call.
+#[derive(Debug, Clone, Copy)]
+pub struct DenseDims {
+    pub batch: usize,
+    pub inputs: usize,
+    pub units: usize,
+}
+
+impl DenseDims {
+    pub fn new(op: &str, batch: usize, inputs: usize, units: usize) -> Result<Self> {
+        expect_positive(op, "batch", batch)?;
+        expect_positive(op, "inputs", inputs)?;
+        expect_positive(op, "units", units)?;
+        checked_product(op, "batch*inputs", &[batch, inputs])?;
+        checked_product(op, "batch*units", &[batch, units])?;
+        checked_product(op, "inputs*units", &[inputs, units])?;
+        Ok(DenseDims { batch, inputs, units })
+    }
+}
+
+/// y[batch x units] = x[batch x inputs] · w[inputs x units] (+ b[units] on every row).
+pub fn forward(x: &[f32], w: &[f32], b: Option<&[f32]>, d: DenseDims, y: &mut [f32]) -> Result<()> {
+    let op = "denseForward";
+    expect_len(op, "x", x.len(), "batch*inputs", d.batch * d.inputs)?;
+    expect_len(op, "w", w.len(), "inputs*units", d.inputs * d.units)?;
+    expect_len(op, "y", y.len(), "batch*units", d.batch * d.units)?;
+    if let Some(b) = b {
+        expect_len(op, "b", b.len(), "units", d.units)?;
+        for row in y.chunks_exact_mut(d.units) {
+            row.copy_from_slice(b);
+        }
+    }
+    gemm(d.batch, d.inputs, d.units, x, Layout::Normal, w, Layout::Normal, y, b.is_some())
+}
+
+/// Gradients of a dense layer from dy = dL/dy. `dx` and `db` are skipped when None.
+pub fn backward(
+    x: &[f32],
+    w: &[f32],
+    dy: &[f32],
+    d: DenseDims,
+    dx: Option<&mut [f32]>,
+    dw: &mut [f32],
+    db: Option<&mut [f32]>,
+) -> Result<()> {
+    let op = "denseBackward";
+    expect_len(op, "x", x.len(), "batch*inputs", d.batch * d.inputs)?;
+    expect_len(op, "w", w.len(), "inputs*units", d.inputs * d.units)?;
+    expect_len(op, "dy", dy.len(), "batch*units", d.batch * d.units)?;
+    expect_len(op, "dw", dw.len(), "inputs*units", d.inputs * d.units)?;
+    // dW[inputs x units] = x^T[inputs x batch] · dy[batch x units]
+    gemm(d.inputs, d.batch, d.units, x, Layout::Transposed, dy, Layout::Normal, dw, false)?;
+    if let Some(dx) = dx {
+        expect_len(op, "dx", dx.len(), "batch*inputs", d.batch * d.inputs)?;
+        // dx[batch x inputs] = dy[batch x units] · W^T[units x inputs]
+        gemm(d.batch, d.units, d.inputs, dy, Layout::Normal, w, Layout::Transposed, dx, false)?;
+    }
+    if let Some(db) = db {
+        expect_len(op, "db", db.len(), "units", d.units)?;
+        column_sums(dy, d.units, db);
+    }
+    Ok(())
+}
+
+/// out[j] = sum over rows of m[row, j], summed in f64.
+pub fn column_sums(m: &[f32], width: usize, out: &mut [f32]) {
+    for (j, o) in out.iter_mut().enumerate() {
+        *o = m.iter().skip(j).step_by(width).map(|&v| f64::from(v)).sum::<f64>() as f32;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forward_and_backward_closed_form() {
+        // x = [[1, 2]], W = [[1, 2, 3], [4, 5, 6]], b = [0.5, 0, -1]:
+        // y = [1+8+0.5, 2+10, 3+12-1] = [9.5, 12, 14] by hand.
+        let d = DenseDims::new("t", 1, 2, 3).unwrap();
+        let (x, w, b) = ([1.0, 2.0], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [0.5, 0.0, -1.0]);
+        let mut y = [0.0; 3];
+        forward(&x, &w, Some(&b), d, &mut y).unwrap();
+        assert_eq!(y, [9.5, 12.0, 14.0]);
+        // dy = [1, 0, -1]: dx = dy W^T = [1-3, 4-6] = [-2, -2]; dW = x^T dy; db = dy.
+        let (mut dx, mut dw, mut db) = ([0.0; 2], [0.0; 6], [0.0; 3]);
+        backward(&x, &w, &[1.0, 0.0, -1.0], d, Some(&mut dx), &mut dw, Some(&mut db)).unwrap();
+        assert_eq!(dx, [-2.0, -2.0]);
+        assert_eq!(dw, [1.0, 0.0, -1.0, 2.0, 0.0, -2.0]);
+        assert_eq!(db, [1.0, 0.0, -1.0]);
+    }
+
+    #[test]
+    fn db_sums_over_the_batch() {
+        let d = DenseDims::new("t", 3, 1, 2).unwrap();
+        let (mut dw, mut db) = ([0.0; 2], [0.0; 2]);
+        backward(&[1.0, 1.0, 1.0], &[0.0, 0.0], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], d, None, &mut dw, Some(&mut db)).unwrap();
+        assert_eq!(db, [9.0, 12.0]);
+        assert_eq!(dw, [9.0, 12.0]);
+    }
+
+    #[test]
+    fn names_the_bad_parameter() {
+        let d = DenseDims::new("denseForward", 2, 3, 1).unwrap();
+        let e = forward(&[0.0; 5], &[0.0; 3], None, d, &mut [0.0; 2]).unwrap_err();
+        assert_eq!(e.to_string(), "E_SHAPE: denseForward: x has 5 floats, expected batch*inputs = 6");
+        let e = DenseDims::new("denseForward", 0, 3, 1).unwrap_err();
+        assert_eq!(e.to_string(), "E_ARG: denseForward: batch must be > 0, got 0");
+    }
+}

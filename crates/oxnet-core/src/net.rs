@@ -1,0 +1,342 @@
+//! The network executor (docs/kernels.md "Network executor"): layers, parameters, gradients,
+//! optimizer slots and every batch buffer, all kept across batches so the steady state allocates
+//! nothing.
+use std::ops::Range;
+
+use crate::error::{checked_product, expect_len, expect_positive, CoreError, Result};
+use crate::layer::{Ctx, GradOf, Layer};
+use crate::layers::build_layer;
+use crate::loss::loss_unchecked;
+use crate::optim;
+use crate::spec::{ActivationKind, ActivationSpec, LossKind, NetworkSpec};
+
+/// Inference runs in chunks of this many samples so huge inputs do not grow the buffers.
+const PREDICT_CHUNK: usize = 512;
+
+/// Samples and targets copied once, so background training never reads caller memory.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub x: Vec<f32>,
+    pub y: Vec<f32>,
+    pub count: usize,
+    pub input_size: usize,
+    pub target_size: usize,
+}
+
+impl Dataset {
+    /// Splits x and y into `count` rows; both lengths must divide evenly.
+    pub fn new(x: Vec<f32>, y: Vec<f32>, count: usize) -> Result<Self> {
+        let op = "createDataset";
+        expect_positive(op, "count", count)?;
+        if x.len() % count != 0 || y.len() % count != 0 || x.is_empty() || y.is_empty() {
+            return Err(CoreError::shape(format!(
+                "{op}: x has {} floats and y has {} floats, both must be non-empty multiples of count = {count}",
+                x.len(),
+                y.len()
+            )));
+        }
+        let (input_size, target_size) = (x.len() / count, y.len() / count);
+        Ok(Dataset { x, y, count, input_size, target_size })
+    }
+}
+
+/// Per-batch results of a training run (see the TypeScript `TrainStats`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainStats {
+    pub losses: Vec<f64>,
+    pub correct: Vec<f64>,
+    /// First batch whose loss or gradient was not finite (training stopped there), or -1.
+    pub non_finite_batch: i64,
+}
+
+pub struct Network {
+    spec: NetworkSpec,
+    layers: Vec<Box<dyn Layer>>,
+    /// Per layer: its range in `params` / `grads` / `slots`, and in `state`.
+    param_ranges: Vec<Range<usize>>,
+    state_ranges: Vec<Range<usize>>,
+    params: Vec<Vec<f32>>,
+    grads: Vec<Vec<f32>>,
+    /// Optimizer slots per parameter ([v] or [m, v]).
+    slots: Vec<Vec<Vec<f32>>>,
+    state: Vec<Vec<f32>>,
+    /// acts[0] = input batch, acts[l + 1] = output of layer l.
+    acts: Vec<Vec<f32>>,
+    /// deltas[l] = dL/d acts[l]; deltas[L] holds the loss gradient.
+    deltas: Vec<Vec<f32>>,
+    target: Vec<f32>,
+    /// beta * a for binaryCrossEntropy after a sigmoid with beta != 1.
+    logits: Vec<f32>,
+    output_size: usize,
+    seed: u32,
+    /// Multiplier from pre-activation to the loss's logits (sigmoid beta for BCE, else 1).
+    logit_scale: f64,
+}
+
+impl Network {
+    /// Builds and validates the network; `params` in the order of docs/kernels.md.
+    pub fn new(spec: NetworkSpec, params: Vec<Vec<f32>>) -> Result<Self> {
+        expect_positive("network", "inputSize", spec.input_size)?;
+        if spec.layers.is_empty() {
+            return Err(CoreError::config("network needs at least one layer"));
+        }
+        if !spec.seed.is_finite() {
+            return Err(CoreError::arg(format!("network: seed must be finite, got {}", spec.seed)));
+        }
+        optim::validate("network", &spec.optimizer)?;
+        let mut layers = Vec::with_capacity(spec.layers.len());
+        let mut size = spec.input_size;
+        for (i, ls) in spec.layers.iter().enumerate() {
+            let layer = build_layer(ls)?;
+            if layer.in_size() != size {
+                return Err(CoreError::config(format!(
+                    "layer {i} ({}) takes {} inputs but receives {size}",
+                    ls.type_name(),
+                    layer.in_size()
+                )));
+            }
+            size = layer.out_size();
+            layers.push(layer);
+        }
+        let last_act = layers.last().and_then(|l| l.final_activation()).unwrap_or(ActivationSpec::new(ActivationKind::Linear));
+        let allowed: &[ActivationKind] = match spec.loss.kind {
+            LossKind::SoftmaxCrossEntropy => &[ActivationKind::Softmax, ActivationKind::Linear],
+            LossKind::BinaryCrossEntropy => &[ActivationKind::Sigmoid, ActivationKind::Linear],
+            LossKind::Perceptron => &[ActivationKind::Step, ActivationKind::Linear],
+            LossKind::HalfSse | LossKind::Mse => &[],
+        };
+        if spec.loss.kind.from_logits() && !allowed.contains(&last_act.kind) {
+            return Err(CoreError::config(format!(
+                "loss '{:?}' needs a last activation in {allowed:?}, got '{:?}'",
+                spec.loss.kind, last_act.kind
+            )));
+        }
+        let logit_scale = if spec.loss.kind == LossKind::BinaryCrossEntropy && last_act.kind == ActivationKind::Sigmoid {
+            last_act.beta()
+        } else {
+            1.0
+        };
+
+        let (mut param_ranges, mut state_ranges, mut param_sizes, mut state) = (vec![], vec![], vec![], vec![]);
+        for layer in &layers {
+            let sizes = layer.param_sizes();
+            param_ranges.push(param_sizes.len()..param_sizes.len() + sizes.len());
+            param_sizes.extend(sizes);
+            let init = layer.initial_state();
+            state_ranges.push(state.len()..state.len() + init.len());
+            state.extend(init);
+        }
+        let slot_count = spec.optimizer.slots();
+        let mut net = Network {
+            seed: spec.seed_u32(),
+            output_size: size,
+            logit_scale,
+            grads: param_sizes.iter().map(|&s| vec![0.0; s]).collect(),
+            slots: param_sizes.iter().map(|&s| vec![vec![0.0; s]; slot_count]).collect(),
+            params: param_sizes.iter().map(|&s| vec![0.0; s]).collect(),
+            acts: vec![vec![]; layers.len() + 1],
+            deltas: vec![vec![]; layers.len() + 1],
+            target: vec![],
+            logits: vec![],
+            spec,
+            layers,
+            param_ranges,
+            state_ranges,
+            state,
+        };
+        let borrowed: Vec<&[f32]> = params.iter().map(|p| p.as_slice()).collect();
+        net.set_params(&borrowed)?;
+        Ok(net)
+    }
+
+    pub fn spec(&self) -> &NetworkSpec {
+        &self.spec
+    }
+    pub fn layer_count(&self) -> usize {
+        self.layers.len()
+    }
+    pub fn input_size(&self) -> usize {
+        self.spec.input_size
+    }
+    pub fn output_size(&self) -> usize {
+        self.output_size
+    }
+
+    /// Mini-batch training over `order` (see `NetworkRunner.train`).
+    pub fn train(&mut self, data: &Dataset, order: &[u32], batch_size: usize, lr: f64, step: u32) -> Result<TrainStats> {
+        let op = "train";
+        if data.input_size != self.spec.input_size {
+            return Err(CoreError::shape(format!(
+                "{op}: dataset inputSize {} does not match the network's inputSize {}",
+                data.input_size, self.spec.input_size
+            )));
+        }
+        if data.target_size != self.output_size {
+            return Err(CoreError::shape(format!(
+                "{op}: dataset targetSize {} does not match the network's output size {}",
+                data.target_size, self.output_size
+            )));
+        }
+        expect_positive(op, "batchSize", batch_size)?;
+        if !lr.is_finite() {
+            return Err(CoreError::arg(format!("{op}: lr must be finite, got {lr}")));
+        }
+        if let Some((i, &o)) = order.iter().enumerate().find(|(_, &o)| o as usize >= data.count) {
+            return Err(CoreError::arg(format!("{op}: order[{i}] = {o} is out of range for a dataset of {}", data.count)));
+        }
+        let batches = order.len().div_ceil(batch_size);
+        let mut stats = TrainStats { losses: Vec::with_capacity(batches), correct: Vec::with_capacity(batches), non_finite_batch: -1 };
+        for (bi, chunk) in order.chunks(batch_size).enumerate() {
+            let n = chunk.len();
+            gather(&data.x, data.input_size, chunk, &mut self.acts[0]);
+            gather(&data.y, data.target_size, chunk, &mut self.target);
+            let global_step = step.wrapping_add(bi as u32);
+            self.forward(n, self.layers.len() - 1, true, global_step)?;
+            let loss = self.loss_and_backward(n, global_step)?;
+            stats.losses.push(loss);
+            stats.correct.push(count_correct(&self.acts[self.layers.len()], &self.target, self.output_size));
+            if !loss.is_finite() || !self.grads.iter().all(|g| g.iter().all(|v| v.is_finite())) {
+                stats.non_finite_batch = bi as i64;
+                return Ok(stats);
+            }
+            let t = f64::from(step) + bi as f64 + 1.0;
+            for ((p, g), s) in self.params.iter_mut().zip(&self.grads).zip(self.slots.iter_mut()) {
+                optim::update(&self.spec.optimizer, lr, t, p, g, s);
+            }
+        }
+        Ok(stats)
+    }
+
+    /// Inference output of the whole network for `n` samples.
+    pub fn predict(&mut self, x: &[f32], n: usize) -> Result<Vec<f32>> {
+        self.predict_up_to(x, n, self.layers.len() - 1)
+    }
+
+    /// Inference output of layer `layer_index` (inclusive) for `n` samples.
+    pub fn predict_up_to(&mut self, x: &[f32], n: usize, layer_index: usize) -> Result<Vec<f32>> {
+        let op = "predict";
+        let in_size = self.spec.input_size;
+        expect_len(op, "x", x.len(), "n*inputSize", checked_product(op, "n*inputSize", &[n, in_size])?)?;
+        if layer_index >= self.layers.len() {
+            return Err(CoreError::arg(format!("{op}: layerIndex must be < {} (layer count), got {layer_index}", self.layers.len())));
+        }
+        let out_size = self.layers[layer_index].out_size();
+        let mut result = Vec::with_capacity(checked_product(op, "n*outputSize", &[n, out_size])?);
+        for rows in x.chunks(PREDICT_CHUNK * in_size) {
+            let m = rows.len() / in_size;
+            self.acts[0].clear();
+            self.acts[0].extend_from_slice(rows);
+            self.forward(m, layer_index, false, 0)?;
+            result.extend_from_slice(&self.acts[layer_index + 1]);
+        }
+        Ok(result)
+    }
+
+    pub fn get_params(&self) -> Vec<Vec<f32>> {
+        self.params.clone()
+    }
+    pub fn set_params(&mut self, params: &[&[f32]]) -> Result<()> {
+        copy_into("setParams", "params", params, &mut self.params)
+    }
+    pub fn get_state(&self) -> Vec<Vec<f32>> {
+        self.state.clone()
+    }
+    pub fn set_state(&mut self, state: &[&[f32]]) -> Result<()> {
+        copy_into("setState", "state", state, &mut self.state)
+    }
+    pub fn reset_optimizer(&mut self) {
+        self.slots.iter_mut().flatten().for_each(|s| s.fill(0.0));
+    }
+
+    /// Runs layers 0..=last on acts[0] holding `n` samples.
+    fn forward(&mut self, n: usize, last: usize, training: bool, step: u32) -> Result<()> {
+        for l in 0..=last {
+            let layer = &mut self.layers[l];
+            let (before, after) = self.acts.split_at_mut(l + 1);
+            let y = &mut after[0];
+            y.resize(n * layer.out_size(), 0.0);
+            let ctx = Ctx { training, step, seed: self.seed, layer_index: l as u32 };
+            let params = &self.params[self.param_ranges[l].clone()];
+            let state = &mut self.state[self.state_ranges[l].clone()];
+            layer.forward(&before[l], n, params, state, &ctx, y)?;
+        }
+        Ok(())
+    }
+
+    /// The loss per docs/kernels.md (from-logits losses on the pre-activation), then backward
+    /// through every layer, leaving parameter gradients in `grads`.
+    fn loss_and_backward(&mut self, n: usize, step: u32) -> Result<f64> {
+        let last = self.layers.len() - 1;
+        let width = self.output_size;
+        let kind = self.spec.loss.kind;
+        let from_logits = kind.from_logits();
+        let grad = &mut self.deltas[last + 1];
+        grad.resize(n * width, 0.0);
+        let y = &self.acts[last + 1];
+        let loss = if !from_logits {
+            loss_unchecked(kind, y, &self.target, n, width, grad)
+        } else {
+            let a = self.layers[last].pre_activation(&self.acts[last], y).unwrap_or(y);
+            if self.logit_scale != 1.0 {
+                let beta = self.logit_scale;
+                self.logits.clear();
+                self.logits.extend(a.iter().map(|&v| (beta * f64::from(v)) as f32));
+                let value = loss_unchecked(kind, &self.logits, &self.target, n, width, grad);
+                grad.iter_mut().for_each(|g| *g = (f64::from(*g) * beta) as f32);
+                value
+            } else {
+                loss_unchecked(kind, a, &self.target, n, width, grad)
+            }
+        };
+        for l in (0..=last).rev() {
+            let (head, tail) = self.deltas.split_at_mut(l + 1);
+            let dy = &tail[0];
+            let dx = if l > 0 {
+                let d = &mut head[l];
+                d.resize(n * self.layers[l].in_size(), 0.0);
+                Some(d.as_mut_slice())
+            } else {
+                None
+            };
+            let grad_of = if from_logits && l == last { GradOf::PreActivation } else { GradOf::Output };
+            let ctx = Ctx { training: true, step, seed: self.seed, layer_index: l as u32 };
+            let range = self.param_ranges[l].clone();
+            self.layers[l].backward(&self.acts[l], &self.acts[l + 1], dy, grad_of, n, &self.params[range.clone()], &mut self.grads[range], dx, &ctx)?;
+        }
+        Ok(loss)
+    }
+}
+
+/// Copies rows `order[..]` of a row-major table into `out`.
+fn gather(src: &[f32], width: usize, order: &[u32], out: &mut Vec<f32>) {
+    out.clear();
+    for &r in order {
+        let from = r as usize * width;
+        out.extend_from_slice(&src[from..from + width]);
+    }
+}
+
+/// Samples whose prediction matches: argmax for width > 1, (>= 0.5) agreement for width 1.
+fn count_correct(out: &[f32], target: &[f32], width: usize) -> f64 {
+    let argmax = |row: &[f32]| {
+        row.iter().enumerate().fold((0, f32::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best }).0
+    };
+    out.chunks_exact(width)
+        .zip(target.chunks_exact(width))
+        .filter(|(o, t)| if width == 1 { (o[0] >= 0.5) == (t[0] >= 0.5) } else { argmax(o) == argmax(t) })
+        .count() as f64
+}
+
+/// Copies `src` tensors into `dst` after checking count and every length.
+fn copy_into(op: &str, name: &str, src: &[&[f32]], dst: &mut [Vec<f32>]) -> Result<()> {
+    if src.len() != dst.len() {
+        return Err(CoreError::shape(format!("{op}: {name} has {} arrays, expected {}", src.len(), dst.len())));
+    }
+    for (i, (s, d)) in src.iter().zip(dst.iter()).enumerate() {
+        expect_len(op, &format!("{name}[{i}]"), s.len(), "its shape's size", d.len())?;
+    }
+    for (s, d) in src.iter().zip(dst.iter_mut()) {
+        d.copy_from_slice(s);
+    }
+    Ok(())
+}
