@@ -46,7 +46,7 @@ export function referenceTrain(
     const inputs: Float64Array[] = [];
     const pres: Float64Array[] = [];
     const outs: Float64Array[] = [];
-    let h = xb;
+    let h: Float64Array = xb;
     let pi = 0;
     for (const layer of layers) {
       inputs.push(h);
@@ -87,7 +87,7 @@ export function referenceTrain(
     correct.push(countCorrect(h, tb, n, outSize));
     // Backward.
     const grads: Float64Array[] = [];
-    let g = grad;
+    let g: Float64Array = grad;
     for (let l = layers.length - 1; l >= 0; l--) {
       const layer = layers[l];
       const width = layer.type === 'dense' ? layer.units : layer.size;

@@ -1,7 +1,6 @@
 // The pure-TypeScript backend: the fallback when no native binary loads, and the reference the
 // native backend is checked against. Kernels are generic over Float32Array | Float64Array.
 import type { Backend, NetworkSpec } from '../types';
-import { OxnetError } from '../../errors';
 import { matmul } from './matmul';
 import { denseBackward, denseForward } from './dense';
 import { activationBackward, activationForward } from './activation';
@@ -11,10 +10,6 @@ import { createDataset } from './dataset';
 import { JsNetworkRunner } from './network';
 import { conv2dBackward, conv2dForward } from './conv';
 import { avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward } from './pool';
-
-function notYet(what: string): never {
-  throw new OxnetError('E_BACKEND', `js backend: ${what} not implemented yet`);
-}
 
 export const jsBackend: Backend = {
   name: 'js',
