@@ -1,0 +1,135 @@
+//! Executor tests: the course's worked example, XOR, the non-finite stop and the executor's
+//! validation messages.
+use oxnet_core::net::{Dataset, Network};
+use oxnet_core::rng::Mulberry32;
+use oxnet_core::spec::NetworkSpec;
+
+fn sigmoid(v: f64) -> f64 {
+    1.0 / (1.0 + (-v).exp())
+}
+
+fn spec(json: &str) -> NetworkSpec {
+    NetworkSpec::from_json(json).unwrap()
+}
+
+fn mlp_json(hidden: usize, act: &str, loss: &str, opt: &str) -> String {
+    format!(
+        r#"{{"inputSize":2,"seed":1,"layers":[
+          {{"type":"dense","inputs":2,"units":{hidden},"useBias":false,"activation":{{"kind":"{act}"}}}},
+          {{"type":"dense","inputs":{hidden},"units":1,"useBias":false,"activation":{{"kind":"sigmoid"}}}}],
+          "loss":{{"kind":"{loss}"}},"optimizer":{opt}}}"#
+    )
+}
+
+#[test]
+fn course_worked_example_gradients() {
+    // The course: b = v0 x0 + v1 x1, z1 = s(b), a = w0 z0 + w1 z1, y = s(a), E = 1/2 (y - t)^2.
+    // z0 is the other hidden unit (weights u0, u1). Hidden W = [[u0, v0], [u1, v1]] (input i -> unit j).
+    let (x0, x1, t) = (0.5f64, -1.0f64, 1.0f64);
+    let (u0, u1, v0, v1, w0, w1) = (0.3f64, -0.2, 0.8, 0.4, 0.6, -0.7);
+    let params = vec![vec![u0 as f32, v0 as f32, u1 as f32, v1 as f32], vec![w0 as f32, w1 as f32]];
+    // SGD with lr 1 and batch 1: each parameter moves by exactly -dE/dparam.
+    let mut net = Network::new(spec(&mlp_json(2, "sigmoid", "halfSse", r#"{"kind":"sgd","lr":1}"#)), params.clone()).unwrap();
+    let data = Dataset::new(vec![x0 as f32, x1 as f32], vec![t as f32], 1).unwrap();
+    let stats = net.train(&data, &[0], 1, 1.0, 0).unwrap();
+    let after = net.get_params();
+
+    let z0 = sigmoid(u0 * x0 + u1 * x1);
+    let z1 = sigmoid(v0 * x0 + v1 * x1);
+    let y = sigmoid(w0 * z0 + w1 * z1);
+    let delta = (y - t) * y * (1.0 - y);
+    // The course's gradient vector: [(y-t)y(1-y) z0, (y-t)y(1-y) z1, (y-t)y(1-y) w1 z1 (1-z1) x0, ... x1]
+    let expected = [
+        (after[1][0], w0, delta * z0),
+        (after[1][1], w1, delta * z1),
+        (after[0][1], v0, delta * w1 * z1 * (1.0 - z1) * x0),
+        (after[0][3], v1, delta * w1 * z1 * (1.0 - z1) * x1),
+        (after[0][0], u0, delta * w0 * z0 * (1.0 - z0) * x0),
+    ];
+    for (i, (got, before, grad)) in expected.iter().enumerate() {
+        let moved = before - f64::from(*got);
+        assert!((moved - grad).abs() < 1e-6, "gradient {i}: moved {moved}, course formula {grad}");
+    }
+    assert!((stats.losses[0] - 0.5 * (y - t).powi(2)).abs() < 1e-6);
+    assert_eq!(stats.non_finite_batch, -1);
+}
+
+#[test]
+fn xor_converges_with_per_sample_sgd() {
+    // W1 of docs/workloads.md with a bias: 2-3-1 sigmoid, halfSse, SGD lr 0.5, batch 1.
+    let json = r#"{"inputSize":2,"seed":1,"layers":[
+        {"type":"dense","inputs":2,"units":3,"useBias":true,"activation":{"kind":"sigmoid"}},
+        {"type":"dense","inputs":3,"units":1,"useBias":true,"activation":{"kind":"sigmoid"}}],
+        "loss":{"kind":"halfSse"},"optimizer":{"kind":"sgd","lr":0.5}}"#;
+    let mut rng = Mulberry32::new(7);
+    let mut init = |n: usize| (0..n).map(|_| (rng.next_f64() * 2.0 - 1.0) as f32).collect::<Vec<f32>>();
+    let params = vec![init(6), init(3), init(3), init(1)];
+    let mut net = Network::new(spec(json), params).unwrap();
+    let data = Dataset::new(vec![0., 0., 0., 1., 1., 0., 1., 1.], vec![0., 1., 1., 0.], 4).unwrap();
+    let order: Vec<u32> = (0..4).collect();
+    let mut epochs = 0;
+    loop {
+        net.train(&data, &order, 1, 0.5, epochs * 4).unwrap();
+        epochs += 1;
+        let out = net.predict(&data.x, 4).unwrap();
+        let mse: f32 = out.iter().zip(&data.y).map(|(o, t)| (o - t).powi(2)).sum::<f32>() / 4.0;
+        if mse < 0.01 {
+            break;
+        }
+        assert!(epochs < 10_000, "XOR did not converge: mse {mse}");
+    }
+    let out = net.predict(&data.x, 4).unwrap();
+    assert!(out[0] < 0.5 && out[1] > 0.5 && out[2] > 0.5 && out[3] < 0.5, "{out:?}");
+}
+
+#[test]
+fn softmax_cross_entropy_learns_and_counts_correct() {
+    // Two separable classes; softmax CE from logits with Adam. Accuracy must reach 100%.
+    let json = r#"{"inputSize":2,"seed":3,"layers":[
+        {"type":"dense","inputs":2,"units":2,"useBias":true,"activation":{"kind":"softmax"}}],
+        "loss":{"kind":"softmaxCrossEntropy"},"optimizer":{"kind":"adam","lr":0.05}}"#;
+    let mut net = Network::new(spec(json), vec![vec![0.0; 4], vec![0.0; 2]]).unwrap();
+    let data = Dataset::new(vec![1., 1., 2., 1., -1., -1., -1., -2.], vec![1., 0., 1., 0., 0., 1., 0., 1.], 4).unwrap();
+    let order: Vec<u32> = (0..4).collect();
+    let first = net.train(&data, &order, 4, 0.05, 0).unwrap();
+    // Zero weights: softmax is uniform, so the first loss is ln 2 exactly.
+    assert!((first.losses[0] - 2f64.ln()).abs() < 1e-6);
+    let mut last = first;
+    for s in 1..100 {
+        last = net.train(&data, &order, 4, 0.05, s).unwrap();
+    }
+    assert_eq!(last.correct, vec![4.0]);
+    assert!(last.losses[0] < 0.1, "{:?}", last.losses);
+}
+
+#[test]
+fn stops_at_the_first_non_finite_batch() {
+    let mut net = Network::new(spec(&mlp_json(2, "relu", "mse", r#"{"kind":"sgd","lr":0.1}"#)), vec![vec![0.1; 4], vec![0.1; 2]]).unwrap();
+    let data = Dataset::new(vec![1., 1., f32::NAN, 1., 1., 1.], vec![1., 0., 1.], 3).unwrap();
+    let before = net.get_params();
+    let stats = net.train(&data, &[0, 1, 2], 1, 0.1, 0).unwrap();
+    assert_eq!(stats.non_finite_batch, 1);
+    assert_eq!(stats.losses.len(), 2);
+    assert_ne!(net.get_params(), before, "batch 0 was applied");
+    let after_one = net.get_params();
+    assert!(after_one.iter().flatten().all(|v| v.is_finite()), "batch 1 was not applied");
+}
+
+#[test]
+fn validation_names_parameters() {
+    let bad_chain = r#"{"inputSize":3,"seed":1,"layers":[
+        {"type":"dense","inputs":2,"units":1,"useBias":false,"activation":{"kind":"linear"}}],
+        "loss":{"kind":"mse"},"optimizer":{"kind":"sgd","lr":0.1}}"#;
+    let e = Network::new(spec(bad_chain), vec![vec![0.0; 2]]).err().unwrap();
+    assert_eq!(e.to_string(), "E_CONFIG: layer 0 (dense) takes 2 inputs but receives 3");
+    let e = Network::new(spec(&mlp_json(2, "relu", "mse", r#"{"kind":"sgd","lr":0.1}"#)), vec![vec![0.0; 4], vec![0.0; 3]]).err().unwrap();
+    assert_eq!(e.to_string(), "E_SHAPE: setParams: params[1] has 3 floats, expected its shape's size = 2");
+    let e = Network::new(spec(&mlp_json(2, "relu", "softmaxCrossEntropy", r#"{"kind":"sgd","lr":0.1}"#)), vec![vec![0.0; 4], vec![0.0; 2]]).err().unwrap();
+    assert_eq!(e.code, oxnet_core::ErrorCode::Config);
+    let mut net = Network::new(spec(&mlp_json(2, "relu", "mse", r#"{"kind":"sgd","lr":0.1}"#)), vec![vec![0.0; 4], vec![0.0; 2]]).unwrap();
+    let data = Dataset::new(vec![0.0; 4], vec![0.0; 2], 2).unwrap();
+    let e = net.train(&data, &[0, 5], 1, 0.1, 0).unwrap_err();
+    assert_eq!(e.to_string(), "E_ARG: train: order[1] = 5 is out of range for a dataset of 2");
+    let e = net.predict_up_to(&[0.0; 2], 1, 2).unwrap_err();
+    assert_eq!(e.to_string(), "E_ARG: predict: layerIndex must be < 2 (layer count), got 2");
+}
