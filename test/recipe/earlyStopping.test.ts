@@ -1,0 +1,38 @@
+// restoreBestWeights on a real model: the weights after fit must be those recorded at the end of
+// the best epoch, and evaluate() must give that epoch's validation loss again.
+import { describe, expect, it } from 'vitest';
+import { noisyFunction } from '../../src/data/synthetic';
+import { dense } from '../../src/layers/dense';
+import { Sequential } from '../../src/model/sequential';
+import { earlyStopping } from '../../src/training/callbacks';
+
+describe('earlyStopping with a real model', () => {
+  it('restores the weights of the best validation epoch', async () => {
+    // 40 noisy samples and a large learning rate: the validation loss soon rises and wobbles
+    const train = noisyFunction({ count: 40, seed: 1, noise: 0.3 });
+    const val = noisyFunction({ count: 200, seed: 2, noise: 0.3 });
+    const model = new Sequential({ seed: 9 });
+    model.add(dense({ units: 32, activation: 'tanh', inputShape: [2] }));
+    model.add(dense({ units: 1 }));
+    model.compile({ loss: 'mse', optimizer: { kind: 'adam', lr: 0.05 } });
+    const snapshots: Float32Array[][] = [];
+    const stop = earlyStopping(model, { patience: 5, restoreBestWeights: true });
+    const history = await model.fit(train.x, train.y, {
+      epochs: 300,
+      batchSize: 8,
+      validationData: [val.x, val.y],
+      // recorded before earlyStopping sees the epoch (callbacks run in order)
+      callbacks: [{ onEpochEnd: () => void snapshots.push(model.getWeights()) }, stop],
+    });
+    expect(stop.stoppedEpoch).toBeGreaterThan(stop.bestEpoch);
+    expect(history.valLoss.length).toBe(stop.stoppedEpoch + 1);
+    const best = snapshots[stop.bestEpoch];
+    const last = snapshots[snapshots.length - 1];
+    const now = model.getWeights();
+    now.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(best[i])));
+    expect(now.some((w, i) => w.some((v, j) => v !== last[i][j]))).toBe(true);
+    // the best epoch's logged validation loss is the lowest, and the model reproduces it
+    expect(Math.min(...history.valLoss)).toBe(history.valLoss[stop.bestEpoch]);
+    expect(model.evaluate(val.x, val.y).loss).toBeCloseTo(history.valLoss[stop.bestEpoch], 5);
+  });
+});
