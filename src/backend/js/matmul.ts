@@ -46,10 +46,30 @@ export function gemmNTInto(a: FloatArray, b: FloatArray, c: FloatArray, m: numbe
   }
 }
 
-/** C[m x n] = A^T · B where A is [k x m] and B is [k x n]: rank-one updates, row by row. */
+/**
+ * C[m x n] = A^T · B where A is [k x m] and B is [k x n]: rank-one updates, four rows of A and B
+ * per pass over C (C is the large operand here: dW of a dense layer).
+ */
 export function gemmTNInto(a: FloatArray, b: FloatArray, c: FloatArray, m: number, k: number, n: number): void {
   c.fill(0, 0, m * n);
-  for (let p = 0; p < k; p++) {
+  const k4 = k - (k % 4);
+  let p = 0;
+  for (; p < k4; p += 4) {
+    const a0 = p * m;
+    const b0 = p * n;
+    const b1 = b0 + n;
+    const b2 = b1 + n;
+    const b3 = b2 + n;
+    for (let i = 0; i < m; i++) {
+      const x0 = a[a0 + i];
+      const x1 = a[a0 + m + i];
+      const x2 = a[a0 + 2 * m + i];
+      const x3 = a[a0 + 3 * m + i];
+      const cRow = i * n;
+      for (let j = 0; j < n; j++) c[cRow + j] += x0 * b[b0 + j] + x1 * b[b1 + j] + x2 * b[b2 + j] + x3 * b[b3 + j];
+    }
+  }
+  for (; p < k; p++) {
     const aRow = p * m;
     const bRow = p * n;
     for (let i = 0; i < m; i++) {
