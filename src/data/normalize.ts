@@ -12,6 +12,11 @@ export interface Normalizer {
   transform(x: Float32Array, n: number): Float32Array;
   inverseTransform(x: Float32Array, n: number): Float32Array;
   toJSON(): object;
+  /**
+   * JSON data kept with the normalizer through toJSON / normalizerFromJSON (and so through a saved
+   * model): the CLI records column names, task and class names here.
+   */
+  readonly meta?: Record<string, unknown>;
 }
 
 export interface NormalizerFitter {
@@ -29,6 +34,7 @@ class AffineNormalizer implements Normalizer {
     private readonly scale: Float64Array,
     // The statistics as fitted (std or max - min may be 0), kept for toJSON.
     private readonly stats: { a: Float64Array; b: Float64Array },
+    readonly meta?: Record<string, unknown>,
   ) {
     this.dim = offset.length;
   }
@@ -55,7 +61,9 @@ class AffineNormalizer implements Normalizer {
 
   toJSON(): object {
     const [na, nb] = this.kind === 'zscore' ? ['mean', 'std'] : ['min', 'max'];
-    return { kind: this.kind, dim: this.dim, [na]: Array.from(this.stats.a), [nb]: Array.from(this.stats.b) };
+    const json: Record<string, unknown> = { kind: this.kind, dim: this.dim, [na]: Array.from(this.stats.a), [nb]: Array.from(this.stats.b) };
+    if (this.meta !== undefined) json.meta = this.meta;
+    return json;
   }
 
   private checkShape(x: Float32Array, n: number, method: string): void {
@@ -81,14 +89,19 @@ function checkFitArgs(x: ArrayLike<number>, n: number, d: number): void {
   }
 }
 
-function zscoreFrom(mean: Float64Array, std: Float64Array): Normalizer {
+function zscoreFrom(mean: Float64Array, std: Float64Array, meta?: Record<string, unknown>): Normalizer {
   const scale = std.map((s) => (s === 0 ? 1 : s));
-  return new AffineNormalizer('zscore', mean, scale, { a: mean, b: std });
+  return new AffineNormalizer('zscore', mean, scale, { a: mean, b: std }, meta);
 }
 
-function minmaxFrom(min: Float64Array, max: Float64Array): Normalizer {
+function minmaxFrom(min: Float64Array, max: Float64Array, meta?: Record<string, unknown>): Normalizer {
   const scale = max.map((hi, j) => (hi === min[j] ? 1 : hi - min[j]));
-  return new AffineNormalizer('minmax', min, scale, { a: min, b: max });
+  return new AffineNormalizer('minmax', min, scale, { a: min, b: max }, meta);
+}
+
+/** The same normalizer carrying `meta` (must survive JSON.stringify). */
+export function withMeta(normalizer: Normalizer, meta: Record<string, unknown>): Normalizer {
+  return normalizerFromJSON({ ...(normalizer.toJSON() as Record<string, unknown>), meta: JSON.parse(JSON.stringify(meta)) });
 }
 
 /** Zero mean, unit (population) variance per column; a constant column gives 0, not NaN. */
@@ -155,16 +168,21 @@ export function normalizerFromJSON(json: unknown): Normalizer {
   if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 1) {
     throw new OxnetError('E_FORMAT', `normalizer JSON: 'dim' must be a positive integer, got ${String(dim)}`);
   }
+  const meta = obj.meta;
+  if (meta !== undefined && (typeof meta !== 'object' || meta === null || Array.isArray(meta))) {
+    throw new OxnetError('E_FORMAT', `normalizer JSON: 'meta' must be an object when present`);
+  }
+  const m = meta as Record<string, unknown> | undefined;
   if (obj.kind === 'zscore') {
     const std = finiteArray(obj, 'std', dim);
     if (std.some((s) => s < 0)) throw new OxnetError('E_FORMAT', `normalizer JSON: 'std' must be >= 0`);
-    return zscoreFrom(finiteArray(obj, 'mean', dim), std);
+    return zscoreFrom(finiteArray(obj, 'mean', dim), std, m);
   }
   if (obj.kind === 'minmax') {
     const min = finiteArray(obj, 'min', dim);
     const max = finiteArray(obj, 'max', dim);
     if (max.some((hi, j) => hi < min[j])) throw new OxnetError('E_FORMAT', `normalizer JSON: 'max' must be >= 'min'`);
-    return minmaxFrom(min, max);
+    return minmaxFrom(min, max, m);
   }
   throw new OxnetError('E_FORMAT', `normalizer JSON: 'kind' must be 'zscore' or 'minmax', got '${String(obj.kind)}'`);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { minmax, normalizerFromJSON, zscore } from '../../src/data/normalize';
+import { minmax, normalizerFromJSON, withMeta, zscore } from '../../src/data/normalize';
 import { OxnetError } from '../../src/errors';
 
 // 3 samples x 2 columns; column 1 is constant.
@@ -63,5 +63,16 @@ describe('errors', () => {
         expect((e as OxnetError).code).toBe('E_FORMAT');
       }
     }
+  });
+});
+
+describe('meta', () => {
+  it('travels with the normalizer through JSON and is checked', () => {
+    const norm = withMeta(minmax().fit(train, 3, 2), { task: 'classification', classes: ['a', 'b'] });
+    const again = normalizerFromJSON(JSON.parse(JSON.stringify(norm)));
+    expect(again.meta).toEqual({ task: 'classification', classes: ['a', 'b'] });
+    expect(Array.from(again.transform(train, 3))).toEqual([0, 0, 0.5, 0, 1, 0]);
+    expect(zscore().fit(train, 3, 2).meta).toBeUndefined();
+    expect(() => normalizerFromJSON({ ...(norm.toJSON() as object), meta: [1] })).toThrow(/'meta' must be an object/);
   });
 });
