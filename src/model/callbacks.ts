@@ -21,10 +21,18 @@ export interface BatchLogs {
   size: number;
 }
 
+/** The model being trained, as hooks see it (their last argument). */
+export interface TrainingModel {
+  stopTraining: boolean;
+  learningRate: number;
+  getWeights(): Float32Array[];
+  setWeights(weights: Float32Array[]): void;
+}
+
 export interface Callback {
-  onTrainBegin?(): void | Promise<void>;
-  onEpochBegin?(epoch: number): void | Promise<void>;
-  onBatchEnd?(batch: number, logs: BatchLogs): void | Promise<void>;
-  onEpochEnd?(epoch: number, logs: EpochLogs): void | Promise<void>;
-  onTrainEnd?(logs?: { epochs: number }): void | Promise<void>;
+  onTrainBegin?(model: TrainingModel): void | Promise<void>;
+  onEpochBegin?(epoch: number, model: TrainingModel): void | Promise<void>;
+  onBatchEnd?(batch: number, logs: BatchLogs, model: TrainingModel): void | Promise<void>;
+  onEpochEnd?(epoch: number, logs: EpochLogs, model: TrainingModel): void | Promise<void>;
+  onTrainEnd?(logs: { epochs: number }, model: TrainingModel): void | Promise<void>;
 }

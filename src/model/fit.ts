@@ -24,6 +24,8 @@ export interface FitOptions {
   /** 0: silent (default); 1: one line per epoch on stdout. */
   verbose?: 0 | 1;
   signal?: AbortSignal;
+  /** Sample order of epoch e (0-based, this fit call), overriding shuffle; e.g. mnistEpochOrder. */
+  epochOrder?: (epoch: number) => Uint32Array;
   /** Reject on a non-finite loss or gradient (default true); false skips such batches. */
   nanGuard?: boolean;
 }
@@ -84,12 +86,16 @@ export async function runFit(model: Sequential, xIn: TensorLike, yIn: TensorLike
   model.stopTraining = false;
 
   checkAbort(opts.signal, 0, 0);
-  for (const c of callbacks) await c.onTrainBegin?.();
+  for (const c of callbacks) await c.onTrainBegin?.(model);
   let epoch = 0;
   for (; epoch < epochs && !model.stopTraining; epoch++) {
-    for (const c of callbacks) await c.onEpochBegin?.(epoch);
+    for (const c of callbacks) await c.onEpochBegin?.(epoch, model);
     const lr = model.learningRate;
-    const order = opts.shuffle === false ? identity(n) : shuffledIndices(n, deriveSeed(seed, SeedPurpose.epochShuffle, model.epochsTrained));
+    const order = opts.epochOrder
+      ? checkOrder(opts.epochOrder(epoch), n, epoch)
+      : opts.shuffle === false
+        ? identity(n)
+        : shuffledIndices(n, deriveSeed(seed, SeedPurpose.epochShuffle, model.epochsTrained));
     let lossSum = 0;
     let correct = 0;
     let counted = 0;
@@ -104,7 +110,7 @@ export async function runFit(model: Sequential, xIn: TensorLike, yIn: TensorLike
         correct += stats.correct[i];
         counted += size;
         const logs: BatchLogs = { loss: stats.losses[i], correct: stats.correct[i], size };
-        for (const c of callbacks) await c.onBatchEnd?.(b0 + i, logs);
+        for (const c of callbacks) await c.onBatchEnd?.(b0 + i, logs, model);
       }
       model.step += done;
       if (stats.nonFiniteBatch >= 0) {
@@ -135,9 +141,9 @@ export async function runFit(model: Sequential, xIn: TensorLike, yIn: TensorLike
     }
     history.record(epoch, logs);
     if (opts.verbose === 1) console.log(formatEpoch(epoch, epochs, logs));
-    for (const c of callbacks) await c.onEpochEnd?.(epoch, logs);
+    for (const c of callbacks) await c.onEpochEnd?.(epoch, logs, model);
   }
-  for (const c of callbacks) await c.onTrainEnd?.({ epochs: epoch });
+  for (const c of callbacks) await c.onTrainEnd?.({ epochs: epoch }, model);
   return history;
 }
 
@@ -148,6 +154,13 @@ async function trainChunk(runner: NetworkRunner, data: Dataset, order: Uint32Arr
 
 function checkAbort(signal: AbortSignal | undefined, epoch: number, batch: number): void {
   if (signal?.aborted) throw new OxnetError('E_ABORTED', `fit aborted before epoch ${epoch}, batch ${batch}; the model keeps the weights trained so far`);
+}
+
+function checkOrder(order: Uint32Array, n: number, epoch: number): Uint32Array {
+  if (!(order instanceof Uint32Array) || order.length !== n || order.some((i) => i >= n)) {
+    throw new OxnetError('E_ARG', `epochOrder(${epoch}) must return a Uint32Array of ${n} indices below ${n}`);
+  }
+  return order;
 }
 
 function identity(n: number): Uint32Array {

@@ -13,6 +13,7 @@ import type { History } from './history';
 import { deriveSeed, randomSeed, SeedPurpose } from './seeds';
 import { chwToHwc, toSamples, type TensorLike } from './tensors';
 import { formatSummary } from './summary';
+import { saveModel } from '../io/save';
 
 export interface SequentialOptions {
   /** Drives initial weights, fit's shuffling, validationSplit and dropout. Default: random (see model.seed). */
@@ -456,6 +457,11 @@ export class Sequential {
   /** Trains; see FitOptions. Resolves with per-epoch History. */
   fit(x: TensorLike, y: TensorLike, opts: FitOptions = {}): Promise<History> {
     return runFit(this, x, y, opts);
+  }
+
+  /** Writes the model to one .oxnet file (atomically); see loadModel. */
+  save(path: string): void {
+    saveModel(this, path);
   }
 
   /** A table of layers, output shapes and parameter counts. */

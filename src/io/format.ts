@@ -1,0 +1,146 @@
+// The .oxnet file: one self-checking binary file.
+//   0  "OXNT"                  magic
+//   4  u32 LE format version   (FORMAT_VERSION)
+//   8  u32 LE header length    (bytes of UTF-8 JSON)
+//  12  u32 LE CRC-32 of header + payload
+//  16  u64 LE payload length
+//  24  header JSON, then the raw little-endian float32 payload.
+// The header holds the topology as data (layer type + config, known types only), the weight and
+// state manifests (name, shape, dtype 'float32', byte offset into the payload) and the optional
+// normalizer. Decoding checks every size against the bytes actually present before using it.
+import { OxnetError } from '../errors';
+import { crc32 } from './crc32';
+
+export const MAGIC = 'OXNT';
+export const FORMAT_VERSION = 1;
+export const PREAMBLE_BYTES = 24;
+/** Headers are small (layer configs and manifests); anything larger is refused unread. */
+export const MAX_HEADER_BYTES = 16 * 1024 * 1024;
+
+export interface TensorEntry {
+  name: string;
+  shape: number[];
+  dtype: 'float32';
+  /** Byte offset into the payload. */
+  offset: number;
+}
+
+export interface ModelHeader {
+  format: 'oxnet-model';
+  inputShape: number[];
+  layers: { type: string; config: Record<string, unknown> }[];
+  seed: number;
+  weights: TensorEntry[];
+  state: TensorEntry[];
+  normalizer?: object;
+}
+
+/** Header + tensors -> file bytes. */
+export function encodeModelFile(header: Omit<ModelHeader, 'weights' | 'state'>, weights: Named[], state: Named[]): Uint8Array {
+  let offset = 0;
+  const manifest = (list: Named[]): TensorEntry[] =>
+    list.map((t) => {
+      const e: TensorEntry = { name: t.name, shape: [...t.shape], dtype: 'float32', offset };
+      offset += t.values.length * 4;
+      return e;
+    });
+  const full: ModelHeader = { ...header, weights: manifest(weights), state: manifest(state) };
+  const headerBytes = new TextEncoder().encode(JSON.stringify(full));
+  const payload = new Uint8Array(offset);
+  const view = new DataView(payload.buffer);
+  let p = 0;
+  for (const t of [...weights, ...state]) {
+    for (let i = 0; i < t.values.length; i++, p += 4) view.setFloat32(p, t.values[i], true);
+  }
+  const out = new Uint8Array(PREAMBLE_BYTES + headerBytes.length + payload.length);
+  const pre = new DataView(out.buffer);
+  out.set(new TextEncoder().encode(MAGIC), 0);
+  pre.setUint32(4, FORMAT_VERSION, true);
+  pre.setUint32(8, headerBytes.length, true);
+  pre.setUint32(12, crc32(payload, crc32(headerBytes)), true);
+  pre.setBigUint64(16, BigInt(payload.length), true);
+  out.set(headerBytes, PREAMBLE_BYTES);
+  out.set(payload, PREAMBLE_BYTES + headerBytes.length);
+  return out;
+}
+
+export interface Named {
+  name: string;
+  shape: number[];
+  values: Float32Array;
+}
+
+export interface DecodedModelFile {
+  header: ModelHeader;
+  weights: Named[];
+  state: Named[];
+}
+
+function bad(message: string): OxnetError {
+  return new OxnetError('E_FORMAT', message);
+}
+
+/** File bytes -> header + tensors, refusing anything damaged or inconsistent with E_FORMAT. */
+export function decodeModelFile(bytes: Uint8Array, source = 'model file'): DecodedModelFile {
+  if (bytes.length < PREAMBLE_BYTES) throw bad(`${source}: ${bytes.length} bytes is shorter than the ${PREAMBLE_BYTES}-byte preamble (truncated)`);
+  const magic = String.fromCharCode(...bytes.subarray(0, 4));
+  if (magic !== MAGIC) throw bad(`${source}: magic is ${JSON.stringify(magic)}, expected "${MAGIC}" (not an oxnet model)`);
+  const pre = new DataView(bytes.buffer, bytes.byteOffset, PREAMBLE_BYTES);
+  const version = pre.getUint32(4, true);
+  if (version !== FORMAT_VERSION) throw bad(`${source}: format version ${version}, this oxnet reads version ${FORMAT_VERSION}`);
+  const headerLength = pre.getUint32(8, true);
+  const storedCrc = pre.getUint32(12, true);
+  const payloadLength = pre.getBigUint64(16, true);
+  if (headerLength > MAX_HEADER_BYTES) throw bad(`${source}: header length ${headerLength} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  const expected = BigInt(PREAMBLE_BYTES) + BigInt(headerLength) + payloadLength;
+  if (expected > BigInt(bytes.length)) throw bad(`${source}: header and payload need ${expected} bytes, the file has ${bytes.length} (truncated)`);
+  if (expected < BigInt(bytes.length)) throw bad(`${source}: ${BigInt(bytes.length) - expected} unexpected bytes after the payload (oversized)`);
+  const headerBytes = bytes.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + headerLength);
+  const payload = bytes.subarray(PREAMBLE_BYTES + headerLength);
+  const actualCrc = crc32(payload, crc32(headerBytes));
+  if (actualCrc !== storedCrc) throw bad(`${source}: checksum mismatch (stored ${hex(storedCrc)}, computed ${hex(actualCrc)}); the file is damaged`);
+  let header: ModelHeader;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
+  } catch (e) {
+    throw bad(`${source}: header is not valid JSON (${(e as Error).message})`);
+  }
+  checkHeader(header, source);
+  const names = new Set<string>();
+  const read = (entries: TensorEntry[], what: string): Named[] =>
+    entries.map((e, i) => {
+      checkEntry(e, `${what}[${i}]`, source);
+      if (names.has(e.name)) throw bad(`${source}: duplicate tensor name ${JSON.stringify(e.name)}`);
+      names.add(e.name);
+      const count = e.shape.reduce((a, b) => a * b, 1);
+      if (e.offset % 4 !== 0 || e.offset + count * 4 > payload.length) {
+        throw bad(`${source}: ${e.name} (offset ${e.offset}, ${count} floats) lies outside the ${payload.length}-byte payload`);
+      }
+      const view = new DataView(payload.buffer, payload.byteOffset + e.offset, count * 4);
+      const values = new Float32Array(count);
+      for (let k = 0; k < count; k++) values[k] = view.getFloat32(k * 4, true);
+      return { name: e.name, shape: [...e.shape], values };
+    });
+  return { header, weights: read(header.weights, 'weights'), state: read(header.state, 'state') };
+}
+
+function hex(n: number): string {
+  return n.toString(16).padStart(8, '0');
+}
+
+function checkHeader(h: ModelHeader, source: string): void {
+  if (!h || typeof h !== 'object' || h.format !== 'oxnet-model') throw bad(`${source}: header does not describe an oxnet model`);
+  if (!Array.isArray(h.layers) || !Array.isArray(h.weights) || !Array.isArray(h.state) || !Array.isArray(h.inputShape)) {
+    throw bad(`${source}: header lacks layers, weights, state or inputShape arrays`);
+  }
+  if (!Number.isInteger(h.seed) || h.seed < 0 || h.seed > 0xffffffff) throw bad(`${source}: seed ${JSON.stringify(h.seed)} is not a 32-bit integer`);
+}
+
+function checkEntry(e: TensorEntry, where: string, source: string): void {
+  if (!e || typeof e !== 'object' || typeof e.name !== 'string') throw bad(`${source}: ${where} has no name`);
+  if (e.dtype !== 'float32') throw bad(`${source}: ${e.name} has dtype ${JSON.stringify(e.dtype)}, only 'float32' is supported`);
+  if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isInteger(d) || d < 0 || d > 2 ** 31)) {
+    throw bad(`${source}: ${e.name} has an invalid shape ${JSON.stringify(e.shape)}`);
+  }
+  if (!Number.isInteger(e.offset) || e.offset < 0) throw bad(`${source}: ${e.name} has an invalid offset ${JSON.stringify(e.offset)}`);
+}
