@@ -7,10 +7,13 @@ import { oneHotRows, randomF32, randomInt, seeded } from '../helpers/random';
 
 const near = (a: ArrayLike<number>, b: ArrayLike<number>) => expect(closeness(a, b)).toBeNull();
 
-/** Shapes [rows, k, cols]: batch 1, odd, non-multiples of 4 and one larger than cache lines. */
+/**
+ * Shapes [rows, k, cols]: batch 1, odd, non-multiples of 4, and [70, 130, 91] above the 64^3
+ * work size where the native gemm goes multi-threaded.
+ */
 function shapes(seed: number): [number, number, number][] {
   const rng = seeded(seed);
-  const out: [number, number, number][] = [[1, 1, 1], [1, 7, 3], [5, 3, 1], [33, 65, 17]];
+  const out: [number, number, number][] = [[1, 1, 1], [1, 7, 3], [5, 3, 1], [33, 65, 17], [70, 130, 91]];
   for (let i = 0; i < 4; i++) out.push([randomInt(rng, 1, 20), randomInt(rng, 1, 40), randomInt(rng, 1, 20)]);
   return out;
 }
