@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+// `npm start`: trains the W2 MNIST MLP (784-128-64-10 ReLU, softmax cross-entropy, Adam 1e-3,
+// batch 64) on the seeded split of workloads.md until test accuracy >= 0.94 (at most 15 epochs),
+// prints `test accuracy: 0.xxxx` and saves the model to ./mnist-mlp.oxnet.
+// Options: --epochs N (cap), --target A, --out PATH, --seed S.
+import { resolve } from 'node:path';
+import { getBackend } from '../backend';
+import { MNIST_TEST, MNIST_TRAIN, loadMnist, mnistEpochOrder } from '../data/mnist';
+import { layers } from '../layers';
+import { adam } from '../model/compile';
+import { Sequential } from '../model/sequential';
+import { saveModel } from '../io/save';
+import { ProgressDisplay, formatSeconds } from './progress';
+
+interface MnistCliOptions {
+  epochs: number;
+  target: number;
+  out: string;
+  seed: number;
+}
+
+function parseArgs(argv: string[]): MnistCliOptions {
+  const opts: MnistCliOptions = { epochs: 15, target: 0.94, out: 'mnist-mlp.oxnet', seed: 1 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    const num = Number(value);
+    if (flag === '--out' && value) opts.out = value;
+    else if (flag === '--epochs' && Number.isInteger(num) && num > 0) opts.epochs = num;
+    else if (flag === '--target' && num > 0 && num <= 1) opts.target = num;
+    else if (flag === '--seed' && Number.isInteger(num) && num >= 0) opts.seed = num;
+    else throw new Error(`unknown or invalid option ${flag} ${value ?? ''} (use --epochs N, --target A, --out PATH, --seed S)`);
+  }
+  return opts;
+}
+
+export function buildMnistMlp(seed: number): Sequential {
+  const model = new Sequential({ seed });
+  model.add(layers.dense({ units: 128, activation: 'relu', inputShape: [784] }));
+  model.add(layers.dense({ units: 64, activation: 'relu' }));
+  model.add(layers.dense({ units: 10, activation: 'softmax' }));
+  model.compile({ loss: 'categoricalCrossentropy', optimizer: adam({ lr: 1e-3 }), metrics: ['accuracy'] });
+  return model;
+}
+
+export async function runMnist(opts: MnistCliOptions): Promise<{ accuracy: number; epochs: number; path: string }> {
+  const display = new ProgressDisplay();
+  const data = loadMnist();
+  const model = buildMnistMlp(opts.seed);
+  display.line(`oxnet MNIST MLP on the ${getBackend()} backend: ${MNIST_TRAIN} train / ${MNIST_TEST} test digits, target accuracy ${opts.target}`);
+  const batchSize = 64;
+  const batches = Math.ceil(MNIST_TRAIN / batchSize);
+  const start = Date.now();
+  let accuracy = 0;
+  let epoch = 0;
+  while (epoch < opts.epochs && accuracy < opts.target) {
+    const epochStart = Date.now();
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    const e = epoch;
+    const history = await model.fit(data.trainX, data.trainY, {
+      epochs: 1,
+      batchSize,
+      epochOrder: () => mnistEpochOrder(e),
+      callbacks: {
+        onBatchEnd(batch, logs) {
+          lossSum += logs.loss * logs.size;
+          correct += logs.correct;
+          seen += logs.size;
+          const perBatch = (Date.now() - epochStart) / 1000 / (batch + 1);
+          const left = perBatch * (batches - batch - 1 + batches * (opts.epochs - e - 1));
+          display.update({ epoch: e + 1, epochs: opts.epochs, batch: batch + 1, batches, loss: lossSum / seen, acc: correct / seen, secondsLeft: left });
+        },
+      },
+    });
+    accuracy = model.evaluate(data.testX, data.testY).accuracy;
+    epoch++;
+    const secs = (Date.now() - epochStart) / 1000;
+    display.line(
+      `epoch ${epoch}/${opts.epochs}  loss ${history.loss[0].toFixed(4)}  train acc ${history.acc[0].toFixed(4)}  test acc ${accuracy.toFixed(4)}  ${secs.toFixed(1)}s (${Math.round(MNIST_TRAIN / secs)} samples/s)`,
+    );
+  }
+  const path = resolve(opts.out);
+  saveModel(model, path);
+  display.line(`trained ${epoch} epochs in ${formatSeconds((Date.now() - start) / 1000)}; saved the model to ${path}`);
+  display.line(`test accuracy: ${accuracy.toFixed(4)}`);
+  return { accuracy, epochs: epoch, path };
+}
+
+if (require.main === module) {
+  let opts: MnistCliOptions;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exit(2);
+  }
+  runMnist(opts).then(
+    (r) => {
+      if (r.accuracy < opts.target) {
+        console.error(`target accuracy ${opts.target} not reached in ${r.epochs} epochs`);
+        process.exitCode = 1;
+      }
+    },
+    (e) => {
+      console.error(e instanceof Error ? `${e.name}${'code' in e ? ` ${String(e.code)}` : ''}: ${e.message}` : e);
+      process.exitCode = 1;
+    },
+  );
+}
