@@ -9,5 +9,113 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** A data set copied once into Rust memory. */
+export declare class NativeDataset {
+  /** Copies `count` rows of x and y. */
+  constructor(x: Float32Array, y: Float32Array, count: number)
+  get count(): number
+  get inputSize(): number
+  get targetSize(): number
+}
+
+/** A compiled network: parameters, optimizer state and scratch buffers live in Rust. */
+export declare class NativeNetwork {
+  /** `spec` is a NetworkSpec as JSON; `params` in paramShapes order. */
+  constructor(spec: string, params: Array<Float32Array>)
+  train(data: NativeDataset, order: Uint32Array, batchSize: number, lr: number, step: number): Promise<NativeTrainStats>
+  trainSync(data: NativeDataset, order: Uint32Array, batchSize: number, lr: number, step: number): NativeTrainStats
+  predict(x: Float32Array, n: number): Float32Array
+  predictAsync(x: Float32Array, n: number): Promise<Float32Array>
+  predictUpTo(x: Float32Array, n: number, layerIndex: number): Float32Array
+  getParams(): Array<Float32Array>
+  setParams(params: Array<Float32Array>): void
+  getState(): Array<Float32Array>
+  setState(state: Array<Float32Array>): void
+  resetOptimizer(): void
+  get outputSize(): number
+}
+
+/** dL/dx from x, y = f(x) and dL/dy. */
+export declare function activationBackward(act: string, x: Float32Array, y: Float32Array, dy: Float32Array, width: number): Float32Array
+
+/** y = f(x), element-wise except softmax (per row of `width`). `act` is an ActivationSpec as JSON. */
+export declare function activationForward(act: string, x: Float32Array, width: number): Float32Array
+
+/** `x` is only checked for its length (average pooling's gradient does not depend on it). */
+export declare function avgPool2dBackward(x: Float32Array, dy: Float32Array, g: NativePool2DGeometry): Float32Array
+
+export declare function avgPool2dForward(x: Float32Array, g: NativePool2DGeometry): Float32Array
+
+export declare function conv2dBackward(x: Float32Array, w: Float32Array, dy: Float32Array, g: NativeConv2DGeometry): NativeConv2DGrads
+
+export declare function conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array | undefined | null, g: NativeConv2DGeometry): Float32Array
+
 /** Version of the Rust kernel crate. */
 export declare function coreVersion(): string
+
+/** Panics on purpose: tests check that a Rust panic becomes a JS error and Node lives on. */
+export declare function debugPanic(): void
+
+/** dx = dy W^T, dW = x^T dy, db = column sums of dy. */
+export declare function denseBackward(x: Float32Array, w: Float32Array, dy: Float32Array, batch: number, inputs: number, units: number): NativeDenseGrads
+
+/** y = x W + b for a batch. */
+export declare function denseForward(x: Float32Array, w: Float32Array, b: Float32Array | undefined | null, batch: number, inputs: number, units: number): Float32Array
+
+/** Mean loss over the batch and its gradient with respect to `pred`. `spec` is a LossSpec as JSON. */
+export declare function loss(spec: string, pred: Float32Array, target: Float32Array, batch: number, width: number): NativeLossResult
+
+/** C[m x n] = A[m x k] · B[k x n], row-major. */
+export declare function matmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float32Array
+
+export declare function maxPool2dBackward(x: Float32Array, dy: Float32Array, g: NativePool2DGeometry): Float32Array
+
+export declare function maxPool2dForward(x: Float32Array, g: NativePool2DGeometry): Float32Array
+
+/** Conv2dGeometry of src/backend/types.ts. */
+export interface NativeConv2DGeometry {
+  batch: number
+  /** [height, width, channels] */
+  inShape: Array<number>
+  filters: number
+  kernel: Array<number>
+  strides: Array<number>
+  /** [top, bottom, left, right] */
+  padding: Array<number>
+  dilation: Array<number>
+}
+
+export interface NativeConv2DGrads {
+  dx: Float32Array
+  dw: Float32Array
+  db: Float32Array
+}
+
+export interface NativeDenseGrads {
+  dx: Float32Array
+  dw: Float32Array
+  db: Float32Array
+}
+
+export interface NativeLossResult {
+  loss: number
+  grad: Float32Array
+}
+
+/** Pool2dGeometry of src/backend/types.ts. */
+export interface NativePool2DGeometry {
+  batch: number
+  inShape: Array<number>
+  pool: Array<number>
+  strides: Array<number>
+  padding: Array<number>
+}
+
+export interface NativeTrainStats {
+  losses: Float64Array
+  correct: Float64Array
+  nonFiniteBatch: number
+}
+
+/** One optimizer update in place on `param` and the `state` slots. `opt` is an OptimizerSpec as JSON. */
+export declare function optimizerStep(opt: string, param: Float32Array, grad: Float32Array, state: Array<Float32Array>, step: number): void

@@ -835,4 +835,20 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeDataset = nativeBinding.NativeDataset
+module.exports.NativeNetwork = nativeBinding.NativeNetwork
+module.exports.activationBackward = nativeBinding.activationBackward
+module.exports.activationForward = nativeBinding.activationForward
+module.exports.avgPool2dBackward = nativeBinding.avgPool2dBackward
+module.exports.avgPool2dForward = nativeBinding.avgPool2dForward
+module.exports.conv2dBackward = nativeBinding.conv2dBackward
+module.exports.conv2dForward = nativeBinding.conv2dForward
 module.exports.coreVersion = nativeBinding.coreVersion
+module.exports.debugPanic = nativeBinding.debugPanic
+module.exports.denseBackward = nativeBinding.denseBackward
+module.exports.denseForward = nativeBinding.denseForward
+module.exports.loss = nativeBinding.loss
+module.exports.matmul = nativeBinding.matmul
+module.exports.maxPool2dBackward = nativeBinding.maxPool2dBackward
+module.exports.maxPool2dForward = nativeBinding.maxPool2dForward
+module.exports.optimizerStep = nativeBinding.optimizerStep

@@ -1,5 +1,14 @@
+//! Thin napi-rs binding over oxnet-core: converts arguments, borrows or copies buffers, maps
+//! errors and panics to JS errors "E_CODE: message". No math here.
 use napi_derive::napi;
+
+mod cnn;
+mod convert;
+mod kernels;
+mod network;
 
 /// Version of the Rust kernel crate.
 #[napi]
-pub fn core_version() -> String { oxnet_core::version().to_string() }
+pub fn core_version() -> String {
+    oxnet_core::version().to_string()
+}
