@@ -115,6 +115,30 @@ describe.each(backends())('Sequential (%s backend)', (backend) => {
     expect(err.message).toMatch(/epoch \d+, batch \d+.*normalize/);
   });
 
+  it('predictAsync equals predict; metrics misclassified and mse are logged per epoch', async () => {
+    const m = new Sequential({ seed: 8, backend });
+    m.add(layers.dense({ units: 4, activation: 'tanh', inputDim: 2 }));
+    m.add(layers.dense({ units: 1, activation: 'sigmoid' }));
+    m.compile({ loss: 'halfSse', optimizer: sgd({ lr: 0.5 }), metrics: ['misclassified', 'mse'] });
+    expect(await m.predictAsync(X)).toEqual(m.predict(X));
+    const h = await m.fit(X, T, { epochs: 3, batchSize: 4, shuffle: false });
+    expect(h.history.misclassified).toHaveLength(3);
+    // mse is measured after the epoch: with one output it is twice the halfSse of evaluate.
+    expect(h.history.mse[2]).toBeCloseTo(2 * m.evaluate(X, T).loss, 6);
+    expect(h.history.mse[2]).toBeCloseTo(m.evaluate(X, T).mse, 6);
+  });
+
+  it('nanGuard: false skips non-finite batches instead of rejecting', async () => {
+    const m = new Sequential({ seed: 1, backend });
+    m.add(layers.dense({ units: 1, inputDim: 1 }));
+    m.compile({ loss: 'mse', optimizer: sgd({ lr: 0.01 }) });
+    // The second sample is Infinity: its batch is non-finite, the others train normally.
+    const h = await m.fit(new Float32Array([1, Infinity, 2]), [1, 1, 2], { epochs: 2, batchSize: 1, shuffle: false, nanGuard: false });
+    expect(h.loss).toHaveLength(2);
+    expect(m.getWeights().every((w) => w.every(Number.isFinite))).toBe(true);
+    expect(m.step).toBe(4);
+  });
+
   it('getWeights/setWeights: parameter order and shape errors', () => {
     const m = mlp(1);
     expect(m.weightsInfo()).toEqual([
