@@ -99,11 +99,14 @@ export async function runTrain(args: TrainArgs, io: Output): Promise<void> {
   const build = buildModel(args, data.inputSize, data.task === 'autoencoder' ? data.inputSize : data.targetSize, normalizer);
   const bound = perModelCallbacks(args, io);
   const configs = args.search ?? [args.hidden];
+  let run = 0;
   io.out(`${data.count} rows: ${split.train.count} train, ${split.val.count} validation, ${split.test.count} test; ${data.inputSize} features`);
   const result = await selectModel({
     configs,
     build: (hidden, seed) => {
       const model = build(hidden, seed);
+      const restart = (run++ % args.restarts) + 1;
+      if (!args.quiet) io.err(`training hidden ${hidden.join(',') || 'none'}, restart ${restart}/${args.restarts}`);
       bound.bind(model);
       return model;
     },

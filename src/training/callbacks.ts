@@ -1,7 +1,7 @@
 // The recipe's callbacks (Keras-style, on the Callback hooks of src/model/callbacks.ts): learning
 // rate schedules, reduce-on-plateau, early stopping that can restore the best weights, model
 // checkpoints and a progress logger. Each takes the model it steers when it is made.
-import type { BatchLogs, Callback, EpochLogs } from '../model/callbacks';
+import type { Callback, EpochLogs } from '../model/callbacks';
 import type { Schedule } from '../schedules';
 import { OxnetError } from '../errors';
 
@@ -202,18 +202,14 @@ export function modelCheckpoint(path: string, opts: CheckpointOptions): Callback
   };
 }
 
-/** One line per epoch (or every `every` epochs): "epoch 3/20 loss 0.1234 acc 0.9500 ...". */
+/**
+ * One line per epoch (or every `every` epochs, plus the first and last): "epoch 3/20 loss 0.1234
+ * acc 0.9500 ...". It has no per-batch hook, so fit keeps its fast path.
+ */
 export function progressLogger(opts: { epochs?: number; every?: number; write?: (line: string) => void } = {}): Callback {
   const every = opts.every ?? 1;
   const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
-  let batches = 0;
   return {
-    onEpochBegin() {
-      batches = 0;
-    },
-    onBatchEnd(_batch: number, _logs: BatchLogs) {
-      batches++;
-    },
     onEpochEnd(epoch, logs) {
       const total = opts.epochs ? `/${opts.epochs}` : '';
       const last = opts.epochs !== undefined && epoch + 1 === opts.epochs;
@@ -221,7 +217,7 @@ export function progressLogger(opts: { epochs?: number; every?: number; write?: 
       const parts = Object.entries(logs)
         .filter(([, v]) => typeof v === 'number')
         .map(([k, v]) => `${k} ${formatNumber(k, v as number)}`);
-      write(`epoch ${epoch + 1}${total} (${batches} batches) ${parts.join(' ')}`);
+      write(`epoch ${epoch + 1}${total} ${parts.join(' ')}`);
     },
   };
 }

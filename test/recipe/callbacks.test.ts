@@ -100,8 +100,8 @@ describe('modelCheckpoint and progressLogger', () => {
     const lines: string[] = [];
     await run(new FakeModel(), progressLogger({ epochs: 2, write: (l) => lines.push(l) }), [0.5, 0.25]);
     expect(lines).toEqual([
-      'epoch 1/2 (0 batches) loss 1 valLoss 0.5000 valAcc 0.5000 lr 0.100',
-      'epoch 2/2 (0 batches) loss 1 valLoss 0.2500 valAcc 0.7500 lr 0.100',
+      'epoch 1/2 loss 1 valLoss 0.5000 valAcc 0.5000 lr 0.100',
+      'epoch 2/2 loss 1 valLoss 0.2500 valAcc 0.7500 lr 0.100',
     ]);
   });
 });
