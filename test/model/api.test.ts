@@ -208,6 +208,24 @@ describe('input forms and refusals', () => {
   });
 });
 
+describe('input normalizer', () => {
+  it('predict, evaluate and fit apply it to raw inputs', async () => {
+    const { zscore } = await import('../../src/data/normalize');
+    const raw = new Float32Array([10, 200, 20, 400, 30, 600, 40, 800]);
+    const norm = zscore().fit(raw, 4, 2);
+    const a = new Sequential({ seed: 2, layers: [layers.dense({ units: 1, activation: 'sigmoid', inputDim: 2 })] });
+    const b = new Sequential({ seed: 2, layers: [layers.dense({ units: 1, activation: 'sigmoid', inputDim: 2 })] });
+    a.setNormalizer(norm);
+    expect(a.predict(raw)).toEqual(b.predict(norm.transform(raw, 4)));
+    for (const m of [a, b]) m.compile({ loss: 'binaryCrossentropy', optimizer: sgd({ lr: 0.3 }) });
+    await a.fit(raw, [0, 0, 1, 1], { epochs: 5, batchSize: 2 });
+    await b.fit(norm.transform(raw, 4), [0, 0, 1, 1], { epochs: 5, batchSize: 2 });
+    expect(a.getWeights()).toEqual(b.getWeights());
+    expect(a.evaluate(raw, [0, 0, 1, 1]).loss).toBe(b.evaluate(norm.transform(raw, 4), [0, 0, 1, 1]).loss);
+    expect(() => a.setNormalizer(zscore().fit(raw, 2, 4))).toThrow(/4 columns, the model input has 2/);
+  });
+});
+
 describe('validationSplit', () => {
   it('holds out a seeded shuffle, not the tail', () => {
     const { train, val } = validationSplitIndices(100, 0.2, 7);
