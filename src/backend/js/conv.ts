@@ -1,8 +1,8 @@
 // 2-D convolution, NHWC input, HWIO kernel, per docs/kernels.md ("Convolution and pooling").
-// Direct loops ordered so the innermost loop runs over the filters axis, contiguous in the
-// kernel, the output and dy: for each output pixel and each kernel tap this is a small
-// [cin] x [cin x filters] product, i.e. im2col + an i-k-j matmul without materialising the
-// column matrix. Sums are accumulated in float64 scratch, whatever the array type.
+// im2col + matmul, tiled over output pixels, with the column matrix stored transposed
+// ([patch x pixels]): the filter count of small CNNs (8, 16) would make a filters-innermost loop
+// too short to run fast, while a tile of pixels gives long contiguous inner loops. All sums are
+// float64, whatever the array type.
 import type { Conv2dGeometry, DenseGrads, FloatArray } from '../types';
 import { OxnetError } from '../../errors';
 import { alloc } from './check';
@@ -122,41 +122,118 @@ export function requirePadding(p: unknown): [number, number, number, number] {
   return p as [number, number, number, number];
 }
 
-/** y[n, oy, ox, f] = b[f] + sum_{ky, kx, c} x[n, oy*sh - pt + ky*dh, ox*sw - pl + kx*dw, c] w[ky, kx, c, f]. */
+/**
+ * Output pixels are processed in tiles of `tile` pixels (all images, row-major), so the transposed
+ * column matrix of a tile ([patch x tile], patch = kh*kw*cin) stays in cache.
+ */
+function tileSize(patch: number): number {
+  return Math.max(16, Math.min(1024, Math.floor(32768 / patch)));
+}
+
+/**
+ * Transposed im2col of output pixels [i0, i0 + t): colT[q * tile + j] is the input value under
+ * kernel tap q = (ky*kw + kx)*cin + c for pixel i0 + j, 0 where the tap falls in the padding.
+ */
+function im2colT(x: FloatArray, p: ConvPlan, i0: number, t: number, colT: Float64Array, tile: number): void {
+  const { h, w, cin, kh, kw, sh, sw, dh, dw, oh, ow } = p;
+  const perImage = oh * ow;
+  let n = Math.floor(i0 / perImage);
+  let oy = Math.floor((i0 % perImage) / ow);
+  let ox = i0 % ow;
+  for (let j = 0; j < t; j++) {
+    const xn = n * h * w * cin;
+    const iy0 = oy * sh - p.padTop;
+    const ix0 = ox * sw - p.padLeft;
+    let q = j;
+    for (let ky = 0; ky < kh; ky++) {
+      const iy = iy0 + ky * dh;
+      const rowOk = iy >= 0 && iy < h;
+      for (let kx = 0; kx < kw; kx++) {
+        const ix = ix0 + kx * dw;
+        if (rowOk && ix >= 0 && ix < w) {
+          const xo = xn + (iy * w + ix) * cin;
+          for (let c = 0; c < cin; c++, q += tile) colT[q] = x[xo + c];
+        } else {
+          for (let c = 0; c < cin; c++, q += tile) colT[q] = 0;
+        }
+      }
+    }
+    if (++ox === ow) {
+      ox = 0;
+      if (++oy === oh) {
+        oy = 0;
+        n++;
+      }
+    }
+  }
+}
+
+/**
+ * y[n, oy, ox, f] = b[f] + sum_{ky, kx, c} x[n, oy*sh - pt + ky*dh, ox*sw - pl + kx*dw, c] w[ky, kx, c, f].
+ * Direct loops per output pixel, eight filters at a time in local sums (one kernel load per
+ * multiply-add, one pass over the taps for 8 filters), skipping zero inputs (half of them after a
+ * ReLU). The kernel is copied with its filter axis padded to a multiple of 8 so every block is full.
+ */
 export function conv2dForward<T extends FloatArray>(x: T, w: T, b: T | null, g: Conv2dGeometry): T {
   const p = planConv2d(g);
   requireLength('x', x, p.xCount, 'batch*height*width*inChannels');
   requireLength('w (kernel)', w, p.wCount, 'kh*kw*inChannels*filters');
   if (b !== null) requireLength('b (bias)', b, p.filters, 'filters');
   const { h, w: width, cin, filters: nf, kh, kw, sh, sw, dh, dw, oh, ow } = p;
+  const np = Math.ceil(nf / 8) * 8;
+  const wp = new Float64Array(kh * kw * cin * np);
+  const bp = new Float64Array(np);
+  for (let q = 0; q < kh * kw * cin; q++) for (let f = 0; f < nf; f++) wp[q * np + f] = w[q * nf + f];
+  if (b !== null) for (let f = 0; f < nf; f++) bp[f] = b[f];
   const y = allocLike(x, p.yCount);
-  const acc = new Float64Array(nf);
   let yo = 0;
   for (let n = 0; n < p.batch; n++) {
     const xn = n * h * width * cin;
     for (let oy = 0; oy < oh; oy++) {
       const iy0 = oy * sh - p.padTop;
-      for (let ox = 0; ox < ow; ox++) {
+      for (let ox = 0; ox < ow; ox++, yo += nf) {
         const ix0 = ox * sw - p.padLeft;
-        if (b !== null) for (let f = 0; f < nf; f++) acc[f] = b[f];
-        else acc.fill(0);
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = iy0 + ky * dh;
-          if (iy < 0 || iy >= h) continue;
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ix0 + kx * dw;
-            if (ix < 0 || ix >= width) continue;
-            const xo = xn + (iy * width + ix) * cin;
-            let wo = (ky * kw + kx) * cin * nf;
-            for (let c = 0; c < cin; c++, wo += nf) {
-              const xv = x[xo + c];
-              if (xv === 0) continue; // zeros are common after ReLU; only non-finite weights could notice
-              for (let f = 0; f < nf; f++) acc[f] += xv * w[wo + f];
+        for (let f0 = 0; f0 < np; f0 += 8) {
+          let s0 = bp[f0];
+          let s1 = bp[f0 + 1];
+          let s2 = bp[f0 + 2];
+          let s3 = bp[f0 + 3];
+          let s4 = bp[f0 + 4];
+          let s5 = bp[f0 + 5];
+          let s6 = bp[f0 + 6];
+          let s7 = bp[f0 + 7];
+          for (let ky = 0; ky < kh; ky++) {
+            const iy = iy0 + ky * dh;
+            if (iy < 0 || iy >= h) continue;
+            for (let kx = 0; kx < kw; kx++) {
+              const ix = ix0 + kx * dw;
+              if (ix < 0 || ix >= width) continue;
+              const xo = xn + (iy * width + ix) * cin;
+              let wo = (ky * kw + kx) * cin * np + f0;
+              for (let c = 0; c < cin; c++, wo += np) {
+                const xv = x[xo + c];
+                if (xv === 0) continue; // only non-finite weights could notice the skip
+                s0 += xv * wp[wo];
+                s1 += xv * wp[wo + 1];
+                s2 += xv * wp[wo + 2];
+                s3 += xv * wp[wo + 3];
+                s4 += xv * wp[wo + 4];
+                s5 += xv * wp[wo + 5];
+                s6 += xv * wp[wo + 6];
+                s7 += xv * wp[wo + 7];
+              }
             }
           }
+          const left = nf - f0; // real filters in this block
+          y[yo + f0] = s0;
+          if (left > 1) y[yo + f0 + 1] = s1;
+          if (left > 2) y[yo + f0 + 2] = s2;
+          if (left > 3) y[yo + f0 + 3] = s3;
+          if (left > 4) y[yo + f0 + 4] = s4;
+          if (left > 5) y[yo + f0 + 5] = s5;
+          if (left > 6) y[yo + f0 + 6] = s6;
+          if (left > 7) y[yo + f0 + 7] = s7;
         }
-        for (let f = 0; f < nf; f++) y[yo + f] = acc[f];
-        yo += nf;
       }
     }
   }
@@ -169,16 +246,78 @@ export function conv2dBackward<T extends FloatArray>(x: T, w: T, dy: T, g: Conv2
   return { dx: dx as T, dw, db };
 }
 
-/** conv2dBackward that skips dx when `wantDx` is false (a network's first layer needs none). */
+/**
+ * conv2dBackward that skips dx when `wantDx` is false (a network's first layer needs none).
+ * dW by tiles of output pixels: dW += colT · dyT^T, dot products of long contiguous rows.
+ */
 export function conv2dGrads<T extends FloatArray>(x: T, w: T, dy: T, g: Conv2dGeometry, wantDx: boolean): { dx: T | null; dw: T; db: T } {
   const p = planConv2d(g);
   requireLength('x', x, p.xCount, 'batch*height*width*inChannels');
   requireLength('w (kernel)', w, p.wCount, 'kh*kw*inChannels*filters');
   requireLength('dy', dy, p.yCount, 'batch*outHeight*outWidth*filters');
-  const { h, w: width, cin, filters: nf, kh, kw, sh, sw, dh, dw, oh, ow } = p;
+  const nf = p.filters;
+  const patch = p.kh * p.kw * p.cin;
+  const pixels = p.batch * p.oh * p.ow;
+  const tile = Math.min(tileSize(patch), pixels);
+  const colT = new Float64Array(patch * tile);
+  const dyT = new Float64Array(nf * tile);
   const dx64 = wantDx ? new Float64Array(p.xCount) : null;
   const dw64 = new Float64Array(p.wCount);
   const db64 = new Float64Array(nf);
+  const nf4 = nf - (nf % 4);
+  for (let i0 = 0; i0 < pixels; i0 += tile) {
+    const t = Math.min(tile, pixels - i0);
+    for (let j = 0, yo = i0 * nf; j < t; j++) {
+      for (let f = 0; f < nf; f++, yo++) {
+        dyT[f * tile + j] = dy[yo];
+        db64[f] += dy[yo];
+      }
+    }
+    im2colT(x, p, i0, t, colT, tile);
+    // dW[q, f] += sum_j colT[q, j] dyT[f, j], four filters per pass over colT[q].
+    for (let q = 0; q < patch; q++) {
+      const cq = q * tile;
+      let f = 0;
+      for (; f < nf4; f += 4) {
+        const d0 = f * tile;
+        const d1 = d0 + tile;
+        const d2 = d1 + tile;
+        const d3 = d2 + tile;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        for (let j = 0; j < t; j++) {
+          const cv = colT[cq + j];
+          s0 += cv * dyT[d0 + j];
+          s1 += cv * dyT[d1 + j];
+          s2 += cv * dyT[d2 + j];
+          s3 += cv * dyT[d3 + j];
+        }
+        dw64[q * nf + f] += s0;
+        dw64[q * nf + f + 1] += s1;
+        dw64[q * nf + f + 2] += s2;
+        dw64[q * nf + f + 3] += s3;
+      }
+      for (; f < nf; f++) {
+        const d0 = f * tile;
+        let s = 0;
+        for (let j = 0; j < t; j++) s += colT[cq + j] * dyT[d0 + j];
+        dw64[q * nf + f] += s;
+      }
+    }
+  }
+  if (dx64 !== null) conv2dInputGrad(dy, w, p, dx64);
+  return { dx: dx64 === null ? null : copyAs(x, dx64), dw: copyAs(x, dw64), db: copyAs(x, db64) };
+}
+
+/**
+ * dx[pixel under tap, c] += sum_f dy[pixel, f] w[tap, c, f]: per tap, dot products over filters,
+ * four channels per pass over the dy row.
+ */
+function conv2dInputGrad(dy: FloatArray, w: FloatArray, p: ConvPlan, dx: Float64Array): void {
+  const { h, w: width, cin, filters: nf, kh, kw, sh, sw, dh, dw, oh, ow } = p;
+  const cin4 = cin - (cin % 4);
   let yo = 0;
   for (let n = 0; n < p.batch; n++) {
     const xn = n * h * width * cin;
@@ -186,7 +325,6 @@ export function conv2dGrads<T extends FloatArray>(x: T, w: T, dy: T, g: Conv2dGe
       const iy0 = oy * sh - p.padTop;
       for (let ox = 0; ox < ow; ox++, yo += nf) {
         const ix0 = ox * sw - p.padLeft;
-        for (let f = 0; f < nf; f++) db64[f] += dy[yo + f];
         for (let ky = 0; ky < kh; ky++) {
           const iy = iy0 + ky * dh;
           if (iy < 0 || iy >= h) continue;
@@ -194,27 +332,40 @@ export function conv2dGrads<T extends FloatArray>(x: T, w: T, dy: T, g: Conv2dGe
             const ix = ix0 + kx * dw;
             if (ix < 0 || ix >= width) continue;
             const xo = xn + (iy * width + ix) * cin;
-            let wo = (ky * kw + kx) * cin * nf;
-            for (let c = 0; c < cin; c++, wo += nf) {
-              const xv = x[xo + c];
-              if (dx64 === null) {
-                for (let f = 0; f < nf; f++) dw64[wo + f] += xv * dy[yo + f];
-                continue;
-              }
-              let s = 0;
+            const wo = (ky * kw + kx) * cin * nf;
+            let c = 0;
+            for (; c < cin4; c += 4) {
+              const w0 = wo + c * nf;
+              const w1 = w0 + nf;
+              const w2 = w1 + nf;
+              const w3 = w2 + nf;
+              let s0 = 0;
+              let s1 = 0;
+              let s2 = 0;
+              let s3 = 0;
               for (let f = 0; f < nf; f++) {
                 const d = dy[yo + f];
-                s += d * w[wo + f];
-                dw64[wo + f] += xv * d;
+                s0 += d * w[w0 + f];
+                s1 += d * w[w1 + f];
+                s2 += d * w[w2 + f];
+                s3 += d * w[w3 + f];
               }
-              dx64[xo + c] += s;
+              dx[xo + c] += s0;
+              dx[xo + c + 1] += s1;
+              dx[xo + c + 2] += s2;
+              dx[xo + c + 3] += s3;
+            }
+            for (; c < cin; c++) {
+              const w0 = wo + c * nf;
+              let s = 0;
+              for (let f = 0; f < nf; f++) s += dy[yo + f] * w[w0 + f];
+              dx[xo + c] += s;
             }
           }
         }
       }
     }
   }
-  return { dx: dx64 === null ? null : copyAs(x, dx64), dw: copyAs(x, dw64), db: copyAs(x, db64) };
 }
 
 /** `src` (float64 sums) as an array of the type of `like`. */
