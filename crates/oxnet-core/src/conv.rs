@@ -294,6 +294,7 @@ pub fn conv2d_forward_from_col(g: &Conv2dGeometry, col: &[f32], w: &[f32], b: Op
 /// Gradients of conv2d: dx (skipped when None, e.g. for a first layer), dw, and db (when the
 /// layer has a bias). dw and db are overwritten, not accumulated. `col` is scratch of at least
 /// `g.col_len()` floats.
+#[allow(clippy::too_many_arguments)]
 pub fn conv2d_backward(
     g: &Conv2dGeometry,
     x: &[f32],

@@ -57,7 +57,7 @@ pub fn batch_norm_forward_train(
     cache: &mut BatchNormCache,
     y: &mut [f32],
 ) {
-    assert!(x.len() % channels == 0 && x.len() == y.len(), "batch_norm: x and y lengths");
+    assert!(x.len().is_multiple_of(channels) && x.len() == y.len(), "batch_norm: x and y lengths");
     let count = x.len() / channels;
     // f64 sums: a batch of 32 28x28 maps is 25k values per channel.
     let mut sum = vec![0f64; channels];
@@ -95,6 +95,7 @@ pub fn batch_norm_forward_train(
 }
 
 /// Inference forward with the running statistics.
+#[allow(clippy::too_many_arguments)]
 pub fn batch_norm_forward_infer(
     channels: usize,
     x: &[f32],
@@ -105,7 +106,7 @@ pub fn batch_norm_forward_infer(
     running_var: &[f32],
     y: &mut [f32],
 ) {
-    assert!(x.len() % channels == 0 && x.len() == y.len(), "batch_norm: x and y lengths");
+    assert!(x.len().is_multiple_of(channels) && x.len() == y.len(), "batch_norm: x and y lengths");
     for (xr, yr) in x.chunks_exact(channels).zip(y.chunks_exact_mut(channels)) {
         for c in 0..channels {
             let inv_std = 1.0 / (running_var[c] + epsilon).sqrt();

@@ -20,7 +20,7 @@ impl BatchNormLayer {
     pub fn new(spec: &BatchNormSpec) -> Result<Self> {
         expect_positive("batchNorm", "size", spec.size)?;
         expect_positive("batchNorm", "channels", spec.channels)?;
-        if spec.size % spec.channels != 0 {
+        if !spec.size.is_multiple_of(spec.channels) {
             return Err(CoreError::config(format!(
                 "batchNorm: size = {} is not a multiple of channels = {}",
                 spec.size, spec.channels
