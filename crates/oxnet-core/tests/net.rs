@@ -133,3 +133,36 @@ fn validation_names_parameters() {
     let e = net.predict_up_to(&[0.0; 2], 1, 2).unwrap_err();
     assert_eq!(e.to_string(), "E_ARG: predict: layerIndex must be < 2 (layer count), got 2");
 }
+
+#[test]
+fn executor_gradients_match_finite_differences() {
+    // dense(tanh) -> reshape -> dense(sigmoid beta 2) with binaryCrossEntropy (logits = beta a,
+    // grad scaled by beta): one SGD step with lr 1 moves each parameter by -dL/dp, which must
+    // match a central difference of the loss the executor reports (lr 0 leaves params intact).
+    let json = r#"{"inputSize":3,"seed":1,"layers":[
+        {"type":"dense","inputs":3,"units":4,"useBias":true,"activation":{"kind":"tanh"}},
+        {"type":"reshape","size":4},
+        {"type":"dense","inputs":4,"units":2,"useBias":true,"activation":{"kind":"sigmoid","beta":2}}],
+        "loss":{"kind":"binaryCrossEntropy"},"optimizer":{"kind":"sgd","lr":1}}"#;
+    let mut rng = Mulberry32::new(11);
+    let mut init = |n: usize| (0..n).map(|_| (rng.next_f64() - 0.5) as f32).collect::<Vec<f32>>();
+    let params = vec![init(12), init(4), init(8), init(2)];
+    let data = Dataset::new(init(6), vec![1.0, 0.0, 0.0, 1.0], 2).unwrap();
+    let loss_at = |p: &Vec<Vec<f32>>| {
+        let mut net = Network::new(spec(json), p.clone()).unwrap();
+        net.train(&data, &[0, 1], 2, 0.0, 0).unwrap().losses[0]
+    };
+    let mut net = Network::new(spec(json), params.clone()).unwrap();
+    net.train(&data, &[0, 1], 2, 1.0, 0).unwrap();
+    let after = net.get_params();
+    for t in 0..params.len() {
+        for i in 0..params[t].len() {
+            let (mut hi, mut lo) = (params.clone(), params.clone());
+            hi[t][i] += 1e-2;
+            lo[t][i] -= 1e-2;
+            let fd = (loss_at(&hi) - loss_at(&lo)) / f64::from(hi[t][i] - lo[t][i]);
+            let moved = f64::from(params[t][i] - after[t][i]);
+            assert!((fd - moved).abs() < 2e-3, "param {t}[{i}]: finite difference {fd}, executor {moved}");
+        }
+    }
+}
