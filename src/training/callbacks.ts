@@ -4,6 +4,8 @@
 import type { Callback, EpochLogs } from '../model/callbacks';
 import type { Schedule } from '../schedules';
 import { OxnetError } from '../errors';
+import { saveModel } from '../io';
+import type { Sequential } from '../model/sequential';
 
 /** What a callback may touch on the model: fit reads both before each epoch. */
 export interface SteerableModel {
@@ -179,12 +181,20 @@ export interface CheckpointOptions {
   monitor?: Monitor;
   /** true (default): save only when `monitor` improves; false: after every epoch. */
   saveBestOnly?: boolean;
-  /** Writes the model; `path` may hold {epoch}, replaced by the epoch number. */
-  save: (path: string, epoch: number) => Promise<void> | void;
+  /** The model to save with saveModel (atomic .oxnet file), unless `save` is given. */
+  model?: Sequential;
+  /** Writes the model to `path` instead of saveModel. */
+  save?: (path: string, epoch: number) => Promise<void> | void;
 }
 
-/** Saves the model at each improvement of `monitor` (or every epoch); returns the paths written. */
+/**
+ * Saves the model at each improvement of `monitor` (or every epoch); `path` may hold {epoch},
+ * replaced by the epoch number. `saved` lists the paths written.
+ */
 export function modelCheckpoint(path: string, opts: CheckpointOptions): Callback & { readonly saved: string[] } {
+  const model = opts.model;
+  const save = opts.save ?? (model ? (p: string) => saveModel(model, p) : undefined);
+  if (!save) throw new OxnetError('E_ARG', 'modelCheckpoint needs opts.model (saved with saveModel) or opts.save');
   const tracker = new BestTracker(opts.monitor ?? 'valLoss', 0);
   const saveBestOnly = opts.saveBestOnly ?? true;
   const saved: string[] = [];
@@ -196,7 +206,7 @@ export function modelCheckpoint(path: string, opts: CheckpointOptions): Callback
     async onEpochEnd(epoch, logs) {
       if (saveBestOnly && !tracker.improves(logs)) return;
       const target = path.replace('{epoch}', String(epoch));
-      await opts.save(target, epoch);
+      await save(target, epoch);
       saved.push(target);
     },
   };

@@ -4,7 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { noisyFunction } from '../../src/data/synthetic';
 import { dense } from '../../src/layers/dense';
 import { Sequential } from '../../src/model/sequential';
-import { earlyStopping } from '../../src/training/callbacks';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadModel } from '../../src/io';
+import { earlyStopping, modelCheckpoint } from '../../src/training/callbacks';
 
 describe('earlyStopping with a real model', () => {
   it('restores the weights of the best validation epoch', async () => {
@@ -34,5 +38,24 @@ describe('earlyStopping with a real model', () => {
     // the best epoch's logged validation loss is the lowest, and the model reproduces it
     expect(Math.min(...history.valLoss)).toBe(history.valLoss[stop.bestEpoch]);
     expect(model.evaluate(val.x, val.y).loss).toBeCloseTo(history.valLoss[stop.bestEpoch], 5);
+  });
+});
+
+describe('modelCheckpoint with saveModel', () => {
+  it('leaves the best validation epoch on disk', async () => {
+    const train = noisyFunction({ count: 40, seed: 3, noise: 0.3 });
+    const val = noisyFunction({ count: 100, seed: 4, noise: 0.3 });
+    const model = new Sequential({ seed: 2 });
+    model.add(dense({ units: 16, activation: 'tanh', inputShape: [2] }));
+    model.add(dense({ units: 1 }));
+    model.compile({ loss: 'mse', optimizer: { kind: 'adam', lr: 0.05 } });
+    const path = join(mkdtempSync(join(tmpdir(), 'oxnet-ckpt-')), 'best.oxnet');
+    const ckpt = modelCheckpoint(path, { model });
+    const history = await model.fit(train.x, train.y, { epochs: 40, batchSize: 8, validationData: [val.x, val.y], callbacks: [ckpt] });
+    const bestEpoch = history.valLoss.indexOf(Math.min(...history.valLoss));
+    // one save per new best; the file holds the best epoch's weights (same validation loss)
+    expect(ckpt.saved.length).toBeGreaterThan(1);
+    expect(bestEpoch).toBeLessThan(39); // the run went past its best epoch, so the check means something
+    expect(loadModel(path).evaluate(val.x, val.y).loss).toBeCloseTo(history.valLoss[bestEpoch], 5);
   });
 });
