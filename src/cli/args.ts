@@ -14,7 +14,7 @@ Usage:
 train: normalize the features (fit on the training split only), split into training,
 validation and test sets, train (optionally trying several hidden-layer sizes), report the
 test score, and save the model with its normalizer.
-  --target <column>       the column to predict (not needed for autoencoder)
+  --target <column>       the column to predict (autoencoder: a column to leave out)
   --task <task>           classification | regression | autoencoder
   --hidden <sizes>        hidden layer sizes, e.g. 16,8 (default 16)
   --search <list>         hidden sizes to compare on the validation set, ';'-separated,

@@ -24,7 +24,8 @@ function readCard(meta: Record<string, unknown> | undefined, path: string): Mode
 export async function runPredict(args: PredictArgs, io: Output): Promise<void> {
   const model = loadModel(args.model);
   const card = readCard(model.getNormalizer()?.meta, args.model);
-  const data = loadCsv(args.data, { task: card.task, target: card.targets, features: card.features, classes: card.classes, requireTarget: false });
+  // only the feature columns are read: a target column, if present, is ignored
+  const data = loadCsv(args.data, { task: 'autoencoder', features: card.features });
   const outputs = await model.predictAsync(data.x);
   const width = outputs.length / Math.max(data.count, 1);
   let header: string[];

@@ -87,7 +87,7 @@ export function selectionTable<C>(result: SelectionResult<C>, opts: { accuracy?:
   const header = ['', 'hidden', 'params', 'epochs', 'train loss', 'val loss'];
   if (opts.accuracy) header.push('val acc');
   const rows = result.rows.map((r) => {
-    const cells = [r === result.rows.find((x) => x.label === result.best.label) ? '*' : '', r.label, String(r.params), String(r.epochs), r.trainLoss.toFixed(4), r.val.loss.toFixed(4)];
+    const cells = [r.config === result.best.config ? '*' : '', r.label, String(r.params), String(r.epochs), r.trainLoss.toFixed(4), r.val.loss.toFixed(4)];
     if (opts.accuracy) cells.push(r.val.accuracy.toFixed(4));
     return cells;
   });

@@ -45,6 +45,8 @@ describe('oxnet train / predict', () => {
     expect(t.out.join('\n')).toMatch(/hidden\s+params/);
     const acc = Number(/test accuracy: ([\d.]+)/.exec(t.out.join('\n'))![1]);
     expect(acc).toBeGreaterThanOrEqual(0.8);
+    // a label the model never saw in the (ignored) target column does not matter to predict
+    writeFileSync(data, twoClassCsv().replace(',up\n', ',sideways\n'));
     const predOut = file('pred.csv');
     const p = await run(['predict', model, data, '--out', predOut]);
     expect(p.code).toBe(0);
