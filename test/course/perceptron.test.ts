@@ -35,12 +35,16 @@ describe('course: perceptron', () => {
 
   it('one update is exactly w <- w - eta (y - t) x (the perceptron rule)', async () => {
     const model = perceptronModel(7);
-    model.setWeights([new Float32Array([0.2, -0.3]), new Float32Array([0.1])]);
-    // x = (1, 1): a = 0.2 - 0.3 + 0.1 = 0 -> y = step(0) = 1; t = 0: w -= 1 * (1 - 0) * x.
+    model.setWeights([new Float32Array([0.5, -0.25]), new Float32Array([0.25])]);
+    // x = (1, 1): a = 0.5 - 0.25 + 0.25 = 0.5 >= 0 -> y = 1; t = 0: w -= 1 * (1 - 0) * x, b -= 1.
+    // (All values exact in float32.)
     await model.fit([[1, 1]], [0], { epochs: 1, batchSize: 1 });
     const [w, b] = model.getWeights();
-    expect(Array.from(w)).toEqual([Math.fround(0.2) - 1, Math.fround(-0.3) - 1].map(Math.fround));
-    expect(b[0]).toBeCloseTo(0.1 - 1, 6);
+    expect(Array.from(w)).toEqual([-0.5, -1.25]);
+    expect(Array.from(b)).toEqual([-0.75]);
+    // A second pass: a = -0.5 - 1.25 - 0.75 < 0 -> y = 0 = t, no change.
+    await model.fit([[1, 1]], [0], { epochs: 1, batchSize: 1 });
+    expect(Array.from(model.getWeights()[0])).toEqual([-0.5, -1.25]);
   });
 
   it('never reaches 100% on XOR (not linearly separable)', async () => {
