@@ -67,15 +67,9 @@ export function planPool2d(g: Pool2dGeometry): PoolPlan {
   };
 }
 
-/** Valid input range [start, end) of one window along an axis. */
-function windowRange(o: number, stride: number, pad: number, size: number, extent: number): [number, number] {
-  const start = o * stride - pad;
-  return [Math.max(start, 0), Math.min(start + size, extent)];
-}
-
 /**
- * Visits every output cell with its valid window: `visit(n, yRowOffset, y0, y1, x0, x1)` where
- * yRowOffset indexes channel 0 of the output pixel and [y0, y1) x [x0, x1) is the valid window.
+ * Visits every output cell with its valid window: `visit(xn, yo, y0, y1, x0, x1)` where xn indexes
+ * the sample in x, yo channel 0 of the output pixel, and [y0, y1) x [x0, x1) the valid window.
  */
 function forEachWindow(
   p: PoolPlan,
@@ -85,10 +79,12 @@ function forEachWindow(
   for (let n = 0; n < p.batch; n++) {
     const xn = n * p.h * p.w * p.c;
     for (let oy = 0; oy < p.oh; oy++) {
-      const [y0, y1] = windowRange(oy, p.sh, p.padTop, p.ph, p.h);
+      const top = oy * p.sh - p.padTop;
+      const y0 = Math.max(top, 0);
+      const y1 = Math.min(top + p.ph, p.h);
       for (let ox = 0; ox < p.ow; ox++, yo += p.c) {
-        const [x0, x1] = windowRange(ox, p.sw, p.padLeft, p.pw, p.w);
-        visit(xn, yo, y0, y1, x0, x1);
+        const left = ox * p.sw - p.padLeft;
+        visit(xn, yo, y0, y1, Math.max(left, 0), Math.min(left + p.pw, p.w));
       }
     }
   }
