@@ -1,0 +1,69 @@
+// Shared training-loop timing for the MNIST workloads: every impl supplies how to train on a run
+// of samples and how to predict; this file decides orders, warm-ups, timing, lag and scoring.
+const data = require('./data');
+const { emit, lagMonitor, now } = require('./child');
+const { settings } = require('./workloads');
+
+const settle = () => new Promise((r) => setTimeout(r, 5));
+
+/**
+ * W2 and W5: epochs over the 8000 training samples in the seeded orders; the first `warmupEpochs`
+ * untimed. `trainEpoch(order, epoch)` trains one epoch (the impl gathers what it needs);
+ * `score()` emits the accuracy or MSE. Timing covers only trainEpoch.
+ */
+async function epochWorkload(workload, impl, quick, { trainEpoch, score }) {
+  const s = settings(workload, quick);
+  let timedMs = 0;
+  let timedSamples = 0;
+  let lagP99 = NaN;
+  for (let e = 0; e < s.epochs; e++) {
+    const order = data.epochOrder(e);
+    const timed = e >= s.warmupEpochs;
+    const lag = timed && e === s.warmupEpochs ? lagMonitor() : null;
+    const t0 = now();
+    const ms = await trainEpoch(order, e);
+    const elapsed = typeof ms === 'number' ? ms : now() - t0;
+    if (lag) {
+      await settle();
+      lagP99 = lag.stop();
+    }
+    if (timed) {
+      timedMs += elapsed;
+      timedSamples += order.length;
+    }
+  }
+  emit(workload, impl, 'samples_per_s', timedSamples / (timedMs / 1000), { epochs: s.epochs });
+  if (Number.isFinite(lagP99)) emit(workload, impl, 'loop_lag_p99_ms', lagP99);
+  await score(s.epochs);
+}
+
+/**
+ * W3: one epoch in the order seeded 1000; the first `warmupBatches` batches untimed, then chunks
+ * of 32 batches timed until the epoch ends or the --quick budget runs out.
+ * `trainRange(order, from, to)` trains samples order[from..to) in batches; may return its own ms.
+ */
+async function cnnWorkload(impl, quick, { trainRange, score }) {
+  const s = settings('W3', quick);
+  const order = data.epochOrder(0);
+  const warm = s.warmupBatches * s.batch;
+  await trainRange(order, 0, warm);
+  const chunk = 32 * s.batch;
+  let at = warm;
+  let timedMs = 0;
+  const lag = lagMonitor();
+  while (at < order.length && timedMs / 1000 < s.budgetS) {
+    const to = Math.min(at + chunk, order.length);
+    const t0 = now();
+    const ms = await trainRange(order, at, to);
+    timedMs += typeof ms === 'number' ? ms : now() - t0;
+    at = to;
+  }
+  await settle();
+  const lagP99 = lag.stop();
+  const complete = at === order.length;
+  emit('W3', impl, 'samples_per_s', (at - warm) / (timedMs / 1000), { samples: at - warm });
+  if (Number.isFinite(lagP99)) emit('W3', impl, 'loop_lag_p99_ms', lagP99);
+  if (complete) await score();
+}
+
+module.exports = { epochWorkload, cnnWorkload };

@@ -1,0 +1,31 @@
+// One (workload, impl) run in its own process: `node worker.js W3 oxnet-native [--quick]`.
+// Records go to stdout as '@@bench {json}' lines; run.js collects them.
+const { emit, skip, peakRssMb } = require('./lib/child');
+
+const IMPLS = {
+  'oxnet-native': './impls/oxnet',
+  'oxnet-js': './impls/oxnet',
+  'tfjs-cpu': './impls/tfjs',
+  'tfjs-wasm': './impls/tfjs',
+  brainjs: './impls/brainjs',
+  convnetjs: './impls/convnetjs',
+  kernels: './impls/kernels',
+  growth: './impls/growth',
+};
+
+async function main() {
+  const [workload, impl] = process.argv.slice(2);
+  const quick = process.argv.includes('--quick');
+  const file = IMPLS[impl];
+  if (!file) throw new Error(`unknown impl '${impl}'; known: ${Object.keys(IMPLS).join(', ')}`);
+  const mod = require(file);
+  const reason = mod.cannot?.(workload, impl);
+  if (reason) return skip(workload, impl, reason);
+  await mod.run(workload, impl, quick);
+  emit(workload, impl, 'peak_rss_mb', peakRssMb());
+}
+
+main().catch((e) => {
+  console.error(e && e.stack ? e.stack : e);
+  process.exitCode = 1;
+});
