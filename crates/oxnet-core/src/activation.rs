@@ -6,7 +6,7 @@ use crate::spec::{ActivationKind, ActivationSpec};
 /// Checks the spec's hyperparameters and that `len` splits into rows of `width`.
 pub fn validate(op: &str, act: &ActivationSpec, len: usize, width: usize) -> Result<()> {
     expect_positive(op, "width", width)?;
-    if len % width != 0 {
+    if !len.is_multiple_of(width) {
         return Err(CoreError::shape(format!("{op}: x has {len} floats, not a multiple of width = {width}")));
     }
     if let Some(beta) = act.beta {

@@ -28,7 +28,7 @@ impl Dataset {
     pub fn new(x: Vec<f32>, y: Vec<f32>, count: usize) -> Result<Self> {
         let op = "createDataset";
         expect_positive(op, "count", count)?;
-        if x.len() % count != 0 || y.len() % count != 0 || x.is_empty() || y.is_empty() {
+        if !x.len().is_multiple_of(count) || !y.len().is_multiple_of(count) || x.is_empty() || y.is_empty() {
             return Err(CoreError::shape(format!(
                 "{op}: x has {} floats and y has {} floats, both must be non-empty multiples of count = {count}",
                 x.len(),
