@@ -1,17 +1,14 @@
 // 2-D convolution, NHWC input, HWIO kernel, per docs/kernels.md ("Convolution and pooling").
-// im2col + matmul, tiled over output pixels, with the column matrix stored transposed
-// ([patch x pixels]): the filter count of small CNNs (8, 16) would make a filters-innermost loop
-// too short to run fast, while a tile of pixels gives long contiguous inner loops. All sums are
-// float64, whatever the array type.
+// Small CNNs have few filters (8, 16), too few for a fast filters-innermost loop, so each pass
+// picks the order that keeps sums in locals: forward and dx are direct loops blocked over 8
+// filters / 4 channels; dW is im2col + matmul tiled over output pixels with the column matrix
+// transposed, i.e. long dot products. All sums are float64, whatever the array type.
 import type { Conv2dGeometry, DenseGrads, FloatArray } from '../types';
 import { OxnetError } from '../../errors';
 import { alloc } from './check';
 
 /** Largest element count a buffer may have (indices stay int32 in both backends). */
 export const MAX_ELEMENTS = 2 ** 31 - 1;
-
-/** A new zeroed array of the same type as `like`. */
-export const allocLike = alloc;
 
 export function requirePositiveInt(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value <= 0 || value > MAX_ELEMENTS) {
@@ -185,7 +182,7 @@ export function conv2dForward<T extends FloatArray>(x: T, w: T, b: T | null, g: 
   const bp = new Float64Array(np);
   for (let q = 0; q < kh * kw * cin; q++) for (let f = 0; f < nf; f++) wp[q * np + f] = w[q * nf + f];
   if (b !== null) for (let f = 0; f < nf; f++) bp[f] = b[f];
-  const y = allocLike(x, p.yCount);
+  const y = alloc(x, p.yCount);
   let yo = 0;
   for (let n = 0; n < p.batch; n++) {
     const xn = n * h * width * cin;

@@ -2,7 +2,8 @@
 // Padded cells never count: max ignores them (as -inf), average divides by the valid cells.
 import type { FloatArray, Pool2dGeometry } from '../types';
 import { OxnetError } from '../../errors';
-import { allocLike, elementCount, requireLength, requirePadding, requirePositiveInt } from './conv';
+import { alloc } from './check';
+import { elementCount, requireLength, requirePadding, requirePositiveInt } from './conv';
 
 export interface PoolPlan {
   batch: number;
@@ -93,7 +94,7 @@ function forEachWindow(
 export function maxPool2dForward<T extends FloatArray>(x: T, g: Pool2dGeometry): T {
   const p = planPool2d(g);
   requireLength('x', x, p.xCount, 'batch*height*width*channels');
-  const y = allocLike(x, p.yCount);
+  const y = alloc(x, p.yCount);
   const { w, c } = p;
   forEachWindow(p, (xn, yo, y0, y1, x0, x1) => {
     for (let ch = 0; ch < c; ch++) {
@@ -133,7 +134,7 @@ export function maxPool2dBackward<T extends FloatArray>(x: T, dy: T, g: Pool2dGe
       dx[at] += dy[yo + ch];
     }
   });
-  const out = allocLike(x, p.xCount);
+  const out = alloc(x, p.xCount);
   out.set(dx);
   return out;
 }
@@ -141,7 +142,7 @@ export function maxPool2dBackward<T extends FloatArray>(x: T, dy: T, g: Pool2dGe
 export function avgPool2dForward<T extends FloatArray>(x: T, g: Pool2dGeometry): T {
   const p = planPool2d(g);
   requireLength('x', x, p.xCount, 'batch*height*width*channels');
-  const y = allocLike(x, p.yCount);
+  const y = alloc(x, p.yCount);
   const { w, c } = p;
   forEachWindow(p, (xn, yo, y0, y1, x0, x1) => {
     const count = (y1 - y0) * (x1 - x0);
@@ -171,7 +172,7 @@ export function avgPool2dBackward<T extends FloatArray>(x: T, dy: T, g: Pool2dGe
       }
     }
   });
-  const out = allocLike(x, p.xCount);
+  const out = alloc(x, p.xCount);
   out.set(dx);
   return out;
 }
@@ -193,7 +194,7 @@ export function planGlobalPool(batch: number, inShape: [number, number, number])
 export function globalAvgPool2dForward<T extends FloatArray>(x: T, batch: number, inShape: [number, number, number]): T {
   const { pixels, c, count } = planGlobalPool(batch, inShape);
   requireLength('x', x, count, 'batch*height*width*channels');
-  const y = allocLike(x, batch * c);
+  const y = alloc(x, batch * c);
   const acc = new Float64Array(c);
   for (let n = 0; n < batch; n++) {
     acc.fill(0);
@@ -207,7 +208,7 @@ export function globalAvgPool2dForward<T extends FloatArray>(x: T, batch: number
 export function globalAvgPool2dBackward<T extends FloatArray>(dy: T, batch: number, inShape: [number, number, number]): T {
   const { pixels, c, count } = planGlobalPool(batch, inShape);
   requireLength('dy', dy, batch * c, 'batch*channels');
-  const dx = allocLike(dy, count);
+  const dx = alloc(dy, count);
   for (let n = 0; n < batch; n++) {
     let xo = n * pixels * c;
     for (let px = 0; px < pixels; px++, xo += c) for (let ch = 0; ch < c; ch++) dx[xo + ch] = dy[n * c + ch] / pixels;
