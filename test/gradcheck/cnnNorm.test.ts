@@ -53,6 +53,14 @@ describe('batch norm (float64)', () => {
     expect(y[0]).toBeCloseTo((2 * (1.2 - rm[0])) / Math.sqrt(rv[0] + 1e-3), 12);
     expect(y[1]).toBeCloseTo(3, 12);
   });
+  it('running variance of a one-row batch takes the biased variance (0), not 0 / 0', () => {
+    const rm = Float32Array.from([1]);
+    const rv = Float32Array.from([2]);
+    const { mean, variance } = batchNormTrainForward(Float64Array.from([3]), Float64Array.from([1]), Float64Array.from([0]), 1, 1, 1e-3);
+    updateRunningStats(rm, rv, mean, variance, 1, 0.5);
+    expect(rm[0]).toBe(2); // 0.5 * 1 + 0.5 * 3
+    expect(rv[0]).toBe(1); // 0.5 * 2 + 0.5 * 0 (docs/kernels.md)
+  });
 });
 
 describe('dropout', () => {
