@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Backend, LayerSpec, NetworkSpec } from '../../src/backend/types';
 import { jsBackend } from '../../src/backend/js';
-import { closeness, describeNativeVsJs } from '../helpers/backends';
+import { closeness, describeBackends, describeNativeVsJs } from '../helpers/backends';
 import { relativeError } from '../helpers/gradcheck';
 import { oneHotRows, randomF32, seeded, type Rng } from '../helpers/random';
 
@@ -145,6 +145,98 @@ describe('tiny CNNs on the js executor: gradients vs finite differences of the t
     const other = jsBackend.createNetwork(v.spec, runner.getParams());
     other.setState(state);
     expect(Array.from(other.predict(x, 8))).toEqual(Array.from(p1));
+  });
+});
+
+/** mulberry32 draws and the dropout seed, transcribed from docs/kernels.md on their own. */
+function docsDropoutDraws(seed: number, step: number, layer: number, count: number): number[] {
+  let a = (seed + Math.imul(step + 1, 0x9e3779b1) + Math.imul(layer + 1, 0x85ebca77)) >>> 0;
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    out.push(((t ^ (t >>> 14)) >>> 0) / 4294967296);
+  }
+  return out;
+}
+
+describeBackends((backend) => {
+  it('dropout in a network: off in predict; in training the docs mask (seed, step, layer index) and SGD step by hand', () => {
+    const s: NetworkSpec = {
+      inputSize: 6,
+      layers: [{ type: 'dense', inputs: 6, units: 6, useBias: false, activation: { kind: 'linear' } }, { type: 'dropout', size: 6, rate: 0.5 },
+        { type: 'dense', inputs: 6, units: 2, useBias: true, activation: { kind: 'linear' } }],
+      loss: { kind: 'halfSse' }, optimizer: { kind: 'sgd', lr: 0.1 }, seed: 77,
+    };
+    const rng = seeded(1700);
+    const eye = new Float32Array(36);
+    for (let i = 0; i < 6; i++) eye[i * 7] = 1; // identity first layer: the dropout input is x itself
+    const w = randomF32(rng, 12);
+    const b = randomF32(rng, 2);
+    const x = randomF32(rng, 18, 0.5, 1.5);
+    const t = randomF32(rng, 6);
+    const runner = backend.createNetwork(s, [eye, w, b]);
+    // Inference: y = x W + b, no mask and no 1 / (1 - rate) scale.
+    const expectPred = new Float64Array(6);
+    for (let r = 0; r < 3; r++) for (let j = 0; j < 2; j++) {
+      let acc = b[j];
+      for (let i = 0; i < 6; i++) acc += x[r * 6 + i] * w[i * 2 + j];
+      expectPred[r * 2 + j] = acc;
+    }
+    expect(closeness(runner.predict(x, 3), expectPred)).toBeNull();
+    // Training at step 4, dropout is layer 1: kept inputs doubled, dropped ones 0.
+    const u = docsDropoutDraws(77, 4, 1, 18);
+    const xd = Array.from(x, (v, i) => (u[i] < 0.5 ? 0 : 2 * v));
+    expect(xd.filter((v) => v === 0).length).toBeGreaterThan(0);
+    let loss = 0;
+    const g = new Float64Array(6); // dL/dy = (y - t) / n
+    for (let r = 0; r < 3; r++) for (let j = 0; j < 2; j++) {
+      let acc = b[j];
+      for (let i = 0; i < 6; i++) acc += xd[r * 6 + i] * w[i * 2 + j];
+      loss += 0.5 * (acc - t[r * 2 + j]) ** 2 / 3;
+      g[r * 2 + j] = (acc - t[r * 2 + j]) / 3;
+    }
+    const stats = runner.trainSync(backend.createDataset(x, t, 3), Uint32Array.from([0, 1, 2]), 3, 0.1, 4);
+    expect(closeness([stats.losses[0]], [loss])).toBeNull();
+    const newW = Array.from(w, (v, k) => {
+      const i = Math.floor(k / 2);
+      const j = k % 2;
+      let d = 0;
+      for (let r = 0; r < 3; r++) d += xd[r * 6 + i] * g[r * 2 + j];
+      return v - 0.1 * d;
+    });
+    expect(closeness(runner.getParams()[1], newW)).toBeNull();
+    // The identity layer's gradient passes back through the same mask: dropped inputs get none.
+    const dEye = runner.getParams()[0];
+    for (let i = 0; i < 6; i++) {
+      const anyKept = [0, 1, 2].some((r) => xd[r * 6 + i] !== 0);
+      if (!anyKept) for (let k = 0; k < 6; k++) expect(dEye[k * 6 + i]).toBe(eye[k * 6 + i]);
+    }
+  });
+
+  it('batch norm in a network: running statistics and inference follow the closed form', () => {
+    // 2 samples of [1, 2, 2] (2 positions x 2 channels): 4 rows per channel.
+    const s: NetworkSpec = {
+      inputSize: 4, layers: [{ type: 'batchNorm', size: 4, channels: 2, momentum: 0.9, epsilon: 1e-3 }],
+      loss: { kind: 'mse' }, optimizer: { kind: 'sgd', lr: 0 }, seed: 1,
+    };
+    const gamma = Float32Array.from([1.5, 0.5]);
+    const beta = Float32Array.from([0.25, -1]);
+    const runner = backend.createNetwork(s, [gamma, beta]);
+    const x = Float32Array.from([1, 10, 3, 20, 5, 30, 7, 40]);
+    // Channel 0: {1, 3, 5, 7}: mean 4, biased var 5, unbiased 20/3. Channel 1: {10, 20, 30, 40}:
+    // mean 25, biased var 125, unbiased 500/3.
+    runner.trainSync(backend.createDataset(x, new Float32Array(8), 2), Uint32Array.from([0, 1]), 2, 0, 0);
+    const [rm, rv] = runner.getState();
+    expect(closeness(rm, [0.1 * 4, 0.1 * 25])).toBeNull();
+    expect(closeness(rv, [0.9 + 0.1 * (20 / 3), 0.9 + 0.1 * (500 / 3)])).toBeNull();
+    runner.setState([Float32Array.from([2, 20]), Float32Array.from([4, 100])]);
+    const expected = Array.from(x, (v, i) => {
+      const c = i % 2;
+      return gamma[c] * (v - [2, 20][c]) / Math.sqrt([4, 100][c] + 1e-3) + beta[c];
+    });
+    expect(closeness(runner.predict(x, 2), expected)).toBeNull();
   });
 });
 
