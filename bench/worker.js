@@ -9,14 +9,14 @@ const IMPLS = {
   'tfjs-wasm': './impls/tfjs',
   brainjs: './impls/brainjs',
   convnetjs: './impls/convnetjs',
-  kernels: './impls/kernels',
-  growth: './impls/growth',
 };
+// These two measure oxnet only, one backend per process.
+const BY_WORKLOAD = { kernels: './impls/kernels', growth: './impls/growth' };
 
 async function main() {
   const [workload, impl] = process.argv.slice(2);
   const quick = process.argv.includes('--quick');
-  const file = IMPLS[impl];
+  const file = BY_WORKLOAD[workload] ?? IMPLS[impl];
   if (!file) throw new Error(`unknown impl '${impl}'; known: ${Object.keys(IMPLS).join(', ')}`);
   const mod = require(file);
   const reason = mod.cannot?.(workload, impl);

@@ -19,7 +19,7 @@ async function epochWorkload(workload, impl, quick, { trainEpoch, score }) {
   for (let e = 0; e < s.epochs; e++) {
     const order = data.epochOrder(e);
     const timed = e >= s.warmupEpochs;
-    const lag = timed && e === s.warmupEpochs ? lagMonitor() : null;
+    const lag = timed && e === s.warmupEpochs ? await lagMonitor() : null;
     const t0 = now();
     const ms = await trainEpoch(order, e);
     const elapsed = typeof ms === 'number' ? ms : now() - t0;
@@ -39,7 +39,7 @@ async function epochWorkload(workload, impl, quick, { trainEpoch, score }) {
 
 /**
  * W3: one epoch in the order seeded 1000; the first `warmupBatches` batches untimed, then chunks
- * of 32 batches timed until the epoch ends or the --quick budget runs out.
+ * of up to 32 batches timed until the epoch ends or the --quick budget runs out.
  * `trainRange(order, from, to)` trains samples order[from..to) in batches; may return its own ms.
  */
 async function cnnWorkload(impl, quick, { trainRange, score }) {
@@ -47,16 +47,19 @@ async function cnnWorkload(impl, quick, { trainRange, score }) {
   const order = data.epochOrder(0);
   const warm = s.warmupBatches * s.batch;
   await trainRange(order, 0, warm);
-  const chunk = 32 * s.batch;
+  // Chunks grow from 1 batch to 32 while each takes under 0.5 s: slow impls stop near the budget.
+  let chunk = s.batch;
   let at = warm;
   let timedMs = 0;
-  const lag = lagMonitor();
+  const lag = await lagMonitor();
   while (at < order.length && timedMs / 1000 < s.budgetS) {
     const to = Math.min(at + chunk, order.length);
     const t0 = now();
     const ms = await trainRange(order, at, to);
-    timedMs += typeof ms === 'number' ? ms : now() - t0;
+    const took = typeof ms === 'number' ? ms : now() - t0;
+    timedMs += took;
     at = to;
+    if (took < 500 && chunk < 32 * s.batch) chunk *= 2;
   }
   await settle();
   const lagP99 = lag.stop();
