@@ -74,7 +74,9 @@ function runJob(job, quick, timeoutS) {
     const done = (code, signal) => {
       clearTimeout(timer);
       const lines = out.split('\n').filter((l) => l.startsWith('@@bench ')).map((l) => JSON.parse(l.slice(8)));
-      const failure = code === 0 ? null : signal === 'SIGKILL' ? `killed after the ${timeoutS} s limit` : `exit ${code ?? signal}: ${err.trim().split('\n').slice(0, 3).join(' / ')}`;
+      // The last lines of stderr (tfjs prints a banner first).
+      const tail = err.trim().split('\n').filter((l) => l.trim() && !/^=+$|TensorFlow\.js in Node/.test(l)).slice(0, 3).join(' / ');
+      const failure = code === 0 ? null : signal === 'SIGKILL' ? `killed after the ${timeoutS} s limit` : `exit ${code ?? signal}: ${tail}`;
       resolve({ records: lines.filter((l) => !l.skipped), skips: lines.filter((l) => l.skipped), failure });
     };
     child.on('close', done);

@@ -3,7 +3,7 @@
 // parameters and gradients; forward and backward are convnetjs's.
 const data = require('../lib/data');
 const { emit, median, now, seedMathRandom } = require('../lib/child');
-const { epochWorkload, cnnWorkload } = require('../lib/harness');
+const { trainWorkload } = require('../lib/harness');
 const { settings, XOR_X, XOR_T } = require('../lib/workloads');
 
 function cannot(workload) {
@@ -148,24 +148,17 @@ async function run(workload, impl, quick) {
   const trainX = vols(d.trainX, data.TRAIN, shape);
   const testX = vols(d.testX, data.TEST, shape);
   const net = build(workload);
-  if (workload === 'W3') {
-    const train = trainer(net, trainX, (i) => d.trainLabels[i], 32);
-    return cnnWorkload(impl, quick, {
-      trainRange: train,
-      score: () => emit('W3', impl, 'test_accuracy', data.accuracy(predictAll(net, testX, 10), d.testLabels), { epochs: 1 }),
-    });
-  }
-  const targetOf = workload === 'W2' ? (i) => d.trainLabels[i] : (i) => Float64Array.from(d.trainX.subarray(i * 784, (i + 1) * 784));
-  const train = trainer(net, trainX, targetOf, 64);
-  return epochWorkload(workload, impl, quick, {
+  const targetOf = workload === 'W5' ? (i) => Float64Array.from(d.trainX.subarray(i * 784, (i + 1) * 784)) : (i) => d.trainLabels[i];
+  const train = trainer(net, trainX, targetOf, workload === 'W3' ? 32 : 64);
+  return trainWorkload(workload, impl, quick, {
     trainEpoch: (order) => train(order, 0, order.length),
+    trainRange: train,
     score: (n) => {
-      const width = workload === 'W2' ? 10 : 784;
-      const out = predictAll(net, testX, width);
-      if (workload === 'W2') emit('W2', impl, 'test_accuracy', data.accuracy(out, d.testLabels), { epochs: n });
-      else emit('W5', impl, 'recon_mse', data.meanSquaredError(out, d.testX), { epochs: n });
+      const out = predictAll(net, testX, workload === 'W5' ? 784 : 10);
+      if (workload === 'W5') emit('W5', impl, 'recon_mse', data.meanSquaredError(out, d.testX), { epochs: n });
+      else emit(workload, impl, 'test_accuracy', data.accuracy(out, d.testLabels), { epochs: n });
     },
   });
 }
 
-module.exports = { run, cannot };
+module.exports = { run, cannot, adam };

@@ -25,7 +25,7 @@ async function gemmWorkload(impl, quick, matmul, maxSize = Infinity) {
     let best = Infinity;
     let spent = 0;
     let reps = 0;
-    while (reps < 3 || spent < s.minTimeS * 1000) {
+    while (reps < s.minReps || spent < s.minTimeS * 1000) {
       const t0 = now();
       await matmul(a, b, n);
       const ms = now() - t0;

@@ -1,7 +1,7 @@
 // oxnet through its public API (Sequential, fit with epochOrder), on the native or js backend.
 const data = require('../lib/data');
 const { emit, median, now } = require('../lib/child');
-const { epochWorkload, cnnWorkload } = require('../lib/harness');
+const { trainWorkload } = require('../lib/harness');
 const { settings, XOR_X, XOR_T } = require('../lib/workloads');
 const { oxnet, backendByName } = require('../lib/oxnet');
 const { gemmWorkload } = require('./gemm');
@@ -93,38 +93,36 @@ function cnn(backend) {
   return model.compile({ loss: 'categoricalCrossentropy', optimizer: adam({ lr: 1e-3 }) });
 }
 
-async function epochs(workload, impl, backend, quick) {
-  const d = data.loadSplit();
-  const model = workload === 'W2' ? mlp(backend) : autoencoder(backend);
-  const target = workload === 'W2' ? d.trainY : d.trainX;
-  await epochWorkload(workload, impl, quick, {
-    trainEpoch: (order) => timedFit(model, d.trainX, target, { epochs: 1, batchSize: 64, epochOrder: () => order }),
-    score: (n) => {
-      const out = model.predict(d.testX);
-      if (workload === 'W2') emit('W2', impl, 'test_accuracy', data.accuracy(out, d.testLabels), { epochs: n });
-      else emit('W5', impl, 'recon_mse', data.meanSquaredError(out, d.testX), { epochs: n });
-    },
-  });
+/** Trains samples order[from..to) with one fit call (rows gathered first), timed inside fit. */
+function rangeTrainer(model, x, y, batchSize) {
+  return (order, from, to) => {
+    const idx = order.subarray(from, to);
+    const inW = x.length / data.TRAIN;
+    const outW = y.length / data.TRAIN;
+    return timedFit(model, data.gather(x, inW, idx), data.gather(y, outW, idx), { epochs: 1, batchSize, shuffle: false });
+  };
 }
 
-async function w3(impl, backend, quick) {
+async function mnistWorkload(workload, impl, backend, quick) {
   const d = data.loadSplit();
-  const model = cnn(backend);
-  const trainRange = (order, from, to) => {
-    const idx = order.subarray(from, to);
-    return timedFit(model, data.gather(d.trainX, 784, idx), data.gather(d.trainY, 10, idx), { epochs: 1, batchSize: 32, shuffle: false });
-  };
-  await cnnWorkload(impl, quick, {
-    trainRange,
-    score: () => emit('W3', impl, 'test_accuracy', data.accuracy(model.predict(d.testX), d.testLabels), { epochs: 1 }),
+  const model = workload === 'W2' ? mlp(backend) : workload === 'W3' ? cnn(backend) : autoencoder(backend);
+  const target = workload === 'W5' ? d.trainX : d.trainY;
+  const batchSize = workload === 'W3' ? 32 : 64;
+  await trainWorkload(workload, impl, quick, {
+    trainEpoch: (order) => timedFit(model, d.trainX, target, { epochs: 1, batchSize, epochOrder: () => order }),
+    trainRange: rangeTrainer(model, d.trainX, target, batchSize),
+    score: (n) => {
+      const out = model.predict(d.testX);
+      if (workload === 'W5') emit('W5', impl, 'recon_mse', data.meanSquaredError(out, d.testX), { epochs: n });
+      else emit(workload, impl, 'test_accuracy', data.accuracy(out, d.testLabels), { epochs: n });
+    },
   });
 }
 
 async function run(workload, impl, quick) {
   const backend = impl === 'oxnet-native' ? 'native' : 'js';
   if (workload === 'W1') return w1(impl, backend, quick);
-  if (workload === 'W2' || workload === 'W5') return epochs(workload, impl, backend, quick);
-  if (workload === 'W3') return w3(impl, backend, quick);
+  if (['W2', 'W3', 'W5'].includes(workload)) return mnistWorkload(workload, impl, backend, quick);
   if (workload === 'W4') {
     const be = backendByName(backend);
     return gemmWorkload(impl, quick, (a, b, n) => be.matmul(a, b, n, n, n), backend === 'js' ? 1024 : Infinity);

@@ -2,7 +2,7 @@
 // install here). Same splits, orders, batches and optimizer settings as oxnet.
 const data = require('../lib/data');
 const { emit } = require('../lib/child');
-const { epochWorkload, cnnWorkload } = require('../lib/harness');
+const { trainWorkload } = require('../lib/harness');
 const { gemmWorkload } = require('./gemm');
 
 function cannot(workload, impl) {
@@ -76,21 +76,17 @@ async function run(workload, impl, quick) {
   }
   const d = data.loadSplit();
   const model = build(tf, workload);
-  if (workload === 'W3') {
-    const shape = [28, 28, 1];
-    return cnnWorkload(impl, quick, {
-      trainRange: (order, from, to) => fitOn(tf, model, d.trainX, 784, d.trainY, 10, order.subarray(from, to), 32, shape),
-      score: () => emit('W3', impl, 'test_accuracy', data.accuracy(predict(tf, model, d.testX, data.TEST, shape), d.testLabels), { epochs: 1 }),
-    });
-  }
-  const target = workload === 'W2' ? d.trainY : d.trainX;
-  const tw = workload === 'W2' ? 10 : 784;
-  return epochWorkload(workload, impl, quick, {
-    trainEpoch: (order) => fitOn(tf, model, d.trainX, 784, target, tw, order, 64, [784]),
+  const shape = workload === 'W3' ? [28, 28, 1] : [784];
+  const target = workload === 'W5' ? d.trainX : d.trainY;
+  const tw = workload === 'W5' ? 784 : 10;
+  const batch = workload === 'W3' ? 32 : 64;
+  return trainWorkload(workload, impl, quick, {
+    trainEpoch: (order) => fitOn(tf, model, d.trainX, 784, target, tw, order, batch, shape),
+    trainRange: (order, from, to) => fitOn(tf, model, d.trainX, 784, target, tw, order.subarray(from, to), batch, shape),
     score: (n) => {
-      const out = predict(tf, model, d.testX, data.TEST, [784]);
-      if (workload === 'W2') emit('W2', impl, 'test_accuracy', data.accuracy(out, d.testLabels), { epochs: n });
-      else emit('W5', impl, 'recon_mse', data.meanSquaredError(out, d.testX), { epochs: n });
+      const out = predict(tf, model, d.testX, data.TEST, shape);
+      if (workload === 'W5') emit('W5', impl, 'recon_mse', data.meanSquaredError(out, d.testX), { epochs: n });
+      else emit(workload, impl, 'test_accuracy', data.accuracy(out, d.testLabels), { epochs: n });
     },
   });
 }

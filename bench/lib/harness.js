@@ -38,12 +38,13 @@ async function epochWorkload(workload, impl, quick, { trainEpoch, score }) {
 }
 
 /**
- * W3: one epoch in the order seeded 1000; the first `warmupBatches` batches untimed, then chunks
- * of up to 32 batches timed until the epoch ends or the --quick budget runs out.
- * `trainRange(order, from, to)` trains samples order[from..to) in batches; may return its own ms.
+ * W3 (and W2/W5 with --quick): one epoch in the order seeded 1000; the first `warmupBatches`
+ * batches untimed, then chunks of up to 32 batches timed until the epoch ends or the --quick
+ * budget runs out. `trainRange(order, from, to)` trains samples order[from..to) in batches; may
+ * return its own ms. `score(epochs)` runs only when the epoch completed.
  */
-async function cnnWorkload(impl, quick, { trainRange, score }) {
-  const s = settings('W3', quick);
+async function rangeWorkload(workload, impl, quick, { trainRange, score }) {
+  const s = settings(workload, quick);
   const order = data.epochOrder(0);
   const warm = s.warmupBatches * s.batch;
   await trainRange(order, 0, warm);
@@ -64,9 +65,14 @@ async function cnnWorkload(impl, quick, { trainRange, score }) {
   await settle();
   const lagP99 = lag.stop();
   const complete = at === order.length;
-  emit('W3', impl, 'samples_per_s', (at - warm) / (timedMs / 1000), { samples: at - warm });
-  if (Number.isFinite(lagP99)) emit('W3', impl, 'loop_lag_p99_ms', lagP99);
-  if (complete) await score();
+  emit(workload, impl, 'samples_per_s', (at - warm) / (timedMs / 1000), { samples: at - warm });
+  if (Number.isFinite(lagP99)) emit(workload, impl, 'loop_lag_p99_ms', lagP99);
+  if (complete) await score(1);
 }
 
-module.exports = { epochWorkload, cnnWorkload };
+/** Runs a training workload the way its settings say: whole epochs, or one epoch in timed ranges. */
+function trainWorkload(workload, impl, quick, hooks) {
+  return settings(workload, quick).epochs ? epochWorkload(workload, impl, quick, hooks) : rangeWorkload(workload, impl, quick, hooks);
+}
+
+module.exports = { trainWorkload };

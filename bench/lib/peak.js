@@ -6,22 +6,24 @@
 const fs = require('node:fs');
 const os = require('node:os');
 
-function theoreticalPeak() {
-  let text = '';
-  try {
-    text = fs.readFileSync('/proc/cpuinfo', 'utf8');
-  } catch {
-    return null;
-  }
+/** { gflops, formula } from the text of /proc/cpuinfo and a core count, or null without a clock. */
+function peakFromCpuinfo(text, cores) {
   const flags = new Set((/^flags\s*:\s*(.*)$/m.exec(text)?.[1] ?? '').split(/\s+/));
   const mhz = Number(/^cpu MHz\s*:\s*([\d.]+)$/m.exec(text)?.[1]);
   if (!Number.isFinite(mhz)) return null;
   const lanes = flags.has('avx512f') ? 16 : flags.has('avx2') && flags.has('fma') ? 8 : 4;
   const fmaUnits = 2;
-  const cores = os.availableParallelism();
   const gflops = (cores * mhz * lanes * 2 * fmaUnits) / 1000;
   const formula = `${cores} cores x ${mhz} MHz x ${lanes} lanes x 2 (FMA) x ${fmaUnits} FMA units (guess)`;
   return { gflops, formula };
 }
 
-module.exports = { theoreticalPeak };
+function theoreticalPeak() {
+  try {
+    return peakFromCpuinfo(fs.readFileSync('/proc/cpuinfo', 'utf8'), os.availableParallelism());
+  } catch {
+    return null;
+  }
+}
+
+module.exports = { theoreticalPeak, peakFromCpuinfo };

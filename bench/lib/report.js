@@ -63,7 +63,7 @@ function report(records, skips, peak, cores) {
   const kernels = records.filter((r) => r.workload === 'kernels');
   if (kernels.length) parts.push('## Kernels (ratio = oxnet-js / oxnet-native)', comparison(kernels, cores));
   const growth = records.filter((r) => r.workload === 'growth');
-  if (growth.length) parts.push('## Growth: ms per 8000-sample epoch (js: 2000 samples, scaled)', comparison(growth, cores));
+  if (growth.length) parts.push('## Growth: ms per 8000-sample epoch (js: 2000 samples, 1000 with --quick, scaled)', comparison(growth, cores));
   if (peak) {
     const gemm = records.filter((r) => r.workload === 'W4' && r.metric === 'gflops' && r.impl !== 'fp32-peak');
     const lines = gemm.map((r) => `- ${r.impl} n=${r.size} (${r.threads} thr): ${fmt(r.value)} GFLOP/s = ${fmt((100 * r.value) / peak.gflops)}% of peak`);
@@ -73,4 +73,4 @@ function report(records, skips, peak, cores) {
   return parts.join('\n\n');
 }
 
-module.exports = { report, IMPLS };
+module.exports = { report, comparison, fmt, IMPLS };

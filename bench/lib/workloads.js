@@ -3,19 +3,19 @@ const full = {
   W1: { seeds: 20, maxEpochs: 10000, lr: 0.5, targetMse: 0.01 },
   W2: { epochs: 3, warmupEpochs: 1, batch: 64, lr: 1e-3 },
   W3: { warmupBatches: 10, batch: 32, lr: 1e-3, budgetS: Infinity },
-  W4: { sizes: [256, 1024, 4096], minTimeS: 1.0 },
+  W4: { sizes: [256, 1024, 4096], minTimeS: 1.0, minReps: 3 },
   W5: { epochs: 3, warmupEpochs: 1, batch: 64, lr: 1e-3 },
 };
 
-// --quick: 5 XOR seeds; 2 epochs (1 warm-up + 1 timed) for W2/W5, so their accuracy/MSE is after
-// 2 epochs; W3 warms up on 3 batches, not 10, and is timed for at most 8 s (accuracy only if the
-// epoch finished); GEMM at 256 and 1024 only, 0.3 s per size.
+// --quick: 5 XOR seeds; W2/W5 train one epoch, 10 batches of warm-up then timed for at most 5 s
+// (accuracy/MSE after that 1 epoch, only if it finished); W3 warms up on 2 batches, not 10, and is
+// timed for at most 5 s; GEMM at 256 and 1024 only, 0.3 s and at least 1 timed call per size.
 const quick = {
   W1: { ...full.W1, seeds: 5 },
-  W2: { ...full.W2, epochs: 2 },
-  W3: { ...full.W3, warmupBatches: 3, budgetS: 8 },
-  W4: { sizes: [256, 1024], minTimeS: 0.3 },
-  W5: { ...full.W5, epochs: 2 },
+  W2: { warmupBatches: 10, batch: 64, budgetS: 5 },
+  W3: { ...full.W3, warmupBatches: 2, budgetS: 5 },
+  W4: { sizes: [256, 1024], minTimeS: 0.3, minReps: 1 },
+  W5: { warmupBatches: 10, batch: 64, budgetS: 5 },
 };
 
 /** XOR truth table (inputs, targets), shared by every impl. */

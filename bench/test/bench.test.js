@@ -1,0 +1,67 @@
+// The bench's own logic (node --test): argument parsing, job list, ratios, peak formula, helpers.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { parseArgs, jobs } = require('../run');
+const { comparison, fmt } = require('../lib/report');
+const { peakFromCpuinfo } = require('../lib/peak');
+const data = require('../lib/data');
+const { adam } = require('../impls/convnetjs');
+
+test('parseArgs: --quick and --only, refusals name the value', () => {
+  assert.deepEqual(parseArgs(['--quick', '--only', 'W2,W3']), { quick: true, only: ['W2', 'W3'] });
+  assert.deepEqual(parseArgs(['--only=W4']).only, ['W4']);
+  assert.throws(() => parseArgs(['--only', 'W9']), /got 'W9'/);
+  assert.throws(() => parseArgs(['--fast']), /'--fast'/);
+});
+
+test('jobs: W4 adds numpy and a 1-thread native run; kernels run both oxnet backends', () => {
+  const w4 = jobs({ only: ['W4'] }, 2).map((j) => `${j.impl}:${j.env.RAYON_NUM_THREADS ?? '-'}`);
+  assert.deepEqual(w4, ['oxnet-native:2', 'oxnet-js:-', 'tfjs-cpu:-', 'tfjs-wasm:-', 'brainjs:-', 'convnetjs:-', 'oxnet-native:1', 'numpy:-']);
+  assert.deepEqual(jobs({ only: ['kernels'] }, 2).map((j) => j.impl), ['oxnet-native', 'oxnet-js']);
+});
+
+test('comparison: ratio is impl / oxnet-native at the given thread count', () => {
+  const rows = comparison(
+    [
+      { workload: 'W2', impl: 'oxnet-native', metric: 'samples_per_s', value: 100, threads: 2 },
+      { workload: 'W2', impl: 'oxnet-native', metric: 'samples_per_s', value: 60, threads: 1 },
+      { workload: 'W2', impl: 'tfjs-wasm', metric: 'samples_per_s', value: 25, threads: 1 },
+    ],
+    2,
+  );
+  // 25 / 100 = 0.25; the 1-thread native record is not the base.
+  assert.match(rows, /\| W2 \| samples_per_s \|  \| 100\.0 \| 25\.0 \(0\.250x\) \|/);
+  assert.equal(fmt(NaN), 'n/a');
+});
+
+test('peakFromCpuinfo: cores x MHz x lanes x 2 x 2', () => {
+  // 2 x 2600 MHz x 16 lanes x 2 flops x 2 units = 332.8 GFLOP/s; avx2+fma: 8 lanes -> 166.4.
+  assert.equal(peakFromCpuinfo('cpu MHz\t\t: 2600.000\nflags\t\t: fpu avx2 fma avx512f\n', 2).gflops, 332.8);
+  assert.equal(peakFromCpuinfo('cpu MHz\t\t: 2600.000\nflags\t\t: fpu avx2 fma\n', 2).gflops, 166.4);
+  assert.equal(peakFromCpuinfo('flags: avx2\n', 2), null);
+});
+
+test('data helpers: gather, accuracy, MSE, epoch orders', () => {
+  const x = Float32Array.from([0, 1, 10, 11, 20, 21]);
+  assert.deepEqual([...data.gather(x, 2, Uint32Array.from([2, 0]))], [20, 21, 0, 1]);
+  const out = new Float32Array(20);
+  out[3] = 1; // sample 0 -> class 3
+  out[10 + 7] = 1; // sample 1 -> class 7
+  assert.equal(data.accuracy(out, Uint8Array.from([3, 5])), 0.5);
+  assert.equal(data.meanSquaredError([1, 2], [0, 0]), 2.5); // (1 + 4) / 2
+  const o = data.epochOrder(0);
+  assert.equal(o.length, 8000);
+  assert.equal(new Set(o).size, 8000);
+  assert.deepEqual(data.epochOrder(0), o);
+  assert.notDeepEqual(data.epochOrder(1).slice(0, 10), o.slice(0, 10));
+});
+
+test('convnetjs Adam: the first step moves each weight by lr against the gradient sign', () => {
+  // Step 1: m/(1-b1) = g, v/(1-b2) = g^2, so the update is lr g / (|g| + eps) = lr sign(g).
+  const params = Float64Array.from([1, -2]);
+  const grads = Float64Array.from([0.5, -3]);
+  const net = { getParamsAndGrads: () => [{ params, grads }] };
+  adam(net, 0.1)(1);
+  assert.ok(Math.abs(params[0] - 0.9) < 1e-6 && Math.abs(params[1] + 1.9) < 1e-6, `got ${[...params]}`);
+  assert.deepEqual([...grads], [0, 0]);
+});
