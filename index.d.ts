@@ -56,11 +56,20 @@ export declare function coreVersion(): string
 /** Panics on purpose: tests check that a Rust panic becomes a JS error and Node lives on. */
 export declare function debugPanic(): void
 
+/** Panics on purpose on a libuv worker thread (the async path of the panic test). */
+export declare function debugPanicAsync(): Promise<void>
+
 /** dx = dy W^T, dW = x^T dy, db = column sums of dy. */
 export declare function denseBackward(x: Float32Array, w: Float32Array, dy: Float32Array, batch: number, inputs: number, units: number): NativeDenseGrads
 
 /** y = x W + b for a batch. */
 export declare function denseForward(x: Float32Array, w: Float32Array, b: Float32Array | undefined | null, batch: number, inputs: number, units: number): Float32Array
+
+/**
+ * Live Rust heap allocations of the addon (for leak tests). Buffers handed to JS as
+ * Float32Array count until JavaScript's garbage collector frees them.
+ */
+export declare function liveAllocations(): NativeAllocations
 
 /** Mean loss over the batch and its gradient with respect to `pred`. `spec` is a LossSpec as JSON. */
 export declare function loss(spec: string, pred: Float32Array, target: Float32Array, batch: number, width: number): NativeLossResult
@@ -71,6 +80,13 @@ export declare function matmul(a: Float32Array, b: Float32Array, m: number, k: n
 export declare function maxPool2dBackward(x: Float32Array, dy: Float32Array, g: NativePool2DGeometry): Float32Array
 
 export declare function maxPool2dForward(x: Float32Array, g: NativePool2DGeometry): Float32Array
+
+export interface NativeAllocations {
+  /** Rust heap blocks currently allocated by the addon. */
+  blocks: number
+  /** Their total size in bytes. */
+  bytes: number
+}
 
 /** Conv2dGeometry of src/backend/types.ts. */
 export interface NativeConv2DGeometry {

@@ -25,3 +25,12 @@ export class OxnetError extends Error {
 export function isOxnetError(e: unknown): e is OxnetError {
   return e instanceof OxnetError;
 }
+
+/** A value as error messages show it: JSON where possible (BigInt and cycles would throw there). */
+export function showValue(v: unknown): string {
+  try {
+    return typeof v === 'bigint' ? `${v}n` : (JSON.stringify(v) ?? String(v));
+  } catch {
+    return String(v);
+  }
+}

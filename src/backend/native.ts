@@ -33,6 +33,9 @@ type F32 = Float32Array;
 export interface NativeBinding {
   coreVersion(): string;
   debugPanic(): void;
+  /** Test hooks (hardening): a panic on a worker thread, and the addon's live Rust heap allocations. */
+  debugPanicAsync?(): Promise<void>;
+  liveAllocations?(): { blocks: number; bytes: number };
   matmul(a: F32, b: F32, m: number, k: number, n: number): F32;
   denseForward(x: F32, w: F32, b: F32 | null, batch: number, inputs: number, units: number): F32;
   denseBackward(x: F32, w: F32, dy: F32, batch: number, inputs: number, units: number): DenseGrads<F32>;
@@ -62,8 +65,15 @@ export function toOxnetError(err: unknown): OxnetError {
   if (match && KNOWN_CODES.has(match[1] as OxnetErrorCode)) {
     return new OxnetError(match[1] as OxnetErrorCode, match[2], { cause: err });
   }
+  // napi-rs refusing an argument's type (undefined for a number, a missing geometry field).
+  const status = (err as { code?: unknown } | null)?.code;
+  if ((typeof status === 'string' && NAPI_ARG_STATUSES.has(status)) || err instanceof TypeError) {
+    return new OxnetError('E_ARG', `native backend: bad argument: ${message}`, { cause: err });
+  }
   return new OxnetError('E_NATIVE', `native backend: ${message}`, { cause: err });
 }
+
+const NAPI_ARG_STATUSES = new Set(['InvalidArg', 'ObjectExpected', 'StringExpected', 'NameExpected', 'FunctionExpected', 'NumberExpected', 'BooleanExpected', 'ArrayExpected', 'BigintExpected', 'DateExpected', 'ArrayBufferExpected', 'DetachableArraybufferExpected']);
 
 function guard<R>(f: () => R): R {
   try {

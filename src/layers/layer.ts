@@ -1,7 +1,7 @@
 // What every layer provides: a JSON config (what save/load writes), and build(inputShape), which
 // resolves shapes and returns the backend's LayerSpec with the parameter shapes and initial values.
 import type { ActivationSpec, LayerSpec } from '../backend/types';
-import { OxnetError } from '../errors';
+import { OxnetError, showValue } from '../errors';
 
 /** Shape of one sample, without the batch axis: [features] or [height, width, channels]. */
 export type SampleShape = number[];
@@ -82,14 +82,14 @@ export abstract class Layer {
 /** A positive integer, or E_CONFIG naming the parameter and the value. */
 export function positiveInt(value: unknown, param: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new OxnetError('E_CONFIG', `${param} must be a positive integer, got ${JSON.stringify(value)}`);
+    throw new OxnetError('E_CONFIG', `${param} must be a positive integer, got ${showValue(value)}`);
   }
   return value;
 }
 
 export function nonNegativeInt(value: unknown, param: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new OxnetError('E_CONFIG', `${param} must be a non-negative integer, got ${JSON.stringify(value)}`);
+    throw new OxnetError('E_CONFIG', `${param} must be a non-negative integer, got ${showValue(value)}`);
   }
   return value;
 }
@@ -122,7 +122,7 @@ export function checkShape(shape: unknown, param: string): number[] {
 export function pair(value: unknown, param: string): [number, number] {
   if (typeof value === 'number') return [positiveInt(value, param), value];
   if (Array.isArray(value) && value.length === 2) return [positiveInt(value[0], `${param}[0]`), positiveInt(value[1], `${param}[1]`)];
-  throw new OxnetError('E_CONFIG', `${param} must be a positive integer or [h, w], got ${JSON.stringify(value)}`);
+  throw new OxnetError('E_CONFIG', `${param} must be a positive integer or [h, w], got ${showValue(value)}`);
 }
 
 export function requireRank(inputShape: SampleShape, rank: number, layer: string, hint: string): void {

@@ -1,7 +1,7 @@
 // compile()'s arguments as users write them -> the backend's LossSpec and OptimizerSpec, and the
 // loss/last-activation pairing rules of docs/kernels.md.
 import type { ActivationSpec, LossKind, OptimizerSpec } from '../backend/types';
-import { OxnetError } from '../errors';
+import { OxnetError, showValue } from '../errors';
 
 export type LossName =
   | LossKind
@@ -83,7 +83,7 @@ export function adamw(opts: AdamOptions = {}): OptimizerSpec {
 
 function num(value: unknown, param: string, ok: (v: number) => boolean, rule: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) {
-    throw new OxnetError('E_CONFIG', `optimizer ${param} must be ${rule}, got ${JSON.stringify(value)}`);
+    throw new OxnetError('E_CONFIG', `optimizer ${param} must be ${rule}, got ${showValue(value)}`);
   }
   return value;
 }

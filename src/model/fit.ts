@@ -2,7 +2,7 @@
 // runner.train in chunks so callbacks, AbortSignal and Node's event loop get a turn.
 import { shuffledIndices } from '../backend/js/rng';
 import type { Dataset, NetworkRunner } from '../backend/types';
-import { OxnetError } from '../errors';
+import { OxnetError, showValue } from '../errors';
 import type { BatchLogs, Callback, EpochLogs } from './callbacks';
 import { History } from './history';
 import { deriveSeed, SeedPurpose } from './seeds';
@@ -43,7 +43,7 @@ export function validationSplitIndices(n: number, split: number, seed: number): 
 }
 
 function positiveInt(v: unknown, param: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new OxnetError('E_ARG', `fit ${param} must be a positive integer, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new OxnetError('E_ARG', `fit ${param} must be a positive integer, got ${showValue(v)}`);
   return v;
 }
 

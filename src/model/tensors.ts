@@ -1,5 +1,5 @@
 // Input and target data as users pass them -> one flat Float32Array of n samples.
-import { OxnetError } from '../errors';
+import { OxnetError, showValue } from '../errors';
 
 /** number[][] (one row per sample, nested deeper for images), a flat array (n inferred), or {data, shape: [n, ...]}. */
 export type TensorLike = number[][] | number[][][][] | number[] | Float32Array | Float64Array | { data: Float32Array | Float64Array | number[]; shape: number[] };
@@ -44,7 +44,7 @@ function flattenNested(x: unknown[], param: string): Float32Array {
   const out = new Float32Array(flat.length);
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i];
-    if (typeof v !== 'number') throw new OxnetError('E_ARG', `${param} must hold numbers only, found ${JSON.stringify(v)} at flat index ${i}`);
+    if (typeof v !== 'number') throw new OxnetError('E_ARG', `${param} must hold numbers only, found ${showValue(v)} at flat index ${i}`);
     out[i] = v;
   }
   return out;

@@ -8,7 +8,7 @@ use oxnet_core::conv::{self, Conv2dGeometry};
 use oxnet_core::pool::{self, Pool2dGeometry};
 use oxnet_core::CoreError;
 
-use crate::convert::guarded;
+use crate::convert::{guarded, zeros};
 
 type CoreResult<T> = oxnet_core::Result<T>;
 
@@ -123,8 +123,8 @@ pub fn conv2d_forward(x: Float32ArraySlice, w: Float32ArraySlice, b: Option<Floa
         if let Some(b) = &b {
             g.check_len("b (bias)", b.len(), g.filters)?;
         }
-        let mut col = vec![0.0; g.col_len()];
-        let mut y = vec![0.0; g.y_len()];
+        let mut col = zeros("conv2dForward", "the im2col buffer", g.col_len())?;
+        let mut y = zeros("conv2dForward", "y", g.y_len())?;
         conv::conv2d_forward(&g, &x, &w, b.as_deref(), &mut col, &mut y);
         Ok(Float32Array::new(y))
     })
@@ -137,8 +137,8 @@ pub fn conv2d_backward(x: Float32ArraySlice, w: Float32ArraySlice, dy: Float32Ar
         g.check_len("x", x.len(), g.x_len())?;
         g.check_len("w (kernel)", w.len(), g.w_len())?;
         g.check_len("dy", dy.len(), g.y_len())?;
-        let mut col = vec![0.0; g.col_len()];
-        let (mut dx, mut dw, mut db) = (vec![0.0; g.x_len()], vec![0.0; g.w_len()], vec![0.0; g.filters]);
+        let mut col = zeros("conv2dBackward", "the im2col buffer", g.col_len())?;
+        let (mut dx, mut dw, mut db) = (zeros("conv2dBackward", "dx", g.x_len())?, zeros("conv2dBackward", "dw", g.w_len())?, zeros("conv2dBackward", "db", g.filters)?);
         conv::conv2d_backward(&g, &x, &w, &dy, &mut col, Some(&mut dx), &mut dw, Some(&mut db));
         Ok(NativeConv2dGrads { dx: Float32Array::new(dx), dw: Float32Array::new(dw), db: Float32Array::new(db) })
     })
@@ -158,7 +158,7 @@ fn pool_inputs(op: &str, x: &[f32], dy: Option<&[f32]>, g: &NativePool2dGeometry
 pub fn max_pool2d_forward(x: Float32ArraySlice, g: NativePool2dGeometry) -> Result<Float32Array> {
     guarded("maxPool2dForward", || {
         let g = pool_inputs("maxPool2dForward", &x, None, &g)?;
-        let mut y = vec![0.0; g.y_len()];
+        let mut y = zeros("maxPool2dForward", "y", g.y_len())?;
         pool::max_pool2d_forward(&g, &x, &mut y, None);
         Ok(Float32Array::new(y))
     })
@@ -168,7 +168,7 @@ pub fn max_pool2d_forward(x: Float32ArraySlice, g: NativePool2dGeometry) -> Resu
 pub fn max_pool2d_backward(x: Float32ArraySlice, dy: Float32ArraySlice, g: NativePool2dGeometry) -> Result<Float32Array> {
     guarded("maxPool2dBackward", || {
         let g = pool_inputs("maxPool2dBackward", &x, Some(&dy), &g)?;
-        let mut dx = vec![0.0; g.x_len()];
+        let mut dx = zeros("maxPool2dBackward", "dx", g.x_len())?;
         pool::max_pool2d_backward(&g, &x, &dy, &mut dx);
         Ok(Float32Array::new(dx))
     })
@@ -178,7 +178,7 @@ pub fn max_pool2d_backward(x: Float32ArraySlice, dy: Float32ArraySlice, g: Nativ
 pub fn avg_pool2d_forward(x: Float32ArraySlice, g: NativePool2dGeometry) -> Result<Float32Array> {
     guarded("avgPool2dForward", || {
         let g = pool_inputs("avgPool2dForward", &x, None, &g)?;
-        let mut y = vec![0.0; g.y_len()];
+        let mut y = zeros("avgPool2dForward", "y", g.y_len())?;
         pool::avg_pool2d_forward(&g, &x, &mut y);
         Ok(Float32Array::new(y))
     })
@@ -189,7 +189,7 @@ pub fn avg_pool2d_forward(x: Float32ArraySlice, g: NativePool2dGeometry) -> Resu
 pub fn avg_pool2d_backward(x: Float32ArraySlice, dy: Float32ArraySlice, g: NativePool2dGeometry) -> Result<Float32Array> {
     guarded("avgPool2dBackward", || {
         let g = pool_inputs("avgPool2dBackward", &x, Some(&dy), &g)?;
-        let mut dx = vec![0.0; g.x_len()];
+        let mut dx = zeros("avgPool2dBackward", "dx", g.x_len())?;
         pool::avg_pool2d_backward(&g, &dy, &mut dx);
         Ok(Float32Array::new(dx))
     })

@@ -46,3 +46,20 @@ pub fn to_u32(op: &str, name: &str, v: f64) -> oxnet_core::Result<u32> {
 pub fn parse_json<T: serde::de::DeserializeOwned>(op: &str, name: &str, json: &str) -> oxnet_core::Result<T> {
     serde_json::from_str(json).map_err(|e| CoreError::arg(format!("{op}: {name} is not a valid spec: {e}")))
 }
+
+/// Largest result buffer the addon allocates: conv's limit (i32::MAX floats), also for dense and
+/// matmul, whose output size (m*n with k = 0) is not bounded by the input lengths.
+pub const MAX_RESULT_FLOATS: usize = oxnet_core::conv::MAX_ELEMENTS;
+
+/// A zeroed result buffer of `len` floats, refused (E_ARG) over the limit or when the allocator
+/// says no, instead of the abort a failed `vec!` would be.
+pub fn zeros(op: &str, name: &str, len: usize) -> oxnet_core::Result<Vec<f32>> {
+    if len > MAX_RESULT_FLOATS {
+        return Err(CoreError::arg(format!("{op}: {name} would hold {len} floats, over the {MAX_RESULT_FLOATS}-float limit")));
+    }
+    let mut v: Vec<f32> = Vec::new();
+    v.try_reserve_exact(len)
+        .map_err(|_| CoreError::arg(format!("{op}: cannot allocate {len} floats for {name}")))?;
+    v.resize(len, 0.0);
+    Ok(v)
+}

@@ -8,7 +8,8 @@ use oxnet_core::dense::{self, DenseDims};
 use oxnet_core::spec::{ActivationSpec, LossSpec, OptimizerSpec};
 use oxnet_core::{activation, gemm, loss, optim, CoreError};
 
-use crate::convert::{guarded, parse_json, to_u32, to_usize};
+use crate::convert::{guarded, parse_json, to_u32, to_usize, zeros};
+use oxnet_core::error::{checked_product, expect_len};
 
 #[napi(object)]
 pub struct NativeDenseGrads {
@@ -29,7 +30,12 @@ pub fn matmul(a: Float32ArraySlice, b: Float32ArraySlice, m: f64, k: f64, n: f64
     guarded("matmul", || {
         let op = "matmul";
         let (m, k, n) = (to_usize(op, "m", m)?, to_usize(op, "k", k)?, to_usize(op, "n", n)?);
-        gemm::matmul(&a, &b, m, k, n).map(Float32Array::new)
+        // m*n is not bounded by the inputs when k = 0: check and allocate fallibly, then multiply.
+        expect_len(op, "a", a.len(), "m*k", checked_product(op, "m*k", &[m, k])?)?;
+        expect_len(op, "b", b.len(), "k*n", checked_product(op, "k*n", &[k, n])?)?;
+        let mut c = zeros(op, "the result (m*n)", checked_product(op, "m*n", &[m, n])?)?;
+        gemm::gemm(m, k, n, &a, gemm::Layout::Normal, &b, gemm::Layout::Normal, &mut c, false)?;
+        Ok(Float32Array::new(c))
     })
 }
 
@@ -46,7 +52,9 @@ pub fn dense_forward(
     guarded("denseForward", || {
         let op = "denseForward";
         let d = DenseDims::new(op, to_usize(op, "batch", batch)?, to_usize(op, "inputs", inputs)?, to_usize(op, "units", units)?)?;
-        let mut y = vec![0.0; d.batch * d.units];
+        expect_len(op, "x", x.len(), "batch*inputs", d.batch * d.inputs)?;
+        expect_len(op, "w", w.len(), "inputs*units", d.inputs * d.units)?;
+        let mut y = zeros(op, "y (batch*units)", d.batch * d.units)?;
         dense::forward(&x, &w, b.as_deref(), d, &mut y)?;
         Ok(Float32Array::new(y))
     })
@@ -65,7 +73,10 @@ pub fn dense_backward(
     guarded("denseBackward", || {
         let op = "denseBackward";
         let d = DenseDims::new(op, to_usize(op, "batch", batch)?, to_usize(op, "inputs", inputs)?, to_usize(op, "units", units)?)?;
-        let (mut dx, mut dw, mut db) = (vec![0.0; d.batch * d.inputs], vec![0.0; d.inputs * d.units], vec![0.0; d.units]);
+        expect_len(op, "x", x.len(), "batch*inputs", d.batch * d.inputs)?;
+        expect_len(op, "w", w.len(), "inputs*units", d.inputs * d.units)?;
+        expect_len(op, "dy", dy.len(), "batch*units", d.batch * d.units)?;
+        let (mut dx, mut dw, mut db) = (zeros(op, "dx", d.batch * d.inputs)?, zeros(op, "dw", d.inputs * d.units)?, zeros(op, "db", d.units)?);
         dense::backward(&x, &w, &dy, d, Some(&mut dx), &mut dw, Some(&mut db))?;
         Ok(NativeDenseGrads { dx: dx.into(), dw: dw.into(), db: db.into() })
     })
@@ -138,4 +149,24 @@ pub fn optimizer_step(opt: String, mut param: Float32ArraySlice, grad: Float32Ar
 #[napi(js_name = "debugPanic")]
 pub fn debug_panic() -> Result<()> {
     guarded("debugPanic", || -> oxnet_core::Result<()> { panic!("debugPanic was called") })
+}
+
+/// A background task whose compute panics on purpose: the panic must reject the promise.
+pub struct PanicJob;
+
+impl napi::Task for PanicJob {
+    type Output = ();
+    type JsValue = ();
+    fn compute(&mut self) -> Result<()> {
+        guarded("debugPanicAsync", || -> oxnet_core::Result<()> { panic!("debugPanicAsync was called") })
+    }
+    fn resolve(&mut self, _env: napi::Env, _output: ()) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Panics on purpose on a libuv worker thread (the async path of the panic test).
+#[napi(js_name = "debugPanicAsync", ts_return_type = "Promise<void>")]
+pub fn debug_panic_async() -> napi::bindgen_prelude::AsyncTask<PanicJob> {
+    napi::bindgen_prelude::AsyncTask::new(PanicJob)
 }

@@ -2,6 +2,7 @@
 //! errors and panics to JS errors "E_CODE: message". No math here.
 use napi_derive::napi;
 
+mod alloc;
 mod cnn;
 mod convert;
 mod kernels;

@@ -4,7 +4,7 @@
 // filters / 4 channels; dW is im2col + matmul tiled over output pixels with the column matrix
 // transposed, i.e. long dot products. All sums are float64, whatever the array type.
 import type { Conv2dGeometry, DenseGrads, FloatArray } from '../types';
-import { OxnetError } from '../../errors';
+import { OxnetError, showValue } from '../../errors';
 import { alloc } from './check';
 
 /** Largest element count a buffer may have (indices stay int32 in both backends). */
@@ -40,7 +40,7 @@ export function requireLength(name: string, arr: FloatArray, expected: number, w
 
 function requirePair(name: string, v: unknown): asserts v is [number, number] {
   if (!Array.isArray(v) || v.length !== 2) {
-    throw new OxnetError('E_ARG', `${name} must be a pair [height, width], got ${JSON.stringify(v)}`);
+    throw new OxnetError('E_ARG', `${name} must be a pair [height, width], got ${showValue(v)}`);
   }
 }
 

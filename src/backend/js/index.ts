@@ -9,23 +9,24 @@ import { optimizerStep } from './optimizer';
 import { createDataset } from './dataset';
 import { JsNetworkRunner } from './network';
 import { conv2dBackward, conv2dForward } from './conv';
+import { checkedArrays } from './arrays';
 import { avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward } from './pool';
 
 export const jsBackend: Backend = {
   name: 'js',
-  matmul,
-  denseForward,
-  denseBackward,
-  activationForward,
-  activationBackward,
-  loss,
-  optimizerStep,
-  conv2dForward,
-  conv2dBackward,
-  maxPool2dForward,
-  maxPool2dBackward,
-  avgPool2dForward,
-  avgPool2dBackward,
-  createDataset,
+  matmul: checkedArrays('matmul', ['a', 'b'], matmul),
+  denseForward: checkedArrays('denseForward', ['x', 'w', 'b?'], denseForward),
+  denseBackward: checkedArrays('denseBackward', ['x', 'w', 'dy'], denseBackward),
+  activationForward: checkedArrays('activationForward', ['-', 'x'], activationForward),
+  activationBackward: checkedArrays('activationBackward', ['-', 'x', 'y', 'dy'], activationBackward),
+  loss: checkedArrays('loss', ['-', 'pred', 'target'], loss),
+  optimizerStep: checkedArrays('optimizerStep', ['-', 'param', 'grad', 'state[]'], optimizerStep),
+  conv2dForward: checkedArrays('conv2dForward', ['x', 'w', 'b?'], conv2dForward),
+  conv2dBackward: checkedArrays('conv2dBackward', ['x', 'w', 'dy'], conv2dBackward),
+  maxPool2dForward: checkedArrays('maxPool2dForward', ['x'], maxPool2dForward),
+  maxPool2dBackward: checkedArrays('maxPool2dBackward', ['x', 'dy'], maxPool2dBackward),
+  avgPool2dForward: checkedArrays('avgPool2dForward', ['x'], avgPool2dForward),
+  avgPool2dBackward: checkedArrays('avgPool2dBackward', ['x', 'dy'], avgPool2dBackward),
+  createDataset: checkedArrays('createDataset', ['x', 'y'], createDataset),
   createNetwork: (spec: NetworkSpec, params: Float32Array[]) => new JsNetworkRunner(spec, params),
 };

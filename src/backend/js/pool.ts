@@ -1,7 +1,7 @@
 // Max, average and global-average pooling, NHWC, per docs/kernels.md ("Convolution and pooling").
 // Padded cells never count: max ignores them (as -inf), average divides by the valid cells.
 import type { FloatArray, Pool2dGeometry } from '../types';
-import { OxnetError } from '../../errors';
+import { OxnetError, showValue } from '../../errors';
 import { alloc } from './check';
 import { elementCount, requireLength, requirePadding, requirePositiveInt } from './conv';
 
@@ -35,7 +35,7 @@ export function planPool2d(g: Pool2dGeometry): PoolPlan {
   for (const name of ['pool', 'strides'] as const) {
     const v = g[name];
     if (!Array.isArray(v) || v.length !== 2) {
-      throw new OxnetError('E_ARG', `${name} must be a pair [height, width], got ${JSON.stringify(v)}`);
+      throw new OxnetError('E_ARG', `${name} must be a pair [height, width], got ${showValue(v)}`);
     }
   }
   const [ph, pw] = g.pool;
