@@ -38,7 +38,8 @@ function initialBackend(): Backend {
   if (!warned) {
     warned = true;
     const reason = nativeLoadError instanceof Error ? nativeLoadError.message.split('\n')[0] : String(nativeLoadError);
-    process.emitWarning(`oxnet: native backend unavailable (${reason}); using the pure-TypeScript backend`);
+    // One line written by hand: process.emitWarning would add a second "(Use `node --trace-warnings ...`)" line.
+    process.stderr.write(`oxnet: native backend unavailable (${reason}); using the pure-TypeScript backend\n`);
   }
   return jsBackend;
 }
