@@ -122,6 +122,12 @@ impl Network {
             let sizes = layer.param_sizes();
             param_ranges.push(param_sizes.len()..param_sizes.len() + sizes.len());
             param_sizes.extend(sizes);
+        }
+        // The given params must fit before anything is allocated from the spec's sizes: a spec
+        // alone can ask for terabytes, and a failed allocation aborts the process.
+        let given: Vec<&[f32]> = params.iter().map(|p| p.as_slice()).collect();
+        check_lengths("setParams", "params", &given, &param_sizes)?;
+        for layer in &layers {
             let init = layer.initial_state();
             state_ranges.push(state.len()..state.len() + init.len());
             state.extend(init);
@@ -329,14 +335,21 @@ fn count_correct(out: &[f32], target: &[f32], width: usize) -> f64 {
 
 /// Copies `src` tensors into `dst` after checking count and every length.
 fn copy_into(op: &str, name: &str, src: &[&[f32]], dst: &mut [Vec<f32>]) -> Result<()> {
-    if src.len() != dst.len() {
-        return Err(CoreError::shape(format!("{op}: {name} has {} arrays, expected {}", src.len(), dst.len())));
-    }
-    for (i, (s, d)) in src.iter().zip(dst.iter()).enumerate() {
-        expect_len(op, &format!("{name}[{i}]"), s.len(), "its shape's size", d.len())?;
-    }
+    let sizes: Vec<usize> = dst.iter().map(Vec::len).collect();
+    check_lengths(op, name, src, &sizes)?;
     for (s, d) in src.iter().zip(dst.iter_mut()) {
         d.copy_from_slice(s);
+    }
+    Ok(())
+}
+
+/// `src` holds one array per entry of `sizes`, each of exactly that length.
+fn check_lengths(op: &str, name: &str, src: &[&[f32]], sizes: &[usize]) -> Result<()> {
+    if src.len() != sizes.len() {
+        return Err(CoreError::shape(format!("{op}: {name} has {} arrays, expected {}", src.len(), sizes.len())));
+    }
+    for (i, (s, &d)) in src.iter().zip(sizes).enumerate() {
+        expect_len(op, &format!("{name}[{i}]"), s.len(), "its shape's size", d)?;
     }
     Ok(())
 }

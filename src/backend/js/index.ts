@@ -10,6 +10,7 @@ import { createDataset } from './dataset';
 import { JsNetworkRunner } from './network';
 import { conv2dBackward, conv2dForward } from './conv';
 import { checkedArrays } from './arrays';
+import { OxnetError } from '../../errors';
 import { avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward } from './pool';
 
 export const jsBackend: Backend = {
@@ -28,5 +29,13 @@ export const jsBackend: Backend = {
   avgPool2dForward: checkedArrays('avgPool2dForward', ['x'], avgPool2dForward),
   avgPool2dBackward: checkedArrays('avgPool2dBackward', ['x', 'dy'], avgPool2dBackward),
   createDataset: checkedArrays('createDataset', ['x', 'y'], createDataset),
-  createNetwork: (spec: NetworkSpec, params: Float32Array[]) => new JsNetworkRunner(spec, params),
+  createNetwork: (spec: NetworkSpec, params: Float32Array[]) => {
+    try {
+      return new JsNetworkRunner(spec, params);
+    } catch (e) {
+      // A layer size past what a typed array can hold: refused like any other bad config.
+      if (e instanceof RangeError) throw new OxnetError('E_CONFIG', `createNetwork: cannot allocate the network (${e.message}); a layer size is too large`, { cause: e });
+      throw e;
+    }
+  },
 };

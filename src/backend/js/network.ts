@@ -106,6 +106,7 @@ export class JsNetworkRunner implements NetworkRunner {
   }
 
   predictUpTo(x: Float32Array, n: number, layerIndex: number): Float32Array {
+    if (!(x instanceof Float32Array)) throw new OxnetError('E_ARG', `predict: x must be a Float32Array, got ${x === null ? 'null' : typeof x}`);
     checkInt('n', n);
     checkLength('x', x, n * this.spec.inputSize, `n*inputSize = ${n}*${this.spec.inputSize}`);
     checkInt('layerIndex', layerIndex, 0);
@@ -128,6 +129,7 @@ export class JsNetworkRunner implements NetworkRunner {
   }
 
   setParams(params: Float32Array[]): void {
+    checkArrayList('params', params);
     copyInto('params', params, this.params);
   }
 
@@ -136,6 +138,7 @@ export class JsNetworkRunner implements NetworkRunner {
   }
 
   setState(state: Float32Array[]): void {
+    checkArrayList('state', state);
     copyInto('state', state, this.layers.flatMap((l) => l.state));
   }
 
@@ -234,4 +237,10 @@ function copyInto(name: string, src: Float32Array[], dst: Float32Array[]): void 
   }
   src.forEach((s, i) => checkLength(`${name}[${i}]`, s, dst[i].length, `${dst[i].length}`));
   src.forEach((s, i) => dst[i].set(s));
+}
+
+function checkArrayList(name: string, list: unknown): void {
+  if (!Array.isArray(list) || list.some((a) => !(a instanceof Float32Array))) {
+    throw new OxnetError('E_ARG', `${name} must be an array of Float32Array`);
+  }
 }
