@@ -37,9 +37,14 @@ function initialBackend(): Backend {
   if (native) return native;
   if (!warned) {
     warned = true;
-    const reason = nativeLoadError instanceof Error ? nativeLoadError.message.split('\n')[0] : String(nativeLoadError);
+    // First sentence only: the loader's message goes on with advice about npm that does not fit here.
+    const message = nativeLoadError instanceof Error ? nativeLoadError.message : String(nativeLoadError);
+    const reason = message.split('\n')[0].split('. ')[0];
+    const where = `${process.platform}-${process.arch}`;
     // One line written by hand: process.emitWarning would add a second "(Use `node --trace-warnings ...`)" line.
-    process.stderr.write(`oxnet: native backend unavailable (${reason}); using the pure-TypeScript backend\n`);
+    process.stderr.write(
+      `oxnet: native backend unavailable on ${where} (${reason}); using the pure-TypeScript backend (OXNET_BACKEND=js selects it without this warning)\n`,
+    );
   }
   return jsBackend;
 }
