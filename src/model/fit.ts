@@ -67,7 +67,8 @@ export async function runFit(model: Sequential, xIn: TensorLike, yIn: TensorLike
   if (opts.validationData) {
     const [vx, vy] = opts.validationData;
     const p = model.prepareInput(vx, 'validationData[0]');
-    val = { x: p.data, y: model.prepareTarget(vy, p.n, 'validationData[1]'), n: p.n };
+    // Read after every epoch, long after fit() returned: keep copies, not the caller's arrays.
+    val = { x: p.data.slice(), y: model.prepareTarget(vy, p.n, 'validationData[1]').slice(), n: p.n };
   } else if (opts.validationSplit !== undefined) {
     const split = validationSplitIndices(nAll, opts.validationSplit, seed);
     x = gatherRows(xAll, inW, split.train);
@@ -76,6 +77,11 @@ export async function runFit(model: Sequential, xIn: TensorLike, yIn: TensorLike
     val = { x: gatherRows(xAll, inW, split.val), y: gatherRows(yAll, outW, split.val), n: split.val.length };
   }
 
+  // The 'mse' metric re-reads the training set after each epoch: same reason to copy.
+  if (compiled.metrics.has('mse') && x === xAll) {
+    x = xAll.slice();
+    y = yAll.slice();
+  }
   const runner = model.trainingRunner(deriveSeed(seed, SeedPurpose.dropout));
   const backendData = model.createDataset(x, y, n);
   const batches = Math.ceil(n / batchSize);

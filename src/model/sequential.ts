@@ -291,7 +291,10 @@ export class Sequential {
   }
 
   async predictAsync(x: TensorLike): Promise<Float32Array> {
-    const { data, n } = this.prepareInput(x);
+    const prepared = this.prepareInput(x);
+    const n = prepared.n;
+    // Chunks after the first start after an await: copy now, so later changes to x cannot leak in.
+    const data = n > PREDICT_CHUNK ? prepared.data.slice() : prepared.data;
     const m = this.model();
     const out = new Float32Array(n * m.outputSize);
     for (let s = 0; s < n; s += PREDICT_CHUNK) {
