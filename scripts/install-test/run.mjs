@@ -45,8 +45,12 @@ function pathWithoutRust() {
     .join(delimiter);
 }
 
-const userEnv = { ...process.env, PATH: pathWithoutRust(), npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' };
-for (const k of Object.keys(userEnv)) if (k.startsWith('OXNET_') || k.startsWith('NAPI_RS_') || k.startsWith('CARGO') || k.startsWith('RUSTUP')) delete userEnv[k];
+const userEnv = { ...process.env, PATH: pathWithoutRust() };
+// Nothing from this repository's environment: `npm run` exports npm_config_local_prefix and
+// friends, which would point the user's npm at this project instead of theirs.
+const inherited = /^(OXNET_|NAPI_RS_|CARGO|RUSTUP|npm_(?!config_cache$))/i;
+for (const k of Object.keys(userEnv)) if (inherited.test(k)) delete userEnv[k];
+Object.assign(userEnv, { npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' });
 
 function run(cmd, args, cwd, env = process.env) {
   const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8' });
