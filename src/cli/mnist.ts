@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// `npm start`: trains the W2 MNIST MLP (784-128-64-10 ReLU, softmax cross-entropy, Adam 1e-3,
-// batch 64) on the seeded split of workloads.md until test accuracy >= 0.94 (at most 15 epochs),
-// prints `test accuracy: 0.xxxx` and saves the model to ./mnist-mlp.oxnet.
-// Options: --epochs N (cap), --target A, --out PATH, --seed S.
+// `npm start`: trains a CNN on the seeded MNIST split of workloads.md (8000 train / 2000 test)
+// until test accuracy >= 0.975 (at most 15 epochs), with live progress, prints
+// `test accuracy: 0.xxxx` and saves the model to ./mnist-cnn.oxnet.
+// The CNN is W3 widened (16 and 32 filters) with a dense 128 ReLU layer and dropout 0.25: W3
+// itself hovers around 0.97 from epoch 7 on, this one passes 0.975 by epoch 3 (about 30 s native).
+// `--mlp` trains the W2 MLP instead (784-128-64-10, batch 64, target 0.94, ./mnist-mlp.oxnet).
+// Options: --mlp, --epochs N (cap; alias --max-epochs), --target A, --out PATH, --seed S.
 import { resolve } from 'node:path';
 import { getBackend } from '../backend';
 import { MNIST_TEST, MNIST_TRAIN, loadMnist, mnistEpochOrder } from '../data/mnist';
@@ -12,23 +15,36 @@ import { Sequential } from '../model/sequential';
 import { saveModel } from '../io/save';
 import { ProgressDisplay, formatSeconds } from './progress';
 
-interface MnistCliOptions {
+export type MnistModelKind = 'cnn' | 'mlp';
+
+export interface MnistCliOptions {
+  model: MnistModelKind;
   epochs: number;
   target: number;
   out: string;
   seed: number;
 }
 
-function parseArgs(argv: string[]): MnistCliOptions {
-  const opts: MnistCliOptions = { epochs: 15, target: 0.94, out: 'mnist-mlp.oxnet', seed: 1 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i], argv[i + 1]];
+/** Defaults per model: what `npm start` and `npm start -- --mlp` do without other options. */
+export function defaultOptions(model: MnistModelKind): MnistCliOptions {
+  return model === 'cnn'
+    ? { model, epochs: 15, target: 0.975, out: 'mnist-cnn.oxnet', seed: 1 }
+    : { model, epochs: 15, target: 0.94, out: 'mnist-mlp.oxnet', seed: 1 };
+}
+
+const USAGE = 'use --mlp, --epochs N (or --max-epochs N), --target A, --out PATH, --seed S';
+
+export function parseArgs(argv: string[]): MnistCliOptions {
+  const opts = defaultOptions(argv.includes('--mlp') ? 'mlp' : 'cnn');
+  const rest = argv.filter((a) => a !== '--mlp');
+  for (let i = 0; i < rest.length; i += 2) {
+    const [flag, value] = [rest[i], rest[i + 1]];
     const num = Number(value);
     if (flag === '--out' && value) opts.out = value;
-    else if (flag === '--epochs' && Number.isInteger(num) && num > 0) opts.epochs = num;
+    else if ((flag === '--epochs' || flag === '--max-epochs') && Number.isInteger(num) && num > 0) opts.epochs = num;
     else if (flag === '--target' && num > 0 && num <= 1) opts.target = num;
     else if (flag === '--seed' && Number.isInteger(num) && num >= 0) opts.seed = num;
-    else throw new Error(`unknown or invalid option ${flag} ${value ?? ''} (use --epochs N, --target A, --out PATH, --seed S)`);
+    else throw new Error(`unknown or invalid option ${flag} ${value ?? ''} (${USAGE})`);
   }
   return opts;
 }
@@ -42,12 +58,33 @@ export function buildMnistMlp(seed: number): Sequential {
   return model;
 }
 
+export function buildMnistCnn(seed: number): Sequential {
+  const model = new Sequential({ seed });
+  model.add(layers.conv2d({ filters: 16, kernelSize: 5, padding: 'same', activation: 'relu', inputShape: [28, 28, 1] }));
+  model.add(layers.maxPooling2d({ poolSize: 2 }));
+  model.add(layers.conv2d({ filters: 32, kernelSize: 5, padding: 'same', activation: 'relu' }));
+  model.add(layers.maxPooling2d({ poolSize: 2 }));
+  model.add(layers.flatten());
+  model.add(layers.dropout({ rate: 0.25 }));
+  model.add(layers.dense({ units: 128, activation: 'relu' }));
+  model.add(layers.dropout({ rate: 0.25 }));
+  model.add(layers.dense({ units: 10, activation: 'softmax' }));
+  model.compile({ loss: 'categoricalCrossentropy', optimizer: adam({ lr: 1e-3 }), metrics: ['accuracy'] });
+  return model;
+}
+
+const SETUPS = {
+  cnn: { build: buildMnistCnn, batchSize: 32, name: 'CNN (conv 5x5x16, pool, conv 5x5x32, pool, dense 128, dropout)' },
+  mlp: { build: buildMnistMlp, batchSize: 64, name: 'MLP (784-128-64-10)' },
+};
+
 export async function runMnist(opts: MnistCliOptions): Promise<{ accuracy: number; epochs: number; path: string }> {
   const display = new ProgressDisplay();
   const data = loadMnist();
-  const model = buildMnistMlp(opts.seed);
-  display.line(`oxnet MNIST MLP on the ${getBackend()} backend: ${MNIST_TRAIN} train / ${MNIST_TEST} test digits, target accuracy ${opts.target}`);
-  const batchSize = 64;
+  const setup = SETUPS[opts.model];
+  const model = setup.build(opts.seed);
+  display.line(`oxnet MNIST ${setup.name} on the ${getBackend()} backend: ${MNIST_TRAIN} train / ${MNIST_TEST} test digits, target accuracy ${opts.target}`);
+  const batchSize = setup.batchSize;
   const batches = Math.ceil(MNIST_TRAIN / batchSize);
   const start = Date.now();
   let accuracy = 0;
