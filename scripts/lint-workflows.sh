@@ -8,10 +8,10 @@ bin=$(command -v actionlint || true)
 if [[ -z "$bin" ]]; then
   command -v go >/dev/null || { echo "lint:workflows needs actionlint or Go (go install github.com/rhysd/actionlint/cmd/actionlint@$version)" >&2; exit 1; }
   bin="$(go env GOPATH)/bin/actionlint"
-  if [[ ! -x "$bin" ]] || ! "$bin" -version | head -1 | grep -qx "$version"; then
+  if [[ ! -x "$bin" || "$("$bin" -version | sed -n 1p)" != "$version" ]]; then
     go install "github.com/rhysd/actionlint/cmd/actionlint@$version"
   fi
 fi
-"$bin" -version | head -1
+echo "actionlint $("$bin" -version | sed -n 1p)"
 "$bin" .github/workflows/*.yml
 echo "actionlint: workflows OK"
