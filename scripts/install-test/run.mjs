@@ -159,6 +159,7 @@ const { report: w, stderr: wErr } = consume(native, 'workers.cjs');
 check(wErr.length === 0, `workers.cjs stderr:\n${wErr.join('\n')}`);
 check(w.mainBackend === 'native' && w.workers.every((x) => x.backend === 'native'), `workers backends: ${JSON.stringify(w.workers.map((x) => x.backend))}`);
 const [a, b] = w.workers;
+console.log(`  worker fits: ${w.workers.map((x) => `seed ${x.seed} ${x.started % 100000}..${x.ended % 100000} ms`).join(', ')}`);
 check(a.started < b.ended && b.started < a.ended, `worker fits did not overlap: ${JSON.stringify(w.workers)}`);
 w.workers.forEach((x, i) => check(maxDiff(x.predictions, w.sameSeed[i]) === 0, `worker seed ${x.seed} differs from the same seed on the main thread`));
 

@@ -7,12 +7,12 @@ const X = [[0, 0], [0, 1], [1, 0], [1, 1]];
 const T = [0, 1, 1, 0];
 
 /** Trains a seeded 2-4-1 net full-batch (no shuffle: the same arithmetic on every backend). */
-async function trainXor(oxnet, seed) {
+async function trainXor(oxnet, seed, epochs = 300) {
   const model = new oxnet.Sequential({ seed });
   model.add(oxnet.layers.dense({ units: 4, activation: 'tanh', inputDim: 2 }));
   model.add(oxnet.layers.dense({ units: 1, activation: 'sigmoid' }));
   model.compile({ loss: 'binaryCrossentropy', optimizer: oxnet.adam({ lr: 0.05 }) });
-  const history = await model.fit(X, T, { epochs: 300, batchSize: 4, shuffle: false });
+  const history = await model.fit(X, T, { epochs, batchSize: 4, shuffle: false });
   return { model, loss: history.loss[history.loss.length - 1] };
 }
 
