@@ -1,6 +1,8 @@
 //! 2-D convolution, NHWC images and HWIO kernels (docs/kernels.md, "Convolution and pooling").
 //!
-//! Both directions go through im2col + GEMM: every output pixel's receptive field becomes one
+//! `conv2d_forward` / `conv2d_backward` run the direct kernels of `direct` (what the layers use).
+//! The `_im2col` variants go through im2col + GEMM instead, a second implementation the tests
+//! hold the direct one against: every output pixel's receptive field becomes one
 //! row of a `col` matrix [rows = batch*out_h*out_w, patch = kh*kw*in_c], laid out (ky, kx, c) so
 //! that it lines up with the HWIO kernel viewed as a [patch x filters] matrix. Then
 //!   forward:  y    = col · W + b
@@ -9,6 +11,8 @@
 
 use crate::error::CoreError;
 use rayon::prelude::*;
+
+pub mod direct;
 
 /// Below this many scratch floats, per-sample rayon splitting costs more than it saves.
 const PARALLEL_MIN_FLOATS: usize = 1 << 15;
@@ -130,6 +134,14 @@ impl Conv2dGeometry {
         checked_count("conv2d", "x (batch*height*width*channels)", &[self.batch, self.in_h, self.in_w, self.in_c], MAX_ELEMENTS)?;
         checked_count("conv2d", "output (batch*outHeight*outWidth*filters)", &[self.batch, oh, ow, self.filters], MAX_ELEMENTS)?;
         checked_count("conv2d", "kernel (kh*kw*inChannels*filters)", &[self.kh, self.kw, self.in_c, self.filters], MAX_ELEMENTS)?;
+        // The direct kernels copy every sample into a zero-padded buffer: huge paddings (from a
+        // huge dilation under 'same') must be refused here, not fail an allocation (an abort).
+        let padded_h = self.in_h.checked_add(self.pad_top).and_then(|v| v.checked_add(self.pad_bottom));
+        let padded_w = self.in_w.checked_add(self.pad_left).and_then(|v| v.checked_add(self.pad_right));
+        let (Some(padded_h), Some(padded_w)) = (padded_h, padded_w) else {
+            return Err(CoreError::arg("conv2d: padded input size overflows".to_string()));
+        };
+        checked_count("conv2d", "padded input (batch*paddedHeight*paddedWidth*channels)", &[self.batch, padded_h, padded_w, self.in_c], MAX_ELEMENTS)?;
         // The im2col scratch may exceed 2^31 floats in principle; it only has to be addressable.
         checked_count("conv2d", "im2col scratch (batch*outHeight*outWidth*kh*kw*inChannels)", &[self.batch, oh, ow, self.kh, self.kw, self.in_c], isize::MAX as usize / 4)?;
         Ok(())
@@ -269,9 +281,30 @@ fn matmul(m: usize, n: usize, k: usize, dst: &mut [f32], accumulate: bool, a: Vi
     }
 }
 
-/// y[batch, oh, ow, filters] = conv(x, w) + b. `col` is scratch of at least `g.col_len()` floats.
-/// The geometry must have passed `validate()`; buffer lengths are asserted.
-pub fn conv2d_forward(g: &Conv2dGeometry, x: &[f32], w: &[f32], b: Option<&[f32]>, col: &mut [f32], y: &mut [f32]) {
+/// y[batch, oh, ow, filters] = conv(x, w) + b by the direct kernels. The geometry must have
+/// passed `validate()`; buffer lengths are asserted.
+pub fn conv2d_forward(g: &Conv2dGeometry, x: &[f32], w: &[f32], b: Option<&[f32]>, y: &mut [f32]) {
+    let plan = direct::DirectPlan::new(g);
+    let mut scratch = direct::DirectScratch::default();
+    scratch.pad_input(&plan, g.batch, x);
+    direct::forward(&plan, &scratch, w, b, y, None);
+}
+
+/// Gradients of conv2d by the direct kernels: dx (skipped when None, e.g. for a first layer),
+/// dw, and db (when the layer has a bias), all overwritten.
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d_backward(g: &Conv2dGeometry, x: &[f32], w: &[f32], dy: &[f32], dx: Option<&mut [f32]>, dw: &mut [f32], db: Option<&mut [f32]>) {
+    let plan = direct::DirectPlan::new(g);
+    let mut scratch = direct::DirectScratch::default();
+    scratch.pad_input(&plan, g.batch, x);
+    if let Some(dx) = &dx {
+        assert_eq!(dx.len(), g.x_len(), "conv2d_backward: dx length");
+    }
+    direct::backward(&plan, &mut scratch, w, dy, None, dx, dw, db);
+}
+
+/// y = conv(x, w) + b through im2col + GEMM. `col` is scratch of at least `g.col_len()` floats.
+pub fn conv2d_forward_im2col(g: &Conv2dGeometry, x: &[f32], w: &[f32], b: Option<&[f32]>, col: &mut [f32], y: &mut [f32]) {
     assert_lengths(g, x, w, col);
     assert_eq!(y.len(), g.y_len(), "conv2d_forward: y length");
     im2col(g, x, col);
@@ -291,11 +324,10 @@ pub fn conv2d_forward_from_col(g: &Conv2dGeometry, col: &[f32], w: &[f32], b: Op
     matmul(rows, f, patch, y, b.is_some(), a, View(w, f as isize, 1));
 }
 
-/// Gradients of conv2d: dx (skipped when None, e.g. for a first layer), dw, and db (when the
-/// layer has a bias). dw and db are overwritten, not accumulated. `col` is scratch of at least
+/// Gradients of conv2d through im2col + GEMM, as `conv2d_backward`. `col` is scratch of at least
 /// `g.col_len()` floats.
 #[allow(clippy::too_many_arguments)]
-pub fn conv2d_backward(
+pub fn conv2d_backward_im2col(
     g: &Conv2dGeometry,
     x: &[f32],
     w: &[f32],

@@ -1,6 +1,8 @@
 //! conv2d kernels against a direct-loop f64 reference (the formula of docs/kernels.md written out
-//! naively), hand-computed cases, central finite differences, and geometry refusals.
-use oxnet_core::conv::{conv2d_backward, conv2d_forward, Conv2dGeometry};
+//! naively), hand-computed cases, central finite differences, and geometry refusals. Both
+//! implementations are held to the reference: the direct kernels (conv2d_forward / _backward)
+//! and im2col + GEMM (the _im2col variants).
+use oxnet_core::conv::{conv2d_backward, conv2d_backward_im2col, conv2d_forward, conv2d_forward_im2col, Conv2dGeometry};
 use oxnet_core::rng::Mulberry32;
 use oxnet_core::ErrorCode;
 
@@ -114,12 +116,30 @@ fn assert_sums_close(what: &str, got: &[f32], want: &[Sum]) {
     }
 }
 
+/// The direct kernels' output, after checking that im2col + GEMM agrees with it.
 fn run_forward(g: &Conv2dGeometry, x: &[f32], w: &[f32], b: Option<&[f32]>) -> Vec<f32> {
     g.validate().unwrap();
     let mut col = vec![f32::NAN; g.col_len()];
-    let mut y = vec![f32::NAN; g.y_len()];
-    conv2d_forward(g, x, w, b, &mut col, &mut y);
+    let (mut y, mut y2) = (vec![f32::NAN; g.y_len()], vec![f32::NAN; g.y_len()]);
+    conv2d_forward(g, x, w, b, &mut y);
+    conv2d_forward_im2col(g, x, w, b, &mut col, &mut y2);
+    for (i, (a, c)) in y.iter().zip(&y2).enumerate() {
+        assert!((a - c).abs() <= 1e-5 * (1.0 + a.abs()), "direct vs im2col y[{i}]: {a} vs {c}");
+    }
     y
+}
+
+/// Gradients (dx, dw, db) by the direct kernels, or by im2col + GEMM.
+fn run_backward(g: &Conv2dGeometry, x: &[f32], w: &[f32], dy: &[f32], im2col: bool, with_dx: bool) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let (mut dx, mut dw, mut db) = (vec![f32::NAN; g.x_len()], vec![f32::NAN; g.w_len()], vec![f32::NAN; g.filters]);
+    let dxo = with_dx.then_some(dx.as_mut_slice());
+    if im2col {
+        let mut col = vec![f32::NAN; g.col_len()];
+        conv2d_backward_im2col(g, x, w, dy, &mut col, dxo, &mut dw, Some(&mut db));
+    } else {
+        conv2d_backward(g, x, w, dy, dxo, &mut dw, Some(&mut db));
+    }
+    (dx, dw, db)
 }
 
 /// Shapes covering stride > 1, valid / same / explicit asymmetric padding, dilation, batch 1,
@@ -136,6 +156,11 @@ fn cases() -> Vec<(&'static str, Conv2dGeometry)> {
         ("x=[2,4,5,6] f=[1,1,6,3] s=1", geom(2, [4, 5, 6], 3, [1, 1], [1, 1], [0; 4], [1, 1])),
         ("x=[1,3,3,2] f=[3,3,2,2] d=2 p=2", geom(1, [3, 3, 2], 2, [3, 3], [1, 1], [2, 2, 2, 2], [2, 2])),
         ("x=[8,28,28,1] f=[5,5,1,8] same (parallel path)", geom(8, [28, 28, 1], 8, [5, 5], [1, 1], [2, 2, 2, 2], [1, 1])),
+        // Filter tiles of the direct kernels: 16, 16 + 8, 16 + 3 single filters; 9 samples =
+        // two full backward tasks and a partial one.
+        ("x=[9,7,6,8] f=[5,5,8,16] same", geom(9, [7, 6, 8], 16, [5, 5], [1, 1], [2, 2, 2, 2], [1, 1])),
+        ("x=[2,6,5,3] f=[3,3,3,24] s=2 p=[1,0,0,1]", geom(2, [6, 5, 3], 24, [3, 3], [2, 2], [1, 0, 0, 1], [1, 1])),
+        ("x=[3,5,7,2] f=[2,3,2,19] d=[2,1] p=1", geom(3, [5, 7, 2], 19, [2, 3], [1, 1], [1, 1, 1, 1], [2, 1])),
     ]
 }
 
@@ -156,17 +181,17 @@ fn backward_matches_direct_loops() {
         let x = random(g.x_len(), 20 + i as u32);
         let w = random(g.w_len(), 120 + i as u32);
         let dy = random(g.y_len(), 220 + i as u32);
-        let mut col = vec![f32::NAN; g.col_len()];
-        let (mut dx, mut dw, mut db) = (vec![f32::NAN; g.x_len()], vec![f32::NAN; g.w_len()], vec![f32::NAN; g.filters]);
-        conv2d_backward(&g, &x, &w, &dy, &mut col, Some(&mut dx), &mut dw, Some(&mut db));
         let (rdx, rdw, rdb) = reference_backward(&g, &x, &w, &dy);
-        assert_sums_close(&format!("{name} dx"), &dx, &rdx);
-        assert_sums_close(&format!("{name} dw"), &dw, &rdw);
-        assert_sums_close(&format!("{name} db"), &db, &rdb);
-        // dx skipped (a first layer): dw unchanged.
-        let mut dw2 = vec![f32::NAN; g.w_len()];
-        conv2d_backward(&g, &x, &w, &dy, &mut col, None, &mut dw2, None);
-        assert_eq!(dw, dw2, "{name}: dw without dx");
+        for im2col in [false, true] {
+            let (dx, dw, db) = run_backward(&g, &x, &w, &dy, im2col, true);
+            let name = format!("{name}{}", if im2col { " (im2col)" } else { "" });
+            assert_sums_close(&format!("{name} dx"), &dx, &rdx);
+            assert_sums_close(&format!("{name} dw"), &dw, &rdw);
+            assert_sums_close(&format!("{name} db"), &db, &rdb);
+            // dx skipped (a first layer): dw unchanged.
+            let (_, dw2, _) = run_backward(&g, &x, &w, &dy, im2col, false);
+            assert_eq!(dw, dw2, "{name}: dw without dx");
+        }
     }
 }
 
@@ -198,9 +223,7 @@ fn gradients_match_central_differences() {
     let loss = |x: &[f32], w: &[f32], b: &[f32]| -> f64 {
         reference_forward(&g, x, w, Some(b)).iter().zip(&r).map(|(y, r)| y * *r as f64).sum()
     };
-    let mut col = vec![0.0; g.col_len()];
-    let (mut dx, mut dw, mut db) = (vec![0.0; g.x_len()], vec![0.0; g.w_len()], vec![0.0; g.filters]);
-    conv2d_backward(&g, &x, &w, &r, &mut col, Some(&mut dx), &mut dw, Some(&mut db));
+    let (dx, dw, db) = run_backward(&g, &x, &w, &r, false, true);
     let h = 1e-2f32; // L is linear in each parameter, so only rounding limits the difference
     let fd = |buf: &[f32], i: usize, eval: &dyn Fn(&[f32]) -> f64| {
         let (mut plus, mut minus) = (buf.to_vec(), buf.to_vec());

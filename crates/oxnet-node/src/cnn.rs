@@ -123,9 +123,8 @@ pub fn conv2d_forward(x: Float32ArraySlice, w: Float32ArraySlice, b: Option<Floa
         if let Some(b) = &b {
             g.check_len("b (bias)", b.len(), g.filters)?;
         }
-        let mut col = zeros("conv2dForward", "the im2col buffer", g.col_len())?;
         let mut y = zeros("conv2dForward", "y", g.y_len())?;
-        conv::conv2d_forward(&g, &x, &w, b.as_deref(), &mut col, &mut y);
+        conv::conv2d_forward(&g, &x, &w, b.as_deref(), &mut y);
         Ok(Float32Array::new(y))
     })
 }
@@ -137,9 +136,8 @@ pub fn conv2d_backward(x: Float32ArraySlice, w: Float32ArraySlice, dy: Float32Ar
         g.check_len("x", x.len(), g.x_len())?;
         g.check_len("w (kernel)", w.len(), g.w_len())?;
         g.check_len("dy", dy.len(), g.y_len())?;
-        let mut col = zeros("conv2dBackward", "the im2col buffer", g.col_len())?;
         let (mut dx, mut dw, mut db) = (zeros("conv2dBackward", "dx", g.x_len())?, zeros("conv2dBackward", "dw", g.w_len())?, zeros("conv2dBackward", "db", g.filters)?);
-        conv::conv2d_backward(&g, &x, &w, &dy, &mut col, Some(&mut dx), &mut dw, Some(&mut db));
+        conv::conv2d_backward(&g, &x, &w, &dy, Some(&mut dx), &mut dw, Some(&mut db));
         Ok(NativeConv2dGrads { dx: Float32Array::new(dx), dw: Float32Array::new(dw), db: Float32Array::new(db) })
     })
 }

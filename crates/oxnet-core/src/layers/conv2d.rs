@@ -1,7 +1,9 @@
 //! Conv2d layer: y = f(conv(x, K) + b), NHWC in and out, K [kh, kw, cin, filters] (HWIO).
-//! Params [K, b?]. Keeps im2col(x) and the pre-activation from forward for backward.
+//! Params [K, b?]. Runs the direct kernels (conv/direct.rs); keeps the padded input and the
+//! pre-activation from forward for backward.
 use crate::activation;
-use crate::conv::{self, Conv2dGeometry};
+use crate::conv::direct::{self, DirectPlan, DirectScratch};
+use crate::conv::Conv2dGeometry;
 use crate::error::Result;
 use crate::layer::{Ctx, GradOf, Layer};
 use crate::spec::{ActivationKind, ActivationSpec, Conv2dSpec};
@@ -11,13 +13,11 @@ pub struct Conv2dLayer {
     geometry: Conv2dGeometry,
     use_bias: bool,
     activation: ActivationSpec,
-    /// im2col of the last forward input (reused as dcol scratch by backward).
-    col: Vec<f32>,
-    /// `col` still holds im2col(x) of the last forward.
-    col_holds_input: bool,
+    plan: DirectPlan,
+    /// Padded input of the last forward and backward's buffers.
+    scratch: DirectScratch,
     /// Pre-activation of the last forward (unused when the activation is linear: y is it).
     pre: Vec<f32>,
-    dpre: Vec<f32>,
 }
 
 impl Conv2dLayer {
@@ -46,10 +46,9 @@ impl Conv2dLayer {
             geometry,
             use_bias: spec.use_bias,
             activation: spec.activation,
-            col: Vec::new(),
-            col_holds_input: false,
+            plan: DirectPlan::new(&geometry),
+            scratch: DirectScratch::default(),
             pre: Vec::new(),
-            dpre: Vec::new(),
         })
     }
 
@@ -87,17 +86,15 @@ impl Layer for Conv2dLayer {
 
     fn forward(&mut self, x: &[f32], n: usize, params: &[Vec<f32>], _state: &mut [Vec<f32>], _ctx: &Ctx, y: &mut [f32]) -> Result<()> {
         let g = self.with_batch(n)?;
-        self.col.resize(g.col_len(), 0.0);
         let bias = self.use_bias.then(|| params[1].as_slice());
-        self.col_holds_input = true;
+        self.scratch.pad_input(&self.plan, n, x);
         if self.is_linear() {
             // No activation: the convolution writes y directly and y is the pre-activation.
-            conv::conv2d_forward(&g, x, &params[0], bias, &mut self.col, y);
-            return Ok(());
+            direct::forward(&self.plan, &self.scratch, &params[0], bias, y, None);
+        } else {
+            self.pre.resize(g.y_len(), 0.0);
+            direct::forward(&self.plan, &self.scratch, &params[0], bias, &mut self.pre, Some((&self.activation, y)));
         }
-        self.pre.resize(g.y_len(), 0.0);
-        conv::conv2d_forward(&g, x, &params[0], bias, &mut self.col, &mut self.pre);
-        activation::forward_unchecked(&self.activation, &self.pre, g.filters, y);
         Ok(())
     }
 
@@ -113,23 +110,15 @@ impl Layer for Conv2dLayer {
         dx: Option<&mut [f32]>,
         _ctx: &Ctx,
     ) -> Result<()> {
-        let g = self.with_batch(n)?;
-        let dpre: &[f32] = if grad_of == GradOf::PreActivation || self.is_linear() {
-            dy
-        } else {
-            self.dpre.resize(g.y_len(), 0.0);
-            activation::backward_unchecked(&self.activation, &self.pre, y, dy, g.filters, &mut self.dpre);
-            &self.dpre
-        };
-        if !self.col_holds_input {
-            self.col.resize(g.col_len(), 0.0);
-            conv::im2col(&g, x, &mut self.col);
+        self.with_batch(n)?;
+        // Backward follows the forward of the same x (layer.rs), whose padded copy is kept.
+        if self.scratch.padded_samples(&self.plan) != n {
+            self.scratch.pad_input(&self.plan, n, x);
         }
+        let post = (grad_of == GradOf::Output && !self.is_linear()).then(|| (&self.activation, self.pre.as_slice(), y));
         let (dw, rest) = grads.split_first_mut().expect("conv2d grads [K, b?]");
         let db = rest.first_mut().map(|b| b.as_mut_slice());
-        // Computing dx overwrites col with dcol.
-        self.col_holds_input = dx.is_none();
-        conv::conv2d_backward_from_col(&g, &mut self.col, &params[0], dpre, dx, dw, db);
+        direct::backward(&self.plan, &mut self.scratch, &params[0], dy, post, dx, dw, db);
         Ok(())
     }
 }
