@@ -1,11 +1,27 @@
-//! Row-major matrix product on the `gemm` crate: C[m x n] (+)= op(A)[m x k] · op(B)[k x n].
-//! Large products run on rayon's pool; small ones stay on the calling thread, where spawning
-//! would cost more than the arithmetic.
-use crate::error::{checked_product, expect_len, CoreError, Result};
-use gemm::Parallelism;
+//! Row-major matrix product C[m x n] (+)= op(A)[m x k] · op(B)[k x n] on our own cache-blocked
+//! kernel (BLIS loop order: pack a KC-deep slice of A and B into panels, then run the widest SIMD
+//! micro-kernel this CPU has over tiles of C; see `simd`). Threads split C into tiles, never k,
+//! and every element sums k in the same order, so results are bitwise identical whatever the
+//! thread count. Tiny products skip packing and threads (no allocation, no pool wake-up).
+use std::cell::Cell;
 
+use rayon::prelude::*;
+
+use crate::error::{checked_product, expect_len, Result};
+use crate::simd::{self, Kernel};
+use crate::threads;
+
+/// Depth of one packed slice: an A micro-panel (KC x 12 floats) stays in L1.
+const KC: usize = 256;
+/// Columns of B packed at once.
+const NC: usize = 4096;
+/// A tile of C is MC_PANELS A-panels by NC_PANELS B-panels (96 x 128 with AVX-512).
+const MC_PANELS: usize = 8;
+const NC_PANELS: usize = 4;
+/// At most this many multiply-adds: a plain dot-product loop beats packing.
+const SMALL_MACS: usize = 8 * 8 * 8;
 /// Below this many multiply-adds one thread is faster than waking the pool.
-const PARALLEL_MIN_FLOPS: usize = 64 * 64 * 64;
+const PARALLEL_MIN_MACS: usize = 96 * 96 * 64;
 
 /// How A or B is stored: as the math names it, or transposed in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,58 +50,205 @@ pub fn gemm(
     expect_len("gemm", "a", a.len(), "m*k", mk)?;
     expect_len("gemm", "b", b.len(), "k*n", kn)?;
     expect_len("gemm", "c", c.len(), "m*n", mn)?;
-    if mn == 0 {
-        return Ok(());
+    // (row stride, column stride) of each operand as the math sees it.
+    let a_view = match ta {
+        Layout::Normal => View { data: a, rs: k, cs: 1 },
+        Layout::Transposed => View { data: a, rs: 1, cs: m },
+    };
+    let b_view = match tb {
+        Layout::Normal => View { data: b, rs: n, cs: 1 },
+        Layout::Transposed => View { data: b, rs: 1, cs: k },
+    };
+    gemm_views(m, k, n, a_view, b_view, c, accumulate);
+    Ok(())
+}
+
+/// A matrix as the math sees it: element (r, c) is data[r * rs + c * cs].
+#[derive(Clone, Copy)]
+pub struct View<'a> {
+    pub data: &'a [f32],
+    pub rs: usize,
+    pub cs: usize,
+}
+
+impl View<'_> {
+    fn reaches(&self, rows: usize, cols: usize) -> bool {
+        rows == 0 || cols == 0 || (rows - 1) * self.rs + (cols - 1) * self.cs < self.data.len()
+    }
+}
+
+/// C[m x n] (row-major, exactly m*n floats or more) (+)= A[m x k] · B[k x n] for strided views.
+/// Panics if a view does not cover its extent (callers have checked their geometry).
+pub fn gemm_views(m: usize, k: usize, n: usize, a: View, b: View, c: &mut [f32], accumulate: bool) {
+    assert!(a.reaches(m, k) && b.reaches(k, n) && c.len() >= m * n, "gemm_views: a view is shorter than its extent");
+    if m == 0 || n == 0 {
+        return;
     }
     if k == 0 {
         if !accumulate {
-            c.fill(0.0);
+            c[..m * n].fill(0.0);
         }
-        return Ok(());
+        return;
     }
-    // (row stride, column stride) of each operand as the math sees it.
-    let (a_rs, a_cs) = match ta {
-        Layout::Normal => (k, 1),
-        Layout::Transposed => (1, m),
-    };
-    let (b_rs, b_cs) = match tb {
-        Layout::Normal => (n, 1),
-        Layout::Transposed => (1, k),
-    };
-    let flops = mn.saturating_mul(k);
-    let parallelism = if flops >= PARALLEL_MIN_FLOPS && rayon::current_num_threads() > 1 {
-        Parallelism::Rayon(0)
+    let macs = m.saturating_mul(n).saturating_mul(k);
+    if macs <= SMALL_MACS {
+        return dot_loops(m, k, n, a, b, c, accumulate);
+    }
+    let parallel = macs >= PARALLEL_MIN_MACS && threads::threads() > 1;
+    let mut buf = PACKED.with(Cell::take);
+    blocked(simd::kernel(), m, k, n, a, b, c, accumulate, parallel, &mut buf);
+    PACKED.with(|cell| cell.set(buf));
+}
+
+thread_local! {
+    /// Packed panels, kept per calling thread so steady-state calls do not allocate. Taken out
+    /// while in use: a nested call on the same thread (rayon work stealing) gets a fresh one.
+    static PACKED: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
+}
+
+/// Raw C pointer shared by the tile tasks, which write disjoint tiles.
+#[derive(Clone, Copy)]
+struct CPtr(*mut f32);
+unsafe impl Send for CPtr {}
+unsafe impl Sync for CPtr {}
+
+impl CPtr {
+    /// # Safety
+    /// `offset` must lie inside the C buffer.
+    unsafe fn at(self, offset: usize) -> *mut f32 {
+        self.0.add(offset)
+    }
+}
+
+/// C (+)= A · B by KC-deep slices; `kernel` chooses the tile shape mr x nr.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn blocked(kernel: Kernel, m: usize, k: usize, n: usize, a: View, b: View, c: &mut [f32], accumulate: bool, parallel: bool, buf: &mut Vec<f32>) {
+    let (mr, nr) = (kernel.mr, kernel.nr);
+    let a_panels = m.div_ceil(mr);
+    let nc_max = n.min(NC);
+    let kc_max = k.min(KC);
+    let a_len = a_panels * mr * kc_max;
+    let b_len = nc_max.div_ceil(nr) * nr * kc_max;
+    if buf.len() < a_len + b_len {
+        buf.resize(a_len + b_len, 0.0);
+    }
+    let (pa, pb) = buf.split_at_mut(a_len);
+    let cptr = CPtr(c.as_mut_ptr());
+    for jc in (0..n).step_by(NC) {
+        let nc = (n - jc).min(NC);
+        let b_panels = nc.div_ceil(nr);
+        for pc in (0..k).step_by(KC) {
+            let kc = (k - pc).min(KC);
+            let load = accumulate || pc > 0;
+            let pa = &mut pa[..a_panels * mr * kc];
+            let pb = &mut pb[..b_panels * nr * kc];
+            // A panel i: rows i*mr.., as [kc][mr]; B panel j: columns jc + j*nr.., as [kc][nr].
+            let pack_a = |(i, panel): (usize, &mut [f32])| {
+                let r0 = i * mr;
+                pack(panel, mr, &a.data[r0 * a.rs + pc * a.cs..], a.rs, a.cs, (m - r0).min(mr), kc)
+            };
+            let pack_b = |(j, panel): (usize, &mut [f32])| {
+                let c0 = jc + j * nr;
+                pack(panel, nr, &b.data[pc * b.rs + c0 * b.cs..], b.cs, b.rs, (n - c0).min(nr), kc)
+            };
+            let (m_tiles, n_tiles) = (a_panels.div_ceil(MC_PANELS), b_panels.div_ceil(NC_PANELS));
+            let mut work = move || {
+                if parallel {
+                    pa.par_chunks_mut(mr * kc).enumerate().for_each(pack_a);
+                    pb.par_chunks_mut(nr * kc).enumerate().for_each(pack_b);
+                } else {
+                    pa.chunks_mut(mr * kc).enumerate().for_each(pack_a);
+                    pb.chunks_mut(nr * kc).enumerate().for_each(pack_b);
+                }
+                let (pa, pb) = (&*pa, &*pb);
+                let tile = |t: usize| {
+                    let (ti, tj) = (t % m_tiles, t / m_tiles);
+                    // A micro-panel (kc x mr) stays in L1 while the tile's B panels stream from L2.
+                    for i in ti * MC_PANELS..((ti + 1) * MC_PANELS).min(a_panels) {
+                        for j in tj * NC_PANELS..((tj + 1) * NC_PANELS).min(b_panels) {
+                            let (r0, c0) = (i * mr, jc + j * nr);
+                            let (rows, cols) = ((m - r0).min(mr), (n - c0).min(nr));
+                            let ap = pa[i * mr * kc..].as_ptr();
+                            let bp = pb[j * nr * kc..].as_ptr();
+                            // SAFETY: panels hold kc*mr and kc*nr floats; the C tile lies inside
+                            // c (full tiles) or is a local buffer (edges); tasks own disjoint tiles.
+                            unsafe { run_tile(kernel, kc, ap, bp, cptr.at(r0 * n + c0), n, rows, cols, load) };
+                        }
+                    }
+                };
+                if parallel {
+                    (0..m_tiles * n_tiles).into_par_iter().for_each(tile);
+                } else {
+                    (0..m_tiles * n_tiles).for_each(tile);
+                }
+            };
+            if parallel {
+                threads::install(work);
+            } else {
+                work();
+            }
+        }
+    }
+}
+
+/// One micro-tile; edge tiles go through a local buffer so the kernel always sees mr x nr.
+///
+/// # Safety
+/// `c` addresses `rows` rows of `cols` floats `ldc` apart; panels as in [`simd::KernelFn`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn run_tile(kernel: Kernel, kc: usize, ap: *const f32, bp: *const f32, c: *mut f32, ldc: usize, rows: usize, cols: usize, load: bool) {
+    if rows == kernel.mr && cols == kernel.nr {
+        return (kernel.run)(kc, ap, bp, c, ldc, load);
+    }
+    let mut tmp = [0.0f32; 16 * 32];
+    let nr = kernel.nr;
+    if load {
+        for r in 0..rows {
+            std::ptr::copy_nonoverlapping(c.add(r * ldc), tmp.as_mut_ptr().add(r * nr), cols);
+        }
+    }
+    (kernel.run)(kc, ap, bp, tmp.as_mut_ptr(), nr, load);
+    for r in 0..rows {
+        std::ptr::copy_nonoverlapping(tmp.as_ptr().add(r * nr), c.add(r * ldc), cols);
+    }
+}
+
+/// dst[p * width + i] = src[i * s_idx + p * s_k] for i < valid (0 beyond), p < kc; reads along
+/// whichever stride is 1.
+fn pack(dst: &mut [f32], width: usize, src: &[f32], s_idx: usize, s_k: usize, valid: usize, kc: usize) {
+    if s_idx == 1 {
+        for (p, row) in dst.chunks_exact_mut(width).take(kc).enumerate() {
+            let from = &src[p * s_k..p * s_k + valid];
+            row[..valid].copy_from_slice(from);
+            row[valid..].fill(0.0);
+        }
     } else {
-        Parallelism::None
-    };
-    let to_isize = |v: usize| isize::try_from(v).map_err(|_| CoreError::arg(format!("gemm: stride {v} too large")));
-    let (a_rs, a_cs, b_rs, b_cs, c_rs) = (to_isize(a_rs)?, to_isize(a_cs)?, to_isize(b_rs)?, to_isize(b_cs)?, to_isize(n)?);
-    // SAFETY: the lengths were checked above, so every (row, column) the strides address lies
-    // inside its slice; `c` is exclusively borrowed and does not alias `a` or `b`.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c.as_mut_ptr(),
-            1,
-            c_rs,
-            accumulate,
-            a.as_ptr(),
-            a_cs,
-            a_rs,
-            b.as_ptr(),
-            b_cs,
-            b_rs,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            parallelism,
-        );
+        for i in 0..width {
+            if i < valid {
+                let line = &src[i * s_idx..];
+                for p in 0..kc {
+                    dst[p * width + i] = line[p * s_k];
+                }
+            } else {
+                for p in 0..kc {
+                    dst[p * width + i] = 0.0;
+                }
+            }
+        }
     }
-    Ok(())
+}
+
+/// Plain loops for tiny products: one dot product per element, k ascending.
+fn dot_loops(m: usize, k: usize, n: usize, a: View, b: View, c: &mut [f32], accumulate: bool) {
+    for i in 0..m {
+        for j in 0..n {
+            let mut acc = if accumulate { c[i * n + j] } else { 0.0 };
+            for p in 0..k {
+                acc += a.data[i * a.rs + p * a.cs] * b.data[p * b.rs + j * b.cs];
+            }
+            c[i * n + j] = acc;
+        }
+    }
 }
 
 /// C[m x n] = A[m x k] · B[k x n], all row-major (the Backend's `matmul`).
@@ -130,11 +293,26 @@ mod tests {
         assert_eq!(c, vec![19., 22., 43., 50.]);
     }
 
+    /// Deterministic values in [-1, 1] with 1/64 steps (seeded, no pattern repeating along rows).
+    fn values(len: usize, seed: usize) -> Vec<f32> {
+        (0..len).map(|i| (((i * 2654435761 + seed * 97) >> 7) % 129) as f32 / 64.0 - 1.0).collect()
+    }
+
+    fn assert_close(got: &[f32], want: &[f32], what: &str) {
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            assert!((g - w).abs() <= 1e-4 * (1.0 + w.abs()), "{what}: element {i} got {g}, want {w}");
+        }
+    }
+
+    /// Odd shapes around every tile edge (mr up to 12, nr up to 32, KC = 256) and tiny ones.
+    const SHAPES: &[(usize, usize, usize)] =
+        &[(3, 5, 4), (1, 7, 1), (1, 1, 1), (70, 65, 80), (13, 257, 33), (25, 3, 31), (97, 300, 129), (12, 1, 32), (200, 64, 17), (5, 513, 2)];
+
     #[test]
     fn all_layouts_and_accumulate_match_naive() {
-        for &(m, k, n) in &[(3, 5, 4), (1, 7, 1), (70, 65, 80)] {
-            let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 13) as f32 - 6.0) / 4.0).collect();
-            let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 % 11) as f32 - 5.0) / 3.0).collect();
+        for &(m, k, n) in SHAPES {
+            let a = values(m * k, 1);
+            let b = values(k * n, 2);
             let want = naive(m, k, n, &a, &b);
             let at = transpose(m, k, &a);
             let bt = transpose(k, n, &b);
@@ -142,12 +320,48 @@ mod tests {
                 for (bb, lb) in [(&b, Layout::Normal), (&bt, Layout::Transposed)] {
                     let mut c = vec![1.0; m * n];
                     gemm(m, k, n, aa, la, bb, lb, &mut c, true).unwrap();
-                    for (got, w) in c.iter().zip(&want) {
-                        assert!((got - (w + 1.0)).abs() < 1e-3 * (1.0 + w.abs()), "{m}x{k}x{n} {la:?} {lb:?}");
-                    }
+                    let plus_one: Vec<f32> = want.iter().map(|w| w + 1.0).collect();
+                    assert_close(&c, &plus_one, &format!("{m}x{k}x{n} {la:?} {lb:?} accumulate"));
+                    let mut c = vec![f32::NAN; m * n];
+                    gemm(m, k, n, aa, la, bb, lb, &mut c, false).unwrap();
+                    assert_close(&c, &want, &format!("{m}x{k}x{n} {la:?} {lb:?}"));
                 }
             }
         }
+    }
+
+    #[test]
+    fn every_kernel_this_cpu_has_matches_naive() {
+        for kernel in crate::simd::available() {
+            for &(m, k, n) in SHAPES {
+                let (a, b) = (values(m * k, 3), values(k * n, 4));
+                let want = naive(m, k, n, &a, &b);
+                let mut c = vec![0.5; m * n];
+                let (av, bv) = (View { data: &a, rs: k, cs: 1 }, View { data: &b, rs: n, cs: 1 });
+                blocked(kernel, m, k, n, av, bv, &mut c, false, false, &mut vec![]);
+                assert_close(&c, &want, &format!("{} {m}x{k}x{n}", kernel.name));
+            }
+        }
+    }
+
+    #[test]
+    fn bitwise_identical_for_any_thread_count() {
+        // Large enough to take the parallel path (>= PARALLEL_MIN_MACS) with ragged edges.
+        let (m, k, n) = (301, 517, 263);
+        let (a, b) = (values(m * k, 5), values(k * n, 6));
+        let run = |parallel: bool| {
+            let mut c = vec![0.25; m * n];
+            let (av, bv) = (View { data: &a, rs: k, cs: 1 }, View { data: &b, rs: 1, cs: k });
+            blocked(crate::simd::kernel(), m, k, n, av, bv, &mut c, true, parallel, &mut vec![]);
+            c
+        };
+        let serial = run(false);
+        let one_pool = crate::threads::install(|| run(true));
+        let two = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap().install(|| run(true));
+        let three = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap().install(|| run(true));
+        assert!(serial.iter().zip(&two).all(|(x, y)| x.to_bits() == y.to_bits()), "1 vs 2 threads differ");
+        assert!(serial.iter().zip(&three).all(|(x, y)| x.to_bits() == y.to_bits()), "1 vs 3 threads differ");
+        assert!(serial.iter().zip(&one_pool).all(|(x, y)| x.to_bits() == y.to_bits()));
     }
 
     #[test]

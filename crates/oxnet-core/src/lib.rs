@@ -5,6 +5,8 @@ pub mod conv;
 pub mod dense;
 pub mod error;
 pub mod gemm;
+pub mod simd;
+pub mod threads;
 pub mod layer;
 pub mod layers;
 pub mod loss;
