@@ -5,7 +5,7 @@
 // transposed, i.e. long dot products. All sums are float64, whatever the array type.
 import type { Conv2dGeometry, DenseGrads, FloatArray } from '../types';
 import { OxnetError, showValue } from '../../errors';
-import { alloc } from './check';
+import { take, zeros64, type Workspace } from './workspace';
 
 /** Largest element count a buffer may have (indices stay int32 in both backends). */
 export const MAX_ELEMENTS = 2 ** 31 - 1;
@@ -171,18 +171,18 @@ function im2colT(x: FloatArray, p: ConvPlan, i0: number, t: number, colT: Float6
  * multiply-add, one pass over the taps for 8 filters), skipping zero inputs (half of them after a
  * ReLU). The kernel is copied with its filter axis padded to a multiple of 8 so every block is full.
  */
-export function conv2dForward<T extends FloatArray>(x: T, w: T, b: T | null, g: Conv2dGeometry): T {
+export function conv2dForward<T extends FloatArray>(x: T, w: T, b: T | null, g: Conv2dGeometry, ws?: Workspace): T {
   const p = planConv2d(g);
   requireLength('x', x, p.xCount, 'batch*height*width*inChannels');
   requireLength('w (kernel)', w, p.wCount, 'kh*kw*inChannels*filters');
   if (b !== null) requireLength('b (bias)', b, p.filters, 'filters');
   const { h, w: width, cin, filters: nf, kh, kw, sh, sw, dh, dw, oh, ow } = p;
   const np = Math.ceil(nf / 8) * 8;
-  const wp = new Float64Array(kh * kw * cin * np);
-  const bp = new Float64Array(np);
+  const wp = zeros64(ws, 'conv.wp', kh * kw * cin * np);
+  const bp = zeros64(ws, 'conv.bp', np);
   for (let q = 0; q < kh * kw * cin; q++) for (let f = 0; f < nf; f++) wp[q * np + f] = w[q * nf + f];
   if (b !== null) for (let f = 0; f < nf; f++) bp[f] = b[f];
-  const y = alloc(x, p.yCount);
+  const y = take(ws, x, 'conv.y', p.yCount);
   let yo = 0;
   for (let n = 0; n < p.batch; n++) {
     const xn = n * h * width * cin;
@@ -247,7 +247,7 @@ export function conv2dBackward<T extends FloatArray>(x: T, w: T, dy: T, g: Conv2
  * conv2dBackward that skips dx when `wantDx` is false (a network's first layer needs none).
  * dW by tiles of output pixels: dW += colT · dyT^T, dot products of long contiguous rows.
  */
-export function conv2dGrads<T extends FloatArray>(x: T, w: T, dy: T, g: Conv2dGeometry, wantDx: boolean): { dx: T | null; dw: T; db: T } {
+export function conv2dGrads<T extends FloatArray>(x: T, w: T, dy: T, g: Conv2dGeometry, wantDx: boolean, ws?: Workspace): { dx: T | null; dw: T; db: T } {
   const p = planConv2d(g);
   requireLength('x', x, p.xCount, 'batch*height*width*inChannels');
   requireLength('w (kernel)', w, p.wCount, 'kh*kw*inChannels*filters');
@@ -256,11 +256,11 @@ export function conv2dGrads<T extends FloatArray>(x: T, w: T, dy: T, g: Conv2dGe
   const patch = p.kh * p.kw * p.cin;
   const pixels = p.batch * p.oh * p.ow;
   const tile = Math.min(tileSize(patch), pixels);
-  const colT = new Float64Array(patch * tile);
-  const dyT = new Float64Array(nf * tile);
-  const dx64 = wantDx ? new Float64Array(p.xCount) : null;
-  const dw64 = new Float64Array(p.wCount);
-  const db64 = new Float64Array(nf);
+  const colT = zeros64(ws, 'conv.colT', patch * tile);
+  const dyT = zeros64(ws, 'conv.dyT', nf * tile);
+  const dx64 = wantDx ? zeros64(ws, 'conv.dx64', p.xCount) : null;
+  const dw64 = zeros64(ws, 'conv.dw64', p.wCount);
+  const db64 = zeros64(ws, 'conv.db64', nf);
   const nf4 = nf - (nf % 4);
   for (let i0 = 0; i0 < pixels; i0 += tile) {
     const t = Math.min(tile, pixels - i0);
@@ -305,7 +305,7 @@ export function conv2dGrads<T extends FloatArray>(x: T, w: T, dy: T, g: Conv2dGe
     }
   }
   if (dx64 !== null) conv2dInputGrad(dy, w, p, dx64);
-  return { dx: dx64 === null ? null : copyAs(x, dx64), dw: copyAs(x, dw64), db: copyAs(x, db64) };
+  return { dx: dx64 === null ? null : copyAs(x, dx64, ws, 'conv.dx'), dw: copyAs(x, dw64, ws, 'conv.dw'), db: copyAs(x, db64, ws, 'conv.db') };
 }
 
 /**
@@ -365,8 +365,11 @@ function conv2dInputGrad(dy: FloatArray, w: FloatArray, p: ConvPlan, dx: Float64
   }
 }
 
-/** `src` (float64 sums) as an array of the type of `like`. */
-function copyAs<T extends FloatArray>(like: T, src: Float64Array): T {
+/** `src` (float64 sums) as an array of the type of `like` (in `ws` under `name` when given). */
+function copyAs<T extends FloatArray>(like: T, src: Float64Array, ws?: Workspace, name = ''): T {
   if (like instanceof Float64Array) return src as FloatArray as T;
-  return new Float32Array(src) as FloatArray as T;
+  if (ws === undefined) return new Float32Array(src) as FloatArray as T;
+  const out = ws.take(like, name, src.length);
+  out.set(src);
+  return out;
 }

@@ -1,7 +1,7 @@
 // Dropout and batch normalisation kernels, per docs/kernels.md ("Dropout and batch norm").
 import type { FloatArray } from '../types';
 import { OxnetError } from '../../errors';
-import { alloc } from './check';
+import { take, zeros64, type Workspace } from './workspace';
 import { requireLength, requirePositiveInt } from './conv';
 import { mulberry32 } from './rng';
 
@@ -16,10 +16,10 @@ export function checkDropoutRate(rate: number): void {
  * `maskSeed` (see rng.dropoutSeed); u < rate drops the element, kept ones are scaled by
  * 1 / (1 - rate). Returns y and the keep flags the backward pass needs.
  */
-export function dropoutForward<T extends FloatArray>(x: T, rate: number, maskSeed: number): { y: T; keep: Uint8Array } {
+export function dropoutForward<T extends FloatArray>(x: T, rate: number, maskSeed: number, ws?: Workspace): { y: T; keep: Uint8Array } {
   checkDropoutRate(rate);
-  const y = alloc(x, x.length);
-  const keep = new Uint8Array(x.length);
+  const y = take(ws, x, 'dropout.y', x.length);
+  const keep = ws ? ws.bytes('dropout.keep', x.length) : new Uint8Array(x.length);
   const next = mulberry32(maskSeed);
   const scale = 1 / (1 - rate);
   for (let i = 0; i < x.length; i++) {
@@ -30,10 +30,10 @@ export function dropoutForward<T extends FloatArray>(x: T, rate: number, maskSee
   return { y, keep };
 }
 
-export function dropoutBackward<T extends FloatArray>(dy: T, keep: Uint8Array, rate: number): T {
+export function dropoutBackward<T extends FloatArray>(dy: T, keep: Uint8Array, rate: number, ws?: Workspace): T {
   checkDropoutRate(rate);
   requireLength('dy', dy, keep.length, 'the dropout input length');
-  const dx = alloc(dy, dy.length);
+  const dx = take(ws, dy, 'dropout.dx', dy.length);
   const scale = 1 / (1 - rate);
   for (let i = 0; i < dy.length; i++) if (keep[i] === 1) dx[i] = dy[i] * scale;
   return dx;
@@ -63,11 +63,11 @@ function checkBatchNorm(x: FloatArray, gamma: FloatArray, beta: FloatArray, rows
  * variance per channel, y = gamma (x - mean) / sqrt(var + epsilon) + beta.
  */
 export function batchNormTrainForward<T extends FloatArray>(
-  x: T, gamma: T, beta: T, rows: number, channels: number, epsilon: number,
+  x: T, gamma: T, beta: T, rows: number, channels: number, epsilon: number, ws?: Workspace,
 ): { y: T; mean: Float64Array; variance: Float64Array; cache: BatchNormCache } {
   checkBatchNorm(x, gamma, beta, rows, channels, epsilon);
-  const mean = new Float64Array(channels);
-  const variance = new Float64Array(channels);
+  const mean = zeros64(ws, 'bn.mean', channels);
+  const variance = zeros64(ws, 'bn.variance', channels);
   for (let r = 0, i = 0; r < rows; r++) for (let c = 0; c < channels; c++, i++) mean[c] += x[i];
   for (let c = 0; c < channels; c++) mean[c] /= rows;
   // Two passes: the variance from centred values does not cancel catastrophically.
@@ -77,13 +77,13 @@ export function batchNormTrainForward<T extends FloatArray>(
       variance[c] += d * d;
     }
   }
-  const invStd = new Float64Array(channels);
+  const invStd = zeros64(ws, 'bn.invStd', channels);
   for (let c = 0; c < channels; c++) {
     variance[c] /= rows;
     invStd[c] = 1 / Math.sqrt(variance[c] + epsilon);
   }
-  const xhat = new Float64Array(rows * channels);
-  const y = alloc(x, rows * channels);
+  const xhat = zeros64(ws, 'bn.xhat', rows * channels);
+  const y = take(ws, x, 'bn.y', rows * channels);
   for (let r = 0, i = 0; r < rows; r++) {
     for (let c = 0; c < channels; c++, i++) {
       xhat[i] = (x[i] - mean[c]) * invStd[c];
@@ -98,27 +98,27 @@ export function batchNormTrainForward<T extends FloatArray>(
  * dx = invStd (g - mean(g) - xhat mean(g xhat)) per channel; dgamma = sum dy xhat; dbeta = sum dy.
  */
 export function batchNormBackward<T extends FloatArray>(
-  dy: T, gamma: T, cache: BatchNormCache, rows: number, channels: number,
+  dy: T, gamma: T, cache: BatchNormCache, rows: number, channels: number, ws?: Workspace,
 ): { dx: T; dgamma: T; dbeta: T } {
   requireLength('dy', dy, rows * channels, 'rows*channels');
   requireLength('gamma', gamma, channels, 'channels');
   const { xhat, invStd } = cache;
-  const sumDy = new Float64Array(channels);
-  const sumDyXhat = new Float64Array(channels);
+  const sumDy = zeros64(ws, 'bn.sumDy', channels);
+  const sumDyXhat = zeros64(ws, 'bn.sumDyXhat', channels);
   for (let r = 0, i = 0; r < rows; r++) {
     for (let c = 0; c < channels; c++, i++) {
       sumDy[c] += dy[i];
       sumDyXhat[c] += dy[i] * xhat[i];
     }
   }
-  const dx = alloc(dy, rows * channels);
+  const dx = take(ws, dy, 'bn.dx', rows * channels);
   for (let r = 0, i = 0; r < rows; r++) {
     for (let c = 0; c < channels; c++, i++) {
       dx[i] = gamma[c] * invStd[c] * (dy[i] - sumDy[c] / rows - xhat[i] * (sumDyXhat[c] / rows));
     }
   }
-  const dgamma = alloc(dy, channels);
-  const dbeta = alloc(dy, channels);
+  const dgamma = take(ws, dy, 'bn.dgamma', channels);
+  const dbeta = take(ws, dy, 'bn.dbeta', channels);
   dgamma.set(sumDyXhat);
   dbeta.set(sumDy);
   return { dx, dgamma, dbeta };
@@ -126,14 +126,14 @@ export function batchNormBackward<T extends FloatArray>(
 
 /** Inference-mode batch norm with the running statistics. */
 export function batchNormInferenceForward<T extends FloatArray>(
-  x: T, gamma: T, beta: T, runningMean: FloatArray, runningVar: FloatArray, rows: number, channels: number, epsilon: number,
+  x: T, gamma: T, beta: T, runningMean: FloatArray, runningVar: FloatArray, rows: number, channels: number, epsilon: number, ws?: Workspace,
 ): T {
   checkBatchNorm(x, gamma, beta, rows, channels, epsilon);
   requireLength('runningMean', runningMean, channels, 'channels');
   requireLength('runningVar', runningVar, channels, 'channels');
-  const scale = new Float64Array(channels);
+  const scale = zeros64(ws, 'bn.scale', channels);
   for (let c = 0; c < channels; c++) scale[c] = gamma[c] / Math.sqrt(runningVar[c] + epsilon);
-  const y = alloc(x, rows * channels);
+  const y = take(ws, x, 'bn.yInfer', rows * channels);
   for (let r = 0, i = 0; r < rows; r++) {
     for (let c = 0; c < channels; c++, i++) y[i] = (x[i] - runningMean[c]) * scale[c] + beta[c];
   }

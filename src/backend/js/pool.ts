@@ -2,7 +2,7 @@
 // Padded cells never count: max ignores them (as -inf), average divides by the valid cells.
 import type { FloatArray, Pool2dGeometry } from '../types';
 import { OxnetError, showValue } from '../../errors';
-import { alloc } from './check';
+import { take, zeros64, type Workspace } from './workspace';
 import { elementCount, requireLength, requirePadding, requirePositiveInt } from './conv';
 
 export interface PoolPlan {
@@ -91,10 +91,10 @@ function forEachWindow(
   }
 }
 
-export function maxPool2dForward<T extends FloatArray>(x: T, g: Pool2dGeometry): T {
+export function maxPool2dForward<T extends FloatArray>(x: T, g: Pool2dGeometry, ws?: Workspace): T {
   const p = planPool2d(g);
   requireLength('x', x, p.xCount, 'batch*height*width*channels');
-  const y = alloc(x, p.yCount);
+  const y = take(ws, x, 'pool.y', p.yCount);
   const { w, c } = p;
   forEachWindow(p, (xn, yo, y0, y1, x0, x1) => {
     for (let ch = 0; ch < c; ch++) {
@@ -112,11 +112,11 @@ export function maxPool2dForward<T extends FloatArray>(x: T, g: Pool2dGeometry):
 }
 
 /** Routes each dy to the first maximum of its window in row-major window order. */
-export function maxPool2dBackward<T extends FloatArray>(x: T, dy: T, g: Pool2dGeometry): T {
+export function maxPool2dBackward<T extends FloatArray>(x: T, dy: T, g: Pool2dGeometry, ws?: Workspace): T {
   const p = planPool2d(g);
   requireLength('x', x, p.xCount, 'batch*height*width*channels');
   requireLength('dy', dy, p.yCount, 'batch*outHeight*outWidth*channels');
-  const dx = new Float64Array(p.xCount);
+  const dx = zeros64(ws, 'pool.dx64', p.xCount);
   const { w, c } = p;
   forEachWindow(p, (xn, yo, y0, y1, x0, x1) => {
     for (let ch = 0; ch < c; ch++) {
@@ -134,15 +134,15 @@ export function maxPool2dBackward<T extends FloatArray>(x: T, dy: T, g: Pool2dGe
       dx[at] += dy[yo + ch];
     }
   });
-  const out = alloc(x, p.xCount);
+  const out = take(ws, x, 'pool.dx', p.xCount);
   out.set(dx);
   return out;
 }
 
-export function avgPool2dForward<T extends FloatArray>(x: T, g: Pool2dGeometry): T {
+export function avgPool2dForward<T extends FloatArray>(x: T, g: Pool2dGeometry, ws?: Workspace): T {
   const p = planPool2d(g);
   requireLength('x', x, p.xCount, 'batch*height*width*channels');
-  const y = alloc(x, p.yCount);
+  const y = take(ws, x, 'pool.y', p.yCount);
   const { w, c } = p;
   forEachWindow(p, (xn, yo, y0, y1, x0, x1) => {
     const count = (y1 - y0) * (x1 - x0);
@@ -157,11 +157,11 @@ export function avgPool2dForward<T extends FloatArray>(x: T, g: Pool2dGeometry):
   return y;
 }
 
-export function avgPool2dBackward<T extends FloatArray>(x: T, dy: T, g: Pool2dGeometry): T {
+export function avgPool2dBackward<T extends FloatArray>(x: T, dy: T, g: Pool2dGeometry, ws?: Workspace): T {
   const p = planPool2d(g);
   requireLength('x', x, p.xCount, 'batch*height*width*channels');
   requireLength('dy', dy, p.yCount, 'batch*outHeight*outWidth*channels');
-  const dx = new Float64Array(p.xCount);
+  const dx = zeros64(ws, 'pool.dx64', p.xCount);
   const { w, c } = p;
   forEachWindow(p, (xn, yo, y0, y1, x0, x1) => {
     const count = (y1 - y0) * (x1 - x0);
@@ -172,7 +172,7 @@ export function avgPool2dBackward<T extends FloatArray>(x: T, dy: T, g: Pool2dGe
       }
     }
   });
-  const out = alloc(x, p.xCount);
+  const out = take(ws, x, 'pool.dx', p.xCount);
   out.set(dx);
   return out;
 }
@@ -191,11 +191,11 @@ export function planGlobalPool(batch: number, inShape: [number, number, number])
 }
 
 /** Mean over height and width per channel: [batch, h, w, c] -> [batch, c]. */
-export function globalAvgPool2dForward<T extends FloatArray>(x: T, batch: number, inShape: [number, number, number]): T {
+export function globalAvgPool2dForward<T extends FloatArray>(x: T, batch: number, inShape: [number, number, number], ws?: Workspace): T {
   const { pixels, c, count } = planGlobalPool(batch, inShape);
   requireLength('x', x, count, 'batch*height*width*channels');
-  const y = alloc(x, batch * c);
-  const acc = new Float64Array(c);
+  const y = take(ws, x, 'gpool.y', batch * c);
+  const acc = zeros64(ws, 'gpool.acc', c);
   for (let n = 0; n < batch; n++) {
     acc.fill(0);
     let xo = n * pixels * c;
@@ -205,10 +205,10 @@ export function globalAvgPool2dForward<T extends FloatArray>(x: T, batch: number
   return y;
 }
 
-export function globalAvgPool2dBackward<T extends FloatArray>(dy: T, batch: number, inShape: [number, number, number]): T {
+export function globalAvgPool2dBackward<T extends FloatArray>(dy: T, batch: number, inShape: [number, number, number], ws?: Workspace): T {
   const { pixels, c, count } = planGlobalPool(batch, inShape);
   requireLength('dy', dy, batch * c, 'batch*channels');
-  const dx = alloc(dy, count);
+  const dx = take(ws, dy, 'gpool.dx', count);
   for (let n = 0; n < batch; n++) {
     let xo = n * pixels * c;
     for (let px = 0; px < pixels; px++, xo += c) for (let ch = 0; ch < c; ch++) dx[xo + ch] = dy[n * c + ch] / pixels;

@@ -6,6 +6,7 @@ import { checkInt } from '../check';
 import {
   batchNormBackward, batchNormInferenceForward, batchNormTrainForward, updateRunningStats, type BatchNormCache,
 } from '../norm';
+import { Workspace } from '../workspace';
 import type { JsLayer, PassContext } from './types';
 
 type BatchNormSpec = Extract<LayerSpec, { type: 'batchNorm' }>;
@@ -22,6 +23,8 @@ export class BatchNormLayer implements JsLayer {
   private readonly epsilon: number;
   private cache: BatchNormCache | null = null;
   private output: Float32Array = new Float32Array(0);
+  /** Kernel outputs and scratch, reused from batch to batch. */
+  private readonly ws = new Workspace();
 
   constructor(spec: BatchNormSpec) {
     checkInt('batchNorm.size', spec.size);
@@ -52,10 +55,10 @@ export class BatchNormLayer implements JsLayer {
     const [runningMean, runningVar] = this.state;
     if (!ctx.training) {
       this.cache = null;
-      this.output = batchNormInferenceForward(x, gamma, beta, runningMean, runningVar, rows, this.channels, this.epsilon);
+      this.output = batchNormInferenceForward(x, gamma, beta, runningMean, runningVar, rows, this.channels, this.epsilon, this.ws);
       return this.output;
     }
-    const { y, mean, variance, cache } = batchNormTrainForward(x, gamma, beta, rows, this.channels, this.epsilon);
+    const { y, mean, variance, cache } = batchNormTrainForward(x, gamma, beta, rows, this.channels, this.epsilon, this.ws);
     updateRunningStats(runningMean, runningVar, mean, variance, rows, this.momentum);
     this.cache = cache;
     this.output = y;
@@ -71,7 +74,7 @@ export class BatchNormLayer implements JsLayer {
       throw new OxnetError('E_STATE', 'batchNorm backward needs a training-mode forward first');
     }
     const rows = (batch * this.inputSize) / this.channels;
-    const { dx, dgamma, dbeta } = batchNormBackward(dy, this.params[0], this.cache, rows, this.channels);
+    const { dx, dgamma, dbeta } = batchNormBackward(dy, this.params[0], this.cache, rows, this.channels, this.ws);
     this.grads[0].set(dgamma);
     this.grads[1].set(dbeta);
     return needInput ? dx : null;

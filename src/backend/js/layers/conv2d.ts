@@ -2,6 +2,7 @@
 import type { Conv2dGeometry, LayerSpec } from '../../types';
 import { checkActivation } from '../activation';
 import { conv2dForward, conv2dGrads, planConv2d } from '../conv';
+import { Workspace } from '../workspace';
 import { ActivationStage } from './activationStage';
 import type { JsLayer, PassContext } from './types';
 
@@ -17,6 +18,8 @@ export class Conv2dLayer implements JsLayer {
   private readonly stage: ActivationStage;
   private readonly geometry: Conv2dGeometry;
   private input: Float32Array = new Float32Array(0);
+  /** Kernel outputs and scratch, reused from batch to batch. */
+  private readonly ws = new Workspace();
 
   constructor(spec: Conv2dSpec) {
     checkActivation(spec.activation);
@@ -37,7 +40,7 @@ export class Conv2dLayer implements JsLayer {
 
   forward(x: Float32Array, batch: number, _ctx: PassContext): Float32Array {
     this.input = x;
-    const pre = conv2dForward(x, this.params[0], this.params[1] ?? null, { ...this.geometry, batch });
+    const pre = conv2dForward(x, this.params[0], this.params[1] ?? null, { ...this.geometry, batch }, this.ws);
     return this.stage.forward(pre);
   }
 
@@ -47,7 +50,7 @@ export class Conv2dLayer implements JsLayer {
 
   backward(dy: Float32Array, batch: number, fromPre: boolean, needInput: boolean): Float32Array | null {
     const dpre = this.stage.backward(dy, fromPre);
-    const { dx, dw, db } = conv2dGrads(this.input, this.params[0], dpre, { ...this.geometry, batch }, needInput);
+    const { dx, dw, db } = conv2dGrads(this.input, this.params[0], dpre, { ...this.geometry, batch }, needInput, this.ws);
     this.grads[0].set(dw);
     if (this.grads.length > 1) this.grads[1].set(db);
     return dx;

@@ -4,6 +4,7 @@ import type { LayerSpec } from '../../types';
 import { checkInt } from '../check';
 import { checkDropoutRate, dropoutBackward, dropoutForward } from '../norm';
 import { dropoutSeed } from '../rng';
+import { Workspace } from '../workspace';
 import type { JsLayer, LayerContext, PassContext } from './types';
 
 type DropoutSpec = Extract<LayerSpec, { type: 'dropout' }>;
@@ -21,6 +22,8 @@ export class DropoutLayer implements JsLayer {
   /** Keep flags of the last training forward, or null when it ran in inference (identity). */
   private keep: Uint8Array | null = null;
   private output: Float32Array = new Float32Array(0);
+  /** Kernel outputs and scratch, reused from batch to batch. */
+  private readonly ws = new Workspace();
 
   constructor(spec: DropoutSpec, ctx: LayerContext) {
     checkInt('dropout.size', spec.size);
@@ -38,7 +41,7 @@ export class DropoutLayer implements JsLayer {
       this.output = x;
       return x;
     }
-    const { y, keep } = dropoutForward(x, this.rate, dropoutSeed(this.seed, ctx.step, this.index));
+    const { y, keep } = dropoutForward(x, this.rate, dropoutSeed(this.seed, ctx.step, this.index), this.ws);
     this.keep = keep;
     this.output = y;
     return y;
@@ -50,6 +53,6 @@ export class DropoutLayer implements JsLayer {
 
   backward(dy: Float32Array, _batch: number, _fromPre: boolean, needInput: boolean): Float32Array | null {
     if (!needInput) return null;
-    return this.keep === null ? dy : dropoutBackward(dy, this.keep, this.rate);
+    return this.keep === null ? dy : dropoutBackward(dy, this.keep, this.rate, this.ws);
   }
 }

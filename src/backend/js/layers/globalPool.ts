@@ -1,6 +1,7 @@
 // Global average pooling: [h, w, c] -> [c], the mean of each channel over all positions.
 import type { LayerSpec } from '../../types';
 import { globalAvgPool2dBackward, globalAvgPool2dForward, planGlobalPool } from '../pool';
+import { Workspace } from '../workspace';
 import type { JsLayer, PassContext } from './types';
 
 type GlobalPoolSpec = Extract<LayerSpec, { type: 'globalAvgPool2d' }>;
@@ -14,6 +15,8 @@ export class GlobalAvgPool2dLayer implements JsLayer {
   readonly activation = null;
   private readonly inShape: [number, number, number];
   private output: Float32Array = new Float32Array(0);
+  /** Kernel outputs and scratch, reused from batch to batch. */
+  private readonly ws = new Workspace();
 
   constructor(spec: GlobalPoolSpec) {
     this.inShape = spec.inShape;
@@ -22,7 +25,7 @@ export class GlobalAvgPool2dLayer implements JsLayer {
   }
 
   forward(x: Float32Array, batch: number, _ctx: PassContext): Float32Array {
-    this.output = globalAvgPool2dForward(x, batch, this.inShape);
+    this.output = globalAvgPool2dForward(x, batch, this.inShape, this.ws);
     return this.output;
   }
 
@@ -31,6 +34,6 @@ export class GlobalAvgPool2dLayer implements JsLayer {
   }
 
   backward(dy: Float32Array, batch: number, _fromPre: boolean, needInput: boolean): Float32Array | null {
-    return needInput ? globalAvgPool2dBackward(dy, batch, this.inShape) : null;
+    return needInput ? globalAvgPool2dBackward(dy, batch, this.inShape, this.ws) : null;
   }
 }
