@@ -1,6 +1,7 @@
 // oxnet: neural networks for Node.js. Keras-style API over a native (Rust) or pure-TypeScript backend.
 export { OxnetError, isOxnetError, type OxnetErrorCode } from './errors';
 export { getBackend, setBackend, type BackendName } from './backend';
+export { setThreads, getThreads } from './backend/threads';
 export type { ActivationSpec, ActivationKind, LossKind, OptimizerSpec } from './backend/types';
 
 // Model API (the "model" part).

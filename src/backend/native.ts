@@ -49,6 +49,9 @@ export interface NativeBinding {
   maxPool2dBackward?(x: F32, dy: F32, g: Pool2dGeometry): F32;
   avgPool2dForward?(x: F32, g: Pool2dGeometry): F32;
   avgPool2dBackward?(x: F32, dy: F32, g: Pool2dGeometry): F32;
+  /** Thread count of the parallel kernels (absent from binaries built before it existed). */
+  setThreads?(n: number): void;
+  getThreads?(): number;
   NativeDataset: new (x: F32, y: F32, count: number) => NativeDatasetHandle;
   NativeNetwork: new (spec: string, params: F32[]) => NativeNetworkHandle;
 }

@@ -7,6 +7,7 @@ mod cnn;
 mod convert;
 mod kernels;
 mod network;
+mod threads;
 
 /// Version of the Rust kernel crate.
 #[napi]
