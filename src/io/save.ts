@@ -3,7 +3,7 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unl
 import { basename, dirname, join } from 'node:path';
 import { normalizerFromJSON } from '../data/normalize';
 import { OxnetError } from '../errors';
-import { layerFromConfig } from '../layers';
+import { layerFromConfig, type Layer } from '../layers';
 import { Sequential } from '../model/sequential';
 import { decodeModelFile, encodeModelFile, type Named } from './format';
 
@@ -73,6 +73,7 @@ export function modelFromBytes(bytes: Uint8Array, source = 'model bytes'): Seque
     if (!l || typeof l !== 'object') throw new OxnetError('E_FORMAT', `${source}: layer ${i} is not an object`);
     return layerFromConfig(l.type, l.config, 'E_FORMAT');
   });
+  checkDeclaredSizes(layers, header.inputShape, weights, state, source);
   let model: Sequential;
   try {
     model = new Sequential({ seed: header.seed, layers });
@@ -115,4 +116,31 @@ function matchManifest(expected: { name: string; shape: number[] }[], stored: Na
     }
     return s.values;
   });
+}
+
+/**
+ * Before building (which allocates every parameter), the topology's parameter and state sizes
+ * must not exceed what the file stores: the stored tensors were bounded by the payload, so nothing
+ * is allocated from a size the file merely declares (units: 1e9 in an edited header).
+ */
+function checkDeclaredSizes(layers: Layer[], inputShape: unknown, weights: Named[], state: Named[], source: string): void {
+  const stored = (list: Named[]) => list.reduce((a, t) => a + t.values.length, 0);
+  let shape = layers[0]?.declaredInputShape;
+  if (!shape) return; // Sequential.build refuses this with a clear message
+  let params = 0;
+  let states = 0;
+  try {
+    layers.forEach((layer, i) => {
+      const b = layer.build(shape!, i);
+      params += b.params.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
+      states += b.state.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
+      shape = b.outputShape;
+    });
+  } catch (e) {
+    throw new OxnetError('E_FORMAT', `${source}: the topology does not build: ${(e as Error).message}`, { cause: e });
+  }
+  // Smaller is safe to build; matchManifest then names the tensor that differs.
+  if (params > stored(weights) || states > stored(state)) {
+    throw new OxnetError('E_FORMAT', `${source}: the topology (inputShape ${JSON.stringify(inputShape)}) expects ${params} weights and ${states} state values, the file stores ${stored(weights)} and ${stored(state)}`);
+  }
 }
