@@ -32,6 +32,9 @@ export interface FitOptions {
 
 /** Batches per train call when something needs per-batch feedback (a few dozen). */
 const FEEDBACK_CHUNK = 32;
+/** Below this many sample-parameter products per call (tens of microseconds), train on the calling
+ * thread: the hop to a worker thread and back (~50 us) would cost more than the training itself. */
+const SYNC_MAX_WORK = 1 << 16;
 
 /** The seeded train/validation split: a shuffle of 0..n-1, the last `split` fraction held out. */
 export function validationSplitIndices(n: number, split: number, seed: number): { train: Uint32Array; val: Uint32Array } {
@@ -87,6 +90,8 @@ export async function runFit(model: Sequential, xIn: TensorLike, yIn: TensorLike
   const batches = Math.ceil(n / batchSize);
   const needsFeedback = callbacks.some((c) => c.onBatchEnd) || opts.signal !== undefined;
   const chunk = needsFeedback ? FEEDBACK_CHUNK : batches;
+  const paramCount = runner.getParams().reduce((sum, p) => sum + p.length, 0);
+  const sync = Math.min(chunk * batchSize, n) * paramCount < SYNC_MAX_WORK;
   const nanGuard = opts.nanGuard ?? true;
   const history = new History();
   model.stopTraining = false;
@@ -108,7 +113,7 @@ export async function runFit(model: Sequential, xIn: TensorLike, yIn: TensorLike
     for (let b0 = 0; b0 < batches; ) {
       checkAbort(opts.signal, epoch, b0);
       const b1 = Math.min(b0 + chunk, batches);
-      const stats = await trainChunk(runner, backendData, order, batchSize, b0, b1, model);
+      const stats = await trainChunk(runner, backendData, order, batchSize, b0, b1, model, sync);
       const done = stats.nonFiniteBatch >= 0 ? stats.nonFiniteBatch : b1 - b0;
       for (let i = 0; i < done; i++) {
         const size = Math.min(batchSize, n - (b0 + i) * batchSize);
@@ -153,8 +158,9 @@ export async function runFit(model: Sequential, xIn: TensorLike, yIn: TensorLike
   return history;
 }
 
-async function trainChunk(runner: NetworkRunner, data: Dataset, order: Uint32Array, batchSize: number, b0: number, b1: number, model: Sequential) {
+async function trainChunk(runner: NetworkRunner, data: Dataset, order: Uint32Array, batchSize: number, b0: number, b1: number, model: Sequential, sync: boolean) {
   const slice = order.subarray(b0 * batchSize, Math.min(b1 * batchSize, order.length));
+  if (sync) return runner.trainSync(data, slice, batchSize, model.learningRate, model.step);
   return runner.train(data, slice, batchSize, model.learningRate, model.step);
 }
 
