@@ -4,6 +4,7 @@
 
 use crate::conv::{checked_count, MAX_ELEMENTS};
 use crate::error::CoreError;
+use rayon::prelude::*;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pool2dGeometry {
@@ -151,19 +152,96 @@ fn window_argmax(g: &Pool2dGeometry, x: &[f32], (y0, y1): (usize, usize), (x0, x
 }
 
 /// y = window maxima. `argmax` (when given, y_len long) receives the flat x index of each
-/// output's first maximum, for `max_pool2d_backward_from_argmax`.
-pub fn max_pool2d_forward(g: &Pool2dGeometry, x: &[f32], y: &mut [f32], mut argmax: Option<&mut [usize]>) {
+/// output's first maximum, for `max_pool2d_backward_from_argmax`. Samples run in parallel; within
+/// a window all channels are compared at once (the channel loop is the vector loop).
+pub fn max_pool2d_forward(g: &Pool2dGeometry, x: &[f32], y: &mut [f32], argmax: Option<&mut [usize]>) {
     assert_eq!(x.len(), g.x_len(), "max_pool2d: x length");
     assert_eq!(y.len(), g.y_len(), "max_pool2d: y length");
-    g.for_each_window(|out, rows, cols, base| {
-        for ch in 0..g.channels {
-            let (at, best) = window_argmax(g, x, rows, cols, base, ch);
-            y[out + ch] = best;
-            if let Some(argmax) = argmax.as_deref_mut() {
-                argmax[out + ch] = at;
+    let (in_len, out_len) = (g.in_sample_len(), g.out_sample_len());
+    let samples = y.par_chunks_mut(out_len).zip(x.par_chunks(in_len)).enumerate();
+    match argmax {
+        Some(argmax) => {
+            assert_eq!(argmax.len(), g.y_len(), "max_pool2d: argmax length");
+            samples.zip(argmax.par_chunks_mut(out_len)).for_each(|((n, (ys, xs)), am)| max_pool_sample(g, xs, n * in_len, ys, am));
+        }
+        None => samples.for_each(|(_, (ys, xs))| max_pool_sample_no_argmax(g, xs, ys)),
+    }
+}
+
+/// One sample's maxima and argmax (flat x index: `base` + index within the sample).
+fn max_pool_sample(g: &Pool2dGeometry, x: &[f32], base: usize, y: &mut [f32], argmax: &mut [usize]) {
+    let c = g.channels;
+    let mut out = 0;
+    for_each_sample_window(g, |rows, cols| {
+        let mut c0 = 0;
+        while c0 < c {
+            c0 += if c - c0 >= LANES {
+                window_max::<LANES>(g, x, rows, cols, c0, &mut y[out + c0..], &mut argmax[out + c0..])
+            } else {
+                window_max::<1>(g, x, rows, cols, c0, &mut y[out + c0..], &mut argmax[out + c0..])
+            };
+        }
+        argmax[out..out + c].iter_mut().for_each(|a| *a += base);
+        out += c;
+    });
+}
+
+/// Channels pooled together in one window pass (fixed, so the compare loop is vector code).
+const LANES: usize = 8;
+
+/// Max and first argmax (index within the sample) of channels c0..c0+L of one window.
+#[inline(always)]
+fn window_max<const L: usize>(g: &Pool2dGeometry, x: &[f32], (y0, y1): (usize, usize), (x0, x1): (usize, usize), c0: usize, y: &mut [f32], argmax: &mut [usize]) -> usize {
+    let c = g.channels;
+    // Like the js kernel: best starts at -inf and NaN never wins; the first valid cell is kept
+    // when nothing beats -inf. Strict > keeps the first maximum in window order.
+    let mut best = [f32::NEG_INFINITY; L];
+    let first = (y0 * g.in_w + x0) * c + c0;
+    let mut at: [usize; L] = std::array::from_fn(|l| first + l);
+    for iy in y0..y1 {
+        for ix in x0..x1 {
+            let cell = (iy * g.in_w + ix) * c + c0;
+            let v: &[f32; L] = x[cell..cell + L].try_into().expect("L channels");
+            // Selects, not branches: which cell wins is data-dependent and unpredictable.
+            for l in 0..L {
+                let wins = v[l] > best[l];
+                at[l] = if wins { cell + l } else { at[l] };
+                best[l] = if wins { v[l] } else { best[l] };
             }
         }
+    }
+    y[..L].copy_from_slice(&best);
+    argmax[..L].copy_from_slice(&at);
+    L
+}
+
+/// One sample's maxima (inference: no argmax kept).
+fn max_pool_sample_no_argmax(g: &Pool2dGeometry, x: &[f32], y: &mut [f32]) {
+    let c = g.channels;
+    let mut out = 0;
+    for_each_sample_window(g, |(y0, y1), (x0, x1)| {
+        let best = &mut y[out..out + c];
+        best.fill(f32::NEG_INFINITY);
+        for iy in y0..y1 {
+            for ix in x0..x1 {
+                let cell = (iy * g.in_w + ix) * c;
+                for (b, &v) in best.iter_mut().zip(&x[cell..cell + c]) {
+                    *b = if v > *b { v } else { *b };
+                }
+            }
+        }
+        out += c;
     });
+}
+
+/// Calls `f(rows, cols)` with the valid input ranges of every window of one sample, in output order.
+fn for_each_sample_window(g: &Pool2dGeometry, mut f: impl FnMut((usize, usize), (usize, usize))) {
+    for oy in 0..g.out_h() {
+        let rows = Pool2dGeometry::window(oy, g.stride_h, g.pad_top, g.pool_h, g.in_h);
+        for ox in 0..g.out_w() {
+            f(rows, Pool2dGeometry::window(ox, g.stride_w, g.pad_left, g.pool_w, g.in_w));
+        }
+    }
 }
 
 /// dx: each dy goes to its window's first maximum (found again from x).
@@ -184,10 +262,14 @@ pub fn max_pool2d_backward_from_argmax(g: &Pool2dGeometry, argmax: &[usize], dy:
     assert_eq!(dy.len(), g.y_len(), "max_pool2d: dy length");
     assert_eq!(argmax.len(), g.y_len(), "max_pool2d: argmax length");
     assert_eq!(dx.len(), g.x_len(), "max_pool2d: dx length");
-    dx.fill(0.0);
-    for (&at, &d) in argmax.iter().zip(dy) {
-        dx[at] += d;
-    }
+    // Per sample in parallel: a sample's argmax indices all fall inside its own dx rows.
+    let (in_len, out_len) = (g.in_sample_len(), g.out_sample_len());
+    dx.par_chunks_mut(in_len).zip(argmax.par_chunks(out_len).zip(dy.par_chunks(out_len))).enumerate().for_each(|(n, (dxs, (am, ds)))| {
+        dxs.fill(0.0);
+        for (&at, &d) in am.iter().zip(ds) {
+            dxs[at - n * in_len] += d;
+        }
+    });
 }
 
 /// y = mean of each window's valid cells.

@@ -90,6 +90,8 @@ fn multi_channel_batches_satisfy_the_adjoint_identity() {
         geom(3, [6, 5, 4], [2, 3], [2, 1], [1, 0, 2, 1]),
         geom(2, [7, 7, 3], [3, 3], [2, 2], [1, 1, 1, 1]),
         geom(1, [5, 8, 2], [2, 2], [3, 3], [0; 4]),
+        // 11 channels: one 8-lane pass and three single channels per window.
+        geom(3, [5, 6, 11], [2, 2], [2, 2], [1, 0, 1, 0]),
     ];
     for (i, g) in shapes.iter().enumerate() {
         let x = random(g.x_len(), 5 + i as u32);
@@ -109,6 +111,10 @@ fn multi_channel_batches_satisfy_the_adjoint_identity() {
         let mut dx2 = vec![f32::NAN; g.x_len()];
         max_pool2d_backward_from_argmax(g, &argmax, &dy, &mut dx2);
         assert_eq!(dx, dx2, "case {i}: argmax path");
+        // Inference (no argmax kept) gives the same maxima.
+        let mut y2 = vec![f32::NAN; g.y_len()];
+        max_pool2d_forward(g, &x, &mut y2, None);
+        assert_eq!(y, y2, "case {i}: forward without argmax");
         // Each output is the max of its channel's window: check one window by hand.
         let c = g.channels;
         let want = (0..g.pool_h)
