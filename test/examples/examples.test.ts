@@ -1,0 +1,74 @@
+// Every example runs as a user would run it (node examples/<name>.js against the compiled dist/
+// that `npm ci` builds) and prints what its header promises. Assertions read the printed numbers,
+// so an example that silently stopped learning fails here.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = resolve(__dirname, '../..');
+const cwd = mkdtempSync(join(tmpdir(), 'oxnet-examples-'));
+afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+function run(name: string): string {
+  const r = spawnSync(process.execPath, [join(root, 'examples', name)], { cwd, encoding: 'utf8', timeout: 120_000 });
+  expect(r.status, `${name} exited ${r.status}: ${r.stderr}`).toBe(0);
+  return r.stdout;
+}
+
+function number(out: string, re: RegExp): number {
+  const m = out.match(re);
+  expect(m, `no match for ${re} in:\n${out}`).not.toBeNull();
+  return Number(m![1]);
+}
+
+describe('examples', () => {
+  it('perceptron: AND and OR learned, XOR not', () => {
+    const out = run('perceptron.js');
+    expect(out).toMatch(/AND: .*, 0 wrong/);
+    expect(out).toMatch(/OR: .*, 0 wrong/);
+    expect(number(out, /XOR: .*, (\d+) wrong/)).toBeGreaterThan(0);
+  });
+
+  it('xor-hand-set: the course table 00->0, 01->1, 10->1, 11->0', () => {
+    const lines = run('xor-hand-set.js').trim().split('\n').slice(-4).map((l) => l.replace(/\s+/g, ' ').trim());
+    expect(lines.map((l) => l.split(' ').at(-1))).toEqual(['0', '1', '1', '0']);
+  });
+
+  it('xor-restarts: the best restart separates XOR', () => {
+    const out = run('xor-restarts.js');
+    const outputs = out.match(/outputs ([\d. ]+)/)![1].trim().split(' ').map(Number);
+    expect(outputs[0]).toBeLessThan(0.5);
+    expect(outputs[1]).toBeGreaterThan(0.5);
+    expect(outputs[2]).toBeGreaterThan(0.5);
+    expect(outputs[3]).toBeLessThan(0.5);
+  });
+
+  it('sin: the 1-H-1 net follows sin(x)', () => {
+    const rows = [...run('sin.js').matchAll(/sin\s+(-?[\d.]+)\s+net\s+(-?[\d.]+)/g)];
+    expect(rows.length).toBeGreaterThan(2);
+    for (const [, s, n] of rows) expect(Math.abs(Number(s) - Number(n))).toBeLessThan(0.05);
+  });
+
+  it('iris: recipe with size search saves a model', () => {
+    expect(run('iris.js')).toMatch(/test accuracy (0\.9[3-9]|1\.0)/);
+  });
+
+  it('regression: test R^2 above 0.95', () => {
+    expect(number(run('regression.js'), /test R\^2 ([\d.]+)/)).toBeGreaterThan(0.95);
+  });
+
+  it('csv: classification from a CSV file', () => {
+    expect(number(run('csv.js'), /test accuracy ([\d.]+)/)).toBeGreaterThan(0.9);
+  });
+
+  it('autoencoder: codes and reconstruction errors printed', () => {
+    expect(run('autoencoder.js')).toMatch(/code \[/);
+  });
+
+  it('mnist-mlp and mnist-cnn: accuracies as their headers say', () => {
+    expect(number(run('mnist-mlp.js'), /test accuracy ([\d.]+)/)).toBeGreaterThan(0.92);
+    expect(number(run('mnist-cnn.js'), /reloaded, it scores ([\d.]+)/)).toBeGreaterThan(0.95);
+  });
+});
