@@ -231,17 +231,17 @@ fn gradients_match_central_differences() {
         minus[i] -= h;
         (eval(&plus) - eval(&minus)) / (plus[i] - minus[i]) as f64
     };
-    for i in 0..x.len() {
+    for (i, d) in dx.iter().enumerate() {
         let want = fd(&x, i, &|v| loss(v, &w, &b));
-        assert!((dx[i] as f64 - want).abs() < 1e-4, "dx[{i}] {} vs {want}", dx[i]);
+        assert!((*d as f64 - want).abs() < 1e-4, "dx[{i}] {d} vs {want}");
     }
-    for i in 0..w.len() {
+    for (i, d) in dw.iter().enumerate() {
         let want = fd(&w, i, &|v| loss(&x, v, &b));
-        assert!((dw[i] as f64 - want).abs() < 1e-4, "dw[{i}] {} vs {want}", dw[i]);
+        assert!((*d as f64 - want).abs() < 1e-4, "dw[{i}] {d} vs {want}");
     }
-    for i in 0..b.len() {
+    for (i, d) in db.iter().enumerate() {
         let want = fd(&b, i, &|v| loss(&x, &w, v));
-        assert!((db[i] as f64 - want).abs() < 1e-4, "db[{i}] {} vs {want}", db[i]);
+        assert!((*d as f64 - want).abs() < 1e-4, "db[{i}] {d} vs {want}");
     }
 }
 

@@ -244,12 +244,14 @@ fn transpose_kernel(plan: &DirectPlan, w: &[f32], wt: &mut Vec<f32>) {
     }
 }
 
+/// An activation spec, its input and output, and where dL/d(its input) goes.
+type PostGrad<'a> = (&'a ActivationSpec, &'a [f32], &'a [f32], &'a mut [f32]);
+
 /// The backward work of SAMPLES_PER_TASK consecutive samples.
 struct Task<'a> {
     first: usize,
     dy: &'a [f32],
-    /// Activation spec, its input and output, and where dL/d(pre) goes.
-    post: Option<(&'a ActivationSpec, &'a [f32], &'a [f32], &'a mut [f32])>,
+    post: Option<PostGrad<'a>>,
     dw: &'a mut [f32],
     db: &'a mut [f32],
     dx: Option<&'a mut [f32]>,
@@ -421,7 +423,7 @@ mod kernels {
             dw: &mut [f32],
             f0: usize,
         ) -> usize {
-            const { assert!(TAP_BLOCK % KB == 0) };
+            const { assert!(TAP_BLOCK.is_multiple_of(KB)) };
             let (f, taps, out_len) = (plan.g.filters, plan.g.patch_len(), plan.out_len());
             for k0 in (0..taps).step_by(KB) {
                 // The tap table is padded to TAP_BLOCK with offset 0, so k0..k0+KB is readable.

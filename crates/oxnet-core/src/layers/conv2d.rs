@@ -115,7 +115,7 @@ impl Layer for Conv2dLayer {
         if self.scratch.padded_samples(&self.plan) != n {
             self.scratch.pad_input(&self.plan, n, x);
         }
-        let post = (grad_of == GradOf::Output && !self.is_linear()).then(|| (&self.activation, self.pre.as_slice(), y));
+        let post = (grad_of == GradOf::Output && !self.is_linear()).then_some((&self.activation, self.pre.as_slice(), y));
         let (dw, rest) = grads.split_first_mut().expect("conv2d grads [K, b?]");
         let db = rest.first_mut().map(|b| b.as_mut_slice());
         direct::backward(&self.plan, &mut self.scratch, &params[0], dy, post, dx, dw, db);
