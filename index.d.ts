@@ -65,6 +65,9 @@ export declare function denseBackward(x: Float32Array, w: Float32Array, dy: Floa
 /** y = x W + b for a batch. */
 export declare function denseForward(x: Float32Array, w: Float32Array, b: Float32Array | undefined | null, batch: number, inputs: number, units: number): Float32Array
 
+/** Threads parallel kernels use now. */
+export declare function getThreads(): number
+
 /**
  * Live Rust heap allocations of the addon (for leak tests). Buffers handed to JS as
  * Float32Array count until JavaScript's garbage collector frees them.
@@ -135,3 +138,6 @@ export interface NativeTrainStats {
 
 /** One optimizer update in place on `param` and the `state` slots. `opt` is an OptimizerSpec as JSON. */
 export declare function optimizerStep(opt: string, param: Float32Array, grad: Float32Array, state: Array<Float32Array>, step: number): void
+
+/** Uses `n` threads (1..=256) for parallel kernels from now on. */
+export declare function setThreads(n: number): void

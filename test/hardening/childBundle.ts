@@ -1,7 +1,7 @@
 // Bundles a TypeScript child script (and the oxnet source it imports) into one CommonJS file
-// that plain `node` runs. The bundle goes to <root>/target/hardening/, two levels below the
-// root, so the native loader's require('../../index.js') still finds the addon.
-import { mkdirSync } from 'node:fs';
+// that plain `node` runs, in <root>/target/hardening/. The native loader's relative
+// require('../../index.js') is pointed at the addon's absolute path afterwards.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'rolldown';
 
@@ -14,9 +14,11 @@ export async function bundleChild(name: string): Promise<string> {
   await build({
     input: join(__dirname, 'children', `${name}.ts`),
     platform: 'node',
-    external: (id) => id === '../../index.js' || id.startsWith('node:'),
+    external: (id) => id === '../../index.js' || id === 'mnist' || id.startsWith('node:'),
     output: { file, format: 'cjs' },
     logLevel: 'silent',
   });
+  const code = readFileSync(file, 'utf8').replace(/require\("(?:\.\.\/)+index\.js"\)/g, `require(${JSON.stringify(join(root, 'index.js'))})`);
+  writeFileSync(file, code);
   return file;
 }
