@@ -238,6 +238,13 @@ export function loadNativeBackend(): Backend {
       guard(() => out(cnnKernel(b, 'avgPool2dBackward')(f32('avgPool2dBackward', 'x', x), f32('avgPool2dBackward', 'dy', dy), g))),
     createDataset: (x, y, count) => guard(() => new b.NativeDataset(f32('createDataset', 'x', x), f32('createDataset', 'y', y), count)),
     createNetwork: (spec: NetworkSpec, params: Float32Array[]) =>
-      guard(() => new NativeRunner(b, new b.NativeNetwork(JSON.stringify(spec), f32List('createNetwork', 'params', params)))),
+      guard(() => {
+        // JSON turns NaN and Infinity into null, which Rust would read as "no clipping".
+        const clip = (spec as { clipNorm?: unknown } | null)?.clipNorm;
+        if (clip !== undefined && !(typeof clip === 'number' && Number.isFinite(clip) && clip > 0)) {
+          throw new OxnetError('E_ARG', `network: clipNorm must be a finite number > 0, got ${String(clip)}`);
+        }
+        return new NativeRunner(b, new b.NativeNetwork(JSON.stringify(spec), f32List('createNetwork', 'params', params)));
+      }),
   };
 }

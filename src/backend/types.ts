@@ -83,6 +83,11 @@ export interface NetworkSpec {
   optimizer: OptimizerSpec;
   /** Drives dropout masks; the executor derives one stream per batch from it. */
   seed: number;
+  /**
+   * Global gradient-norm clipping: after backward, when the L2 norm of all parameter gradients
+   * together exceeds clipNorm, every gradient is scaled by clipNorm / norm. Absent: no clipping.
+   */
+  clipNorm?: number;
 }
 
 /** Per-batch results of a training run, in batch order. */

@@ -28,6 +28,8 @@ export interface FitOptions {
   epochOrder?: (epoch: number) => Uint32Array;
   /** Reject on a non-finite loss or gradient (default true); false skips such batches. */
   nanGuard?: boolean;
+  /** Scale the gradients down when their global L2 norm exceeds this (a finite number > 0). */
+  clipNorm?: number;
 }
 
 /** Batches per train call when something needs per-batch feedback (a few dozen). */
@@ -85,7 +87,10 @@ export async function runFit(model: Sequential, xIn: TensorLike, yIn: TensorLike
     x = xAll.slice();
     y = yAll.slice();
   }
-  const runner = model.trainingRunner(deriveSeed(seed, SeedPurpose.dropout));
+  if (opts.clipNorm !== undefined && !(typeof opts.clipNorm === 'number' && Number.isFinite(opts.clipNorm) && opts.clipNorm > 0)) {
+    throw new OxnetError('E_ARG', `fit clipNorm must be a finite number > 0, got ${showValue(opts.clipNorm)}`);
+  }
+  const runner = model.trainingRunner(deriveSeed(seed, SeedPurpose.dropout), opts.clipNorm);
   const backendData = model.createDataset(x, y, n);
   const batches = Math.ceil(n / batchSize);
   const needsFeedback = callbacks.some((c) => c.onBatchEnd) || opts.signal !== undefined;
@@ -129,7 +134,7 @@ export async function runFit(model: Sequential, xIn: TensorLike, yIn: TensorLike
         if (nanGuard) {
           throw new OxnetError(
             'E_NONFINITE',
-            `non-finite loss or gradient in epoch ${epoch}, batch ${bad} (learning rate ${lr}); normalize the inputs or lower the learning rate`,
+            `non-finite loss or gradient in epoch ${epoch}, batch ${bad} (learning rate ${lr}); normalize the inputs, lower the learning rate or clip gradients (fit option clipNorm); nanGuard: false skips such batches instead`,
           );
         }
         b0 = bad + 1; // skip the batch that went non-finite and go on

@@ -64,6 +64,7 @@ export class Sequential {
   private state: Float32Array[] = [];
   private runner: NetworkRunner | null = null;
   private runnerSeed = 0;
+  private runnerClipNorm: number | undefined = undefined;
   private logitsRunner: NetworkRunner | null = null;
   private tailRunners = new Map<number, NetworkRunner>();
   private compiled: Compiled | null = null;
@@ -200,7 +201,7 @@ export class Sequential {
     this.lr = lr;
   }
 
-  private networkSpec(layers: LayerSpec[], inputSize: number, seed: number, last?: 'linear'): NetworkSpec {
+  private networkSpec(layers: LayerSpec[], inputSize: number, seed: number, last?: 'linear', clipNorm?: number): NetworkSpec {
     const c = this.compiled;
     const specs = layers.map((l) => structuredClone(l));
     if (last === 'linear') {
@@ -214,15 +215,17 @@ export class Sequential {
       loss: { kind: c && !last ? c.loss : 'halfSse' },
       optimizer: c && !last ? { ...c.optimizer } : { kind: 'sgd', lr: 0.01 },
       seed,
+      ...(clipNorm !== undefined ? { clipNorm } : {}),
     };
   }
 
-  private createRunner(seed: number): NetworkRunner {
+  private createRunner(seed: number, clipNorm?: number): NetworkRunner {
     const m = this.model();
-    const runner = this.backend().createNetwork(this.networkSpec(m.layers.map((l) => l.spec), m.inputSize, seed), this.params);
+    const runner = this.backend().createNetwork(this.networkSpec(m.layers.map((l) => l.spec), m.inputSize, seed, undefined, clipNorm), this.params);
     if (this.state.length) runner.setState(this.state);
     this.runner = runner;
     this.runnerSeed = seed;
+    this.runnerClipNorm = clipNorm;
     return runner;
   }
 
@@ -240,11 +243,11 @@ export class Sequential {
   }
 
   /** @internal The training network for a fit with `seed` driving dropout (rebuilt when it differs). */
-  trainingRunner(seed: number): NetworkRunner {
+  trainingRunner(seed: number, clipNorm?: number): NetworkRunner {
     if (!this.compiled) throw new OxnetError('E_STATE', 'fit: compile the model first');
-    if (this.runner && this.runnerSeed === seed) return this.runner;
+    if (this.runner && this.runnerSeed === seed && this.runnerClipNorm === clipNorm) return this.runner;
     this.syncFromRunner();
-    return this.createRunner(seed);
+    return this.createRunner(seed, clipNorm);
   }
 
   /** @internal Copies training data into this model's backend once. */

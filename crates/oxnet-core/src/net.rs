@@ -84,6 +84,11 @@ impl Network {
             return Err(CoreError::arg(format!("network: seed must be finite, got {}", spec.seed)));
         }
         optim::validate("network", &spec.optimizer)?;
+        if let Some(c) = spec.clip_norm {
+            if !(c.is_finite() && c > 0.0) {
+                return Err(CoreError::arg(format!("network: clipNorm must be a finite number > 0, got {c}")));
+            }
+        }
         let mut layers = Vec::with_capacity(spec.layers.len());
         let mut size = spec.input_size;
         for (i, ls) in spec.layers.iter().enumerate() {
@@ -204,6 +209,9 @@ impl Network {
             if !loss.is_finite() || !self.grads.iter().all(|g| g.iter().all(|v| v.is_finite())) {
                 stats.non_finite_batch = bi as i64;
                 return Ok(stats);
+            }
+            if let Some(max_norm) = self.spec.clip_norm {
+                clip_global_norm(&mut self.grads, max_norm);
             }
             let t = f64::from(step) + bi as f64 + 1.0;
             for ((p, g), s) in self.params.iter_mut().zip(&self.grads).zip(self.slots.iter_mut()) {
@@ -352,4 +360,21 @@ fn check_lengths(op: &str, name: &str, src: &[&[f32]], sizes: &[usize]) -> Resul
         expect_len(op, &format!("{name}[{i}]"), s.len(), "its shape's size", d)?;
     }
     Ok(())
+}
+
+/// Scales all gradients by max_norm / ||g|| when the global L2 norm ||g|| exceeds max_norm. The
+/// sum of squares runs in f64 in parameter then element order, as the js executor does, so both
+/// backends scale by the same factor.
+fn clip_global_norm(grads: &mut [Vec<f32>], max_norm: f64) {
+    let mut sum = 0.0f64;
+    for g in grads.iter() {
+        for &v in g {
+            sum += f64::from(v) * f64::from(v);
+        }
+    }
+    let norm = sum.sqrt();
+    if norm > max_norm {
+        let scale = max_norm / norm;
+        grads.iter_mut().flatten().for_each(|v| *v = (f64::from(*v) * scale) as f32);
+    }
 }

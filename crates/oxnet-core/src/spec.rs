@@ -214,6 +214,9 @@ pub struct NetworkSpec {
     pub optimizer: OptimizerSpec,
     /// Any JS number; used as `seed >>> 0` (see [`NetworkSpec::seed_u32`]).
     pub seed: f64,
+    /// Global gradient-norm clipping (docs/kernels.md): absent = off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip_norm: Option<f64>,
 }
 
 impl NetworkSpec {

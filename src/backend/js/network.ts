@@ -40,6 +40,9 @@ export class JsNetworkRunner implements NetworkRunner {
     checkLoss(spec.loss);
     const opt = resolveOptimizer(spec.optimizer);
     if (!Number.isFinite(spec.seed)) throw new OxnetError('E_ARG', `seed must be finite, got ${spec.seed}`);
+    if (spec.clipNorm !== undefined && !(typeof spec.clipNorm === 'number' && Number.isFinite(spec.clipNorm) && spec.clipNorm > 0)) {
+      throw new OxnetError('E_ARG', `network: clipNorm must be a finite number > 0, got ${spec.clipNorm}`);
+    }
     this.layers = spec.layers.map((layerSpec, index) => createLayer(layerSpec, { index, network: spec }));
     let size = spec.inputSize;
     this.layers.forEach((layer, i) => {
@@ -90,6 +93,7 @@ export class JsNetworkRunner implements NetworkRunner {
       if (!Number.isFinite(batchLoss) || !this.gradsFinite()) {
         return { losses: losses.subarray(0, bi + 1), correct: correct.subarray(0, bi + 1), nonFiniteBatch: bi };
       }
+      if (this.spec.clipNorm !== undefined) clipGlobalNorm(this.grads, this.spec.clipNorm);
       for (let p = 0; p < this.params.length; p++) {
         applyOptimizer(opt, this.params[p], this.grads[p], this.optState[p], step + bi + 1);
       }
@@ -242,5 +246,16 @@ function copyInto(name: string, src: Float32Array[], dst: Float32Array[]): void 
 function checkArrayList(name: string, list: unknown): void {
   if (!Array.isArray(list) || list.some((a) => !(a instanceof Float32Array))) {
     throw new OxnetError('E_ARG', `${name} must be an array of Float32Array`);
+  }
+}
+
+/** Scales all gradients by maxNorm / ||g|| when the global L2 norm exceeds maxNorm (docs/kernels.md). */
+function clipGlobalNorm(grads: Float32Array[], maxNorm: number): void {
+  let sum = 0;
+  for (const g of grads) for (let i = 0; i < g.length; i++) sum += g[i] * g[i];
+  const norm = Math.sqrt(sum);
+  if (norm > maxNorm) {
+    const scale = maxNorm / norm;
+    for (const g of grads) for (let i = 0; i < g.length; i++) g[i] *= scale;
   }
 }
