@@ -89,7 +89,7 @@ export const layerSpec = fc.oneof(
 );
 
 export const networkSpec = fc.record(
-  { inputSize: num, layers: fc.array(layerSpec, { maxLength: 3 }), loss: lossSpec, optimizer, seed: num },
+  { inputSize: num, layers: fc.array(layerSpec, { maxLength: 3 }), loss: lossSpec, optimizer, seed: num, clipNorm: numOrJunk },
   { requiredKeys: ['inputSize', 'layers'] },
 );
 export const paramList = fc.oneof({ weight: 6, arbitrary: fc.array(arr, { maxLength: 4 }) }, { weight: 1, arbitrary: fc.constantFrom<unknown>(null, 'p', {}) });

@@ -95,7 +95,7 @@ function runnerCall(b: Backend): fc.Arbitrary<[string, () => unknown]> {
 /** Malformed calls on the raw binding (errors mapped the way native.ts maps them). */
 function bindingCall(binding: NativeBinding): fc.Arbitrary<[string, () => unknown]> {
   const k = binding as unknown as Record<string, AnyFn>;
-  const str = fc.oneof(fc.json(), fc.string(), activation.map((a) => JSON.stringify(a)), networkSpec.map((s) => JSON.stringify(s)));
+  const str = fc.oneof(fc.json(), fc.string(), activation.map((a) => JSON.stringify(a)), networkSpec.map((s) => JSON.stringify(s, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))));
   const junk = fc.oneof(arr, num, str, fc.constantFrom<unknown>(null, undefined, {}, [], [new Float32Array(1)]));
   return fc.oneof(
     fc.tuple(fc.constantFrom('matmul', 'denseForward', 'denseBackward', 'activationForward', 'activationBackward', 'loss', 'optimizerStep'), fc.array(junk, { maxLength: 7 })).map(
@@ -118,7 +118,7 @@ function publicCall(): fc.Arbitrary<[string, () => unknown]> {
   );
   // epochs stays small: a huge valid epoch count would be a long (correct) run, not a fuzz case.
   const epochs = fc.oneof(fc.integer({ min: -1, max: 2 }), fc.constantFrom<unknown>(NaN, 0.5, '1', null, Infinity));
-  const fitOpts = fc.record({ epochs, batchSize: numOrJunk, validationSplit: num, seed: numOrJunk, shuffle: fc.boolean() }, { requiredKeys: [] });
+  const fitOpts = fc.record({ epochs, batchSize: numOrJunk, validationSplit: num, seed: numOrJunk, shuffle: fc.boolean(), clipNorm: numOrJunk }, { requiredKeys: [] });
   return fc.tuple(layerCfg, fc.constantFrom<unknown>('mse', 'softmaxCrossEntropy', 'binaryCrossEntropy', 'bogus'), optimizer, data, data, fitOpts).map(([cfg, loss, opt, x, y, fo]) => {
     const thunk = async () => {
       const model = sequential({ seed: 3 });
