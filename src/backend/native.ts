@@ -7,6 +7,8 @@ import type {
   Conv2dGeometry,
   Dataset,
   DenseGrads,
+  EpochPlan,
+  EpochStats,
   FloatArray,
   NetworkRunner,
   NetworkSpec,
@@ -20,6 +22,8 @@ interface NativeDatasetHandle extends Dataset {}
 interface NativeNetworkHandle {
   train(data: NativeDatasetHandle, order: Uint32Array, batchSize: number, lr: number, step: number): Promise<TrainStats>;
   trainSync(data: NativeDatasetHandle, order: Uint32Array, batchSize: number, lr: number, step: number): TrainStats;
+  trainEpochs(data: NativeDatasetHandle, plan: EpochPlan): Promise<EpochStats>;
+  trainEpochsSync(data: NativeDatasetHandle, plan: EpochPlan): EpochStats;
   predict(x: Float32Array, n: number): Float32Array;
   predictAsync(x: Float32Array, n: number): Promise<Float32Array>;
   predictUpTo(x: Float32Array, n: number, layerIndex: number): Float32Array;
@@ -138,6 +142,14 @@ class NativeRunner implements NetworkRunner {
     return guard(() => this.handle.trainSync(this.dataset('trainSync', data), this.order('trainSync', order), batchSize, lr, step));
   }
 
+  trainEpochs(data: Dataset, plan: EpochPlan): Promise<EpochStats> {
+    return guardAsync(() => this.handle.trainEpochs(this.dataset('trainEpochs', data), checkPlan('trainEpochs', plan)));
+  }
+
+  trainEpochsSync(data: Dataset, plan: EpochPlan): EpochStats {
+    return guard(() => this.handle.trainEpochsSync(this.dataset('trainEpochsSync', data), checkPlan('trainEpochsSync', plan)));
+  }
+
   predict(x: Float32Array, n: number): Float32Array {
     return guard(() => this.handle.predict(f32('predict', 'x', x), n));
   }
@@ -169,6 +181,16 @@ class NativeRunner implements NetworkRunner {
   resetOptimizer(): void {
     guard(() => this.handle.resetOptimizer());
   }
+}
+
+/** The plan's typed arrays must be Uint32Array (napi would refuse others with a vaguer message). */
+function checkPlan(op: string, plan: EpochPlan): EpochPlan {
+  if (plan === null || typeof plan !== 'object') throw new OxnetError('E_ARG', `${op}: plan must be an object`);
+  for (const key of ['shuffleSeeds', 'orders'] as const) {
+    const v = plan[key];
+    if (v !== undefined && !(v instanceof Uint32Array)) throw new OxnetError('E_ARG', `${op}: plan.${key} must be a Uint32Array`);
+  }
+  return plan;
 }
 
 /** A CNN kernel of the binding, or an E_BACKEND error when this binary was built without it. */

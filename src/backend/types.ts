@@ -100,6 +100,40 @@ export interface TrainStats {
   nonFiniteBatch: number;
 }
 
+/**
+ * A multi-epoch training call (NetworkRunner.trainEpochs): whole epochs over all `count` samples of
+ * the data set without returning to JavaScript between them.
+ */
+export interface EpochPlan {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  /** Optimizer step before the first batch; batch b of epoch e runs at step + e * batches + b. */
+  step: number;
+  /**
+   * One seed per epoch: that epoch visits the mulberry32 Fisher-Yates shuffle of 0..count-1
+   * (shuffledIndices of src/backend/js/rng.ts). Give this or `orders`, not both; neither: the
+   * identity order every epoch.
+   */
+  shuffleSeeds?: Uint32Array;
+  /** epochs * count sample indices, epoch after epoch. */
+  orders?: Uint32Array;
+  /** Stop after the first epoch whose mean loss is below this (brain.js's errorThresh). */
+  stopBelow?: number;
+}
+
+/** Results of trainEpochs, per completed epoch. */
+export interface EpochStats {
+  /** Mean loss over the epoch's samples (each batch's loss before its update, weighted by its size). */
+  losses: Float64Array;
+  /** Samples whose prediction matched (as TrainStats.correct), summed over the epoch. */
+  correct: Float64Array;
+  /** Epochs completed (losses.length). */
+  epochs: number;
+  /** -1, or the batch of epoch `epochs` whose loss or gradient was not finite; training stopped there. */
+  nonFiniteBatch: number;
+}
+
 /** A data set copied once into the backend (so background training never reads JS memory). */
 export interface Dataset {
   readonly count: number;
@@ -118,6 +152,10 @@ export interface NetworkRunner {
   train(data: Dataset, order: Uint32Array, batchSize: number, lr: number, step: number): Promise<TrainStats>;
   /** Same as train, on the calling thread. */
   trainSync(data: Dataset, order: Uint32Array, batchSize: number, lr: number, step: number): TrainStats;
+  /** Whole epochs in one call (see EpochPlan); off the main thread on the native backend. */
+  trainEpochs(data: Dataset, plan: EpochPlan): Promise<EpochStats>;
+  /** Same as trainEpochs, on the calling thread. */
+  trainEpochsSync(data: Dataset, plan: EpochPlan): EpochStats;
   /** Inference (dropout off, batch norm on running statistics) for n samples; returns n*outputSize. */
   predict(x: Float32Array, n: number): Float32Array;
   predictAsync(x: Float32Array, n: number): Promise<Float32Array>;

@@ -1,7 +1,7 @@
 // The training loop: data copied into the backend once, a seeded shuffle per epoch, and
 // runner.train in chunks so callbacks, AbortSignal and Node's event loop get a turn.
 import { shuffledIndices } from '../backend/js/rng';
-import type { Dataset, NetworkRunner } from '../backend/types';
+import type { Dataset, EpochPlan, NetworkRunner } from '../backend/types';
 import { OxnetError, showValue } from '../errors';
 import type { BatchLogs, Callback, EpochLogs } from './callbacks';
 import { History } from './history';
@@ -30,6 +30,11 @@ export interface FitOptions {
   nanGuard?: boolean;
   /** Scale the gradients down when their global L2 norm exceeds this (a finite number > 0). */
   clipNorm?: number;
+  /**
+   * Stop after the first epoch whose mean training loss (measured during the epoch, each batch
+   * before its update, like brain.js's errorThresh) is below this.
+   */
+  stopBelowLoss?: number;
 }
 
 /** Batches per train call when something needs per-batch feedback (a few dozen). */
@@ -37,6 +42,8 @@ const FEEDBACK_CHUNK = 32;
 /** Below this many sample-parameter products per call (tens of microseconds), train on the calling
  * thread: the hop to a worker thread and back (~50 us) would cost more than the training itself. */
 const SYNC_MAX_WORK = 1 << 16;
+/** Same rule for a whole fit in one trainEpochs call: a few milliseconds at most on the JS thread. */
+const SYNC_MAX_FIT_WORK = 1 << 20;
 
 /** The seeded train/validation split: a shuffle of 0..n-1, the last `split` fraction held out. */
 export function validationSplitIndices(n: number, split: number, seed: number): { train: Uint32Array; val: Uint32Array } {
@@ -98,13 +105,43 @@ export async function runFit(model: Sequential, xIn: TensorLike, yIn: TensorLike
   const paramCount = runner.getParams().reduce((sum, p) => sum + p.length, 0);
   const sync = Math.min(chunk * batchSize, n) * paramCount < SYNC_MAX_WORK;
   const nanGuard = opts.nanGuard ?? true;
+  const stopBelow = opts.stopBelowLoss;
+  if (stopBelow !== undefined && typeof stopBelow !== 'number') throw new OxnetError('E_ARG', `fit stopBelowLoss must be a number, got ${showValue(stopBelow)}`);
+  // Nothing needs JavaScript between epochs (no per-epoch callback, validation, 'mse' metric,
+  // verbose line or skipping of non-finite batches): all epochs run in one backend call.
+  const oneCall =
+    !needsFeedback && !val && !compiled.metrics.has('mse') && nanGuard && opts.verbose !== 1 && !callbacks.some((c) => c.onEpochBegin || c.onEpochEnd);
   const history = new History();
   model.stopTraining = false;
 
   checkAbort(opts.signal, 0, 0);
   for (const c of callbacks) await c.onTrainBegin?.(model);
   let epoch = 0;
-  for (; epoch < epochs && !model.stopTraining; epoch++) {
+  if (oneCall && !model.stopTraining) {
+    const lr = model.learningRate;
+    const orders = opts.epochOrder ? concatOrders(opts.epochOrder, epochs, n) : undefined;
+    const shuffleSeeds =
+      orders || opts.shuffle === false
+        ? undefined
+        : Uint32Array.from({ length: epochs }, (_, e) => deriveSeed(seed, SeedPurpose.epochShuffle, model.epochsTrained + e));
+    const plan: EpochPlan = { epochs, batchSize, lr, step: model.step, shuffleSeeds, orders, stopBelow };
+    const stats = epochs * n * paramCount < SYNC_MAX_FIT_WORK ? runner.trainEpochsSync(backendData, plan) : await runner.trainEpochs(backendData, plan);
+    for (; epoch < stats.epochs; epoch++) {
+      const logs: EpochLogs = { loss: stats.losses[epoch], lr };
+      if (compiled.metrics.has('acc')) logs.acc = stats.correct[epoch] / n;
+      if (compiled.metrics.has('misclassified')) logs.misclassified = n - stats.correct[epoch];
+      history.record(epoch, logs);
+    }
+    model.epochsTrained += stats.epochs;
+    model.step += stats.epochs * batches + Math.max(stats.nonFiniteBatch, 0);
+    if (stats.nonFiniteBatch >= 0) {
+      throw new OxnetError(
+        'E_NONFINITE',
+        `non-finite loss or gradient in epoch ${stats.epochs}, batch ${stats.nonFiniteBatch} (learning rate ${lr}); normalize the inputs, lower the learning rate or clip gradients (fit option clipNorm); nanGuard: false skips such batches instead`,
+      );
+    }
+  }
+  for (; !oneCall && epoch < epochs && !model.stopTraining; epoch++) {
     for (const c of callbacks) await c.onEpochBegin?.(epoch, model);
     const lr = model.learningRate;
     const order = opts.epochOrder
@@ -158,6 +195,7 @@ export async function runFit(model: Sequential, xIn: TensorLike, yIn: TensorLike
     history.record(epoch, logs);
     if (opts.verbose === 1) console.log(formatEpoch(epoch, epochs, logs));
     for (const c of callbacks) await c.onEpochEnd?.(epoch, logs, model);
+    if (stopBelow !== undefined && logs.loss < stopBelow) model.stopTraining = true;
   }
   for (const c of callbacks) await c.onTrainEnd?.({ epochs: epoch }, model);
   return history;
@@ -178,6 +216,13 @@ function checkOrder(order: Uint32Array, n: number, epoch: number): Uint32Array {
     throw new OxnetError('E_ARG', `epochOrder(${epoch}) must return a Uint32Array of ${n} indices below ${n}`);
   }
   return order;
+}
+
+/** epochOrder(0..epochs-1), checked and laid end to end (trainEpochs' `orders`). */
+function concatOrders(epochOrder: (epoch: number) => Uint32Array, epochs: number, n: number): Uint32Array {
+  const all = new Uint32Array(epochs * n);
+  for (let e = 0; e < epochs; e++) all.set(checkOrder(epochOrder(e), n, e), e * n);
+  return all;
 }
 
 function identity(n: number): Uint32Array {

@@ -1,6 +1,10 @@
 //! Activations, forward and backward side by side (docs/kernels.md). Element-wise except softmax,
-//! which works per row of `width`. Math in f64, stored as f32, like the TypeScript reference.
+//! which works per row of `width`. Sigmoid, ReLU, step and their derivatives run in f32 (sigmoid on
+//! a vectorized exp, see `fastmath`), within a few ulp of the TypeScript reference's f64 math;
+//! tanh and softmax compute in f64.
 use crate::error::{expect_finite, expect_len, expect_positive, CoreError, Result};
+use crate::fastmath::exp_f32;
+use crate::multiversion;
 use crate::spec::{ActivationKind, ActivationSpec};
 
 /// Checks the spec's hyperparameters and that `len` splits into rows of `width`.
@@ -36,6 +40,18 @@ pub fn forward(act: &ActivationSpec, x: &[f32], width: usize, y: &mut [f32]) -> 
     Ok(())
 }
 
+/// Stable logistic in f32: e = exp(-|z|), then 1 / (1 + e) or e / (1 + e).
+#[inline(always)]
+pub fn sigmoid_f32(z: f32) -> f32 {
+    let e = exp_f32(-z.abs());
+    let r = 1.0 / (1.0 + e);
+    if z >= 0.0 {
+        r
+    } else {
+        e * r
+    }
+}
+
 /// The loop behind [`forward`], for callers that validated once (layers).
 pub fn forward_unchecked(act: &ActivationSpec, x: &[f32], width: usize, y: &mut [f32]) {
     let map = |y: &mut [f32], f: &dyn Fn(f64) -> f64| {
@@ -45,20 +61,150 @@ pub fn forward_unchecked(act: &ActivationSpec, x: &[f32], width: usize, y: &mut 
     };
     match act.kind {
         ActivationKind::Linear => y.copy_from_slice(x),
-        ActivationKind::Step => map(y, &|v| if v >= 0.0 { 1.0 } else { 0.0 }),
+        ActivationKind::Step => map_f32(Step, x, y),
         ActivationKind::Sigmoid => {
-            let beta = act.beta();
-            map(y, &|v| sigmoid(beta * v))
+            map_f32(Sigmoid(act.beta() as f32), x, y)
         }
         ActivationKind::Tanh => map(y, &f64::tanh),
-        ActivationKind::Relu => map(y, &|v| if v > 0.0 { v } else { 0.0 }),
+        ActivationKind::Relu => map_f32(Relu, x, y),
         ActivationKind::LeakyRelu => {
-            let alpha = act.alpha();
-            map(y, &|v| if v > 0.0 { v } else { alpha * v })
+            map_f32(Leaky(act.alpha() as f32), x, y)
         }
         ActivationKind::Softmax => {
             for (xr, yr) in x.chunks_exact(width).zip(y.chunks_exact_mut(width)) {
                 softmax_row(xr, yr);
+            }
+        }
+    }
+}
+
+/// Dense and conv epilogue in one pass over the GEMM output: z += b on every row of `width`
+/// (when given), then y = f(z). z keeps the pre-activation for backward.
+pub fn bias_forward_unchecked(act: &ActivationSpec, b: Option<&[f32]>, z: &mut [f32], width: usize, y: &mut [f32]) {
+    match act.kind {
+        ActivationKind::Linear => bias_map(Identity, b, z, y, width),
+        ActivationKind::Step => bias_map(Step, b, z, y, width),
+        ActivationKind::Sigmoid => {
+            bias_map(Sigmoid(act.beta() as f32), b, z, y, width)
+        }
+        ActivationKind::Tanh => bias_map(Tanh, b, z, y, width),
+        ActivationKind::Relu => bias_map(Relu, b, z, y, width),
+        ActivationKind::LeakyRelu => {
+            bias_map(Leaky(act.alpha() as f32), b, z, y, width)
+        }
+        ActivationKind::Softmax => {
+            for (zr, yr) in z.chunks_exact_mut(width).zip(y.chunks_exact_mut(width)) {
+                if let Some(b) = b {
+                    zr.iter_mut().zip(b).for_each(|(zi, &bi)| *zi += bi);
+                }
+                softmax_row(zr, yr);
+            }
+        }
+    }
+}
+
+/// An element-wise activation in f32 (a struct, not a closure, so that it inlines into the
+/// AVX2 copy of the loops below).
+trait Elem: Copy {
+    fn apply(self, v: f32) -> f32;
+}
+#[derive(Clone, Copy)]
+struct Identity;
+#[derive(Clone, Copy)]
+struct Step;
+#[derive(Clone, Copy)]
+struct Sigmoid(f32);
+#[derive(Clone, Copy)]
+struct Tanh;
+#[derive(Clone, Copy)]
+struct Relu;
+#[derive(Clone, Copy)]
+struct Leaky(f32);
+
+impl Elem for Identity {
+    #[inline(always)]
+    fn apply(self, v: f32) -> f32 {
+        v
+    }
+}
+impl Elem for Step {
+    #[inline(always)]
+    fn apply(self, v: f32) -> f32 {
+        if v >= 0.0 {
+            1.0
+        } else {
+            0.0
+        }
+    }
+}
+impl Elem for Sigmoid {
+    #[inline(always)]
+    fn apply(self, v: f32) -> f32 {
+        sigmoid_f32(self.0 * v)
+    }
+}
+impl Elem for Tanh {
+    #[inline(always)]
+    fn apply(self, v: f32) -> f32 {
+        f64::from(v).tanh() as f32
+    }
+}
+impl Elem for Relu {
+    #[inline(always)]
+    fn apply(self, v: f32) -> f32 {
+        if v > 0.0 {
+            v
+        } else {
+            0.0
+        }
+    }
+}
+impl Elem for Leaky {
+    #[inline(always)]
+    fn apply(self, v: f32) -> f32 {
+        if v > 0.0 {
+            v
+        } else {
+            self.0 * v
+        }
+    }
+}
+
+multiversion! {
+    /// z += b per row (when given), in place: the linear case, where y is z.
+    pub fn add_bias(b: &[f32], z: &mut [f32]) {
+        for zr in z.chunks_exact_mut(b.len()) {
+            for (zi, &bi) in zr.iter_mut().zip(b) {
+                *zi += bi;
+            }
+        }
+    }
+}
+
+multiversion! {
+    fn map_f32<F: Elem>(f: F, x: &[f32], y: &mut [f32]) {
+        for (yi, &xi) in y.iter_mut().zip(x) {
+            *yi = f.apply(xi);
+        }
+    }
+}
+
+multiversion! {
+    fn bias_map<F: Elem>(f: F, b: Option<&[f32]>, z: &mut [f32], y: &mut [f32], width: usize) {
+        match b {
+            Some(b) => {
+                for (zr, yr) in z.chunks_exact_mut(width).zip(y.chunks_exact_mut(width)) {
+                    for ((zi, yi), &bi) in zr.iter_mut().zip(yr.iter_mut()).zip(b) {
+                        let v = *zi + bi;
+                        *zi = v;
+                        *yi = f.apply(v);
+                    }
+                }
+            }
+            None => {
+                for (yi, &zi) in y.iter_mut().zip(z.iter()) {
+                    *yi = f.apply(zi);
+                }
             }
         }
     }
@@ -94,30 +240,10 @@ pub fn backward_unchecked(act: &ActivationSpec, x: &[f32], y: &[f32], dy: &[f32]
     match act.kind {
         ActivationKind::Linear => dx.copy_from_slice(dy),
         ActivationKind::Step => dx.fill(0.0),
-        ActivationKind::Sigmoid => {
-            let beta = act.beta();
-            for ((d, &yi), &g) in dx.iter_mut().zip(y).zip(dy) {
-                let yi = f64::from(yi);
-                *d = (beta * yi * (1.0 - yi) * f64::from(g)) as f32;
-            }
-        }
-        ActivationKind::Tanh => {
-            for ((d, &yi), &g) in dx.iter_mut().zip(y).zip(dy) {
-                let yi = f64::from(yi);
-                *d = ((1.0 - yi * yi) * f64::from(g)) as f32;
-            }
-        }
-        ActivationKind::Relu => {
-            for ((d, &xi), &g) in dx.iter_mut().zip(x).zip(dy) {
-                *d = if xi > 0.0 { g } else { 0.0 };
-            }
-        }
-        ActivationKind::LeakyRelu => {
-            let alpha = act.alpha();
-            for ((d, &xi), &g) in dx.iter_mut().zip(x).zip(dy) {
-                *d = if xi > 0.0 { g } else { (alpha * f64::from(g)) as f32 };
-            }
-        }
+        ActivationKind::Sigmoid => sigmoid_backward(act.beta() as f32, y, dy, dx),
+        ActivationKind::Tanh => tanh_backward(y, dy, dx),
+        ActivationKind::Relu => relu_backward(x, dy, dx),
+        ActivationKind::LeakyRelu => leaky_backward(act.alpha() as f32, x, dy, dx),
         ActivationKind::Softmax => {
             for ((yr, gr), dr) in y.chunks_exact(width).zip(dy.chunks_exact(width)).zip(dx.chunks_exact_mut(width)) {
                 let dot: f64 = yr.iter().zip(gr).map(|(&a, &b)| f64::from(a) * f64::from(b)).sum();
@@ -125,6 +251,39 @@ pub fn backward_unchecked(act: &ActivationSpec, x: &[f32], y: &[f32], dy: &[f32]
                     *d = (f64::from(yi) * (f64::from(g) - dot)) as f32;
                 }
             }
+        }
+    }
+}
+
+multiversion! {
+    fn sigmoid_backward(beta: f32, y: &[f32], dy: &[f32], dx: &mut [f32]) {
+        for ((d, &yi), &g) in dx.iter_mut().zip(y).zip(dy) {
+            *d = beta * yi * (1.0 - yi) * g;
+        }
+    }
+}
+
+multiversion! {
+    fn tanh_backward(y: &[f32], dy: &[f32], dx: &mut [f32]) {
+        for ((d, &yi), &g) in dx.iter_mut().zip(y).zip(dy) {
+            *d = (1.0 - yi * yi) * g;
+        }
+    }
+}
+
+multiversion! {
+    fn relu_backward(x: &[f32], dy: &[f32], dx: &mut [f32]) {
+        for ((d, &xi), &g) in dx.iter_mut().zip(x).zip(dy) {
+            *d = if xi > 0.0 { g } else { 0.0 };
+        }
+    }
+}
+
+multiversion! {
+    /// dx = dy where x > 0, else alpha dy.
+    fn leaky_backward(alpha: f32, x: &[f32], dy: &[f32], dx: &mut [f32]) {
+        for ((d, &xi), &g) in dx.iter_mut().zip(x).zip(dy) {
+            *d = if xi > 0.0 { g } else { alpha * g };
         }
     }
 }

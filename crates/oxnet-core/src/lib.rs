@@ -4,6 +4,7 @@ pub mod activation;
 pub mod conv;
 pub mod dense;
 pub mod error;
+pub mod fastmath;
 pub mod gemm;
 pub mod simd;
 pub mod threads;

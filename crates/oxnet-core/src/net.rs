@@ -8,7 +8,9 @@ use crate::layer::{Ctx, GradOf, Layer};
 use crate::layers::build_layer;
 use crate::loss::loss_unchecked;
 use crate::optim;
+use crate::rng::Mulberry32;
 use crate::spec::{ActivationKind, ActivationSpec, LossKind, NetworkSpec};
+use crate::threads;
 
 /// Inference runs in chunks of this many samples so huge inputs do not grow the buffers.
 const PREDICT_CHUNK: usize = 512;
@@ -175,7 +177,77 @@ impl Network {
 
     /// Mini-batch training over `order` (see `NetworkRunner.train`).
     pub fn train(&mut self, data: &Dataset, order: &[u32], batch_size: usize, lr: f64, step: u32) -> Result<TrainStats> {
-        let op = "train";
+        self.check_train_args("train", data, batch_size, lr)?;
+        check_order("train", order, data.count)?;
+        let batches = order.len().div_ceil(batch_size);
+        let mut stats = TrainStats { losses: Vec::with_capacity(batches), correct: Vec::with_capacity(batches), non_finite_batch: -1 };
+        threads::install(|| {
+            for (bi, chunk) in order.chunks(batch_size).enumerate() {
+                let (loss, correct, finite) = self.train_batch(data, chunk, step.wrapping_add(bi as u32), lr)?;
+                stats.losses.push(loss);
+                stats.correct.push(correct);
+                if !finite {
+                    stats.non_finite_batch = bi as i64;
+                    break;
+                }
+            }
+            Ok(stats)
+        })
+    }
+
+    /// Whole epochs in one call (see `NetworkRunner.trainEpochs`): each epoch visits all
+    /// `data.count` samples in batches of `batch_size`, in the order `plan.order` gives, and
+    /// reports its sample-weighted mean loss and correct count. Stops after the first epoch whose
+    /// mean loss is below `plan.stop_below`, or at a non-finite batch (no update for it).
+    pub fn train_epochs(&mut self, data: &Dataset, plan: &EpochPlan) -> Result<EpochStats> {
+        let op = "trainEpochs";
+        self.check_train_args(op, data, plan.batch_size, plan.lr)?;
+        let count = data.count;
+        match plan.order {
+            EpochOrder::Identity => {}
+            EpochOrder::Shuffle(seeds) => expect_len(op, "shuffleSeeds", seeds.len(), "epochs", plan.epochs)?,
+            EpochOrder::Given(orders) => {
+                expect_len(op, "orders", orders.len(), "epochs*count", checked_product(op, "epochs*count", &[plan.epochs, count])?)?;
+                check_order(op, orders, count)?;
+            }
+        }
+        let batches = count.div_ceil(plan.batch_size);
+        let mut order: Vec<u32> = (0..count as u32).collect();
+        let mut stats = EpochStats { losses: vec![], correct: vec![], epochs: 0, non_finite_batch: -1 };
+        threads::install(|| {
+            for e in 0..plan.epochs {
+                let epoch_order: &[u32] = match plan.order {
+                    EpochOrder::Identity => &order,
+                    EpochOrder::Shuffle(seeds) => {
+                        shuffle_identity(&mut order, seeds[e]);
+                        &order
+                    }
+                    EpochOrder::Given(orders) => &orders[e * count..(e + 1) * count],
+                };
+                let (mut loss_sum, mut correct_sum) = (0.0, 0.0);
+                let first_step = plan.step.wrapping_add((e * batches) as u32);
+                for (bi, chunk) in epoch_order.chunks(plan.batch_size).enumerate() {
+                    let (loss, correct, finite) = self.train_batch(data, chunk, first_step.wrapping_add(bi as u32), plan.lr)?;
+                    if !finite {
+                        stats.non_finite_batch = bi as i64;
+                        return Ok(stats);
+                    }
+                    loss_sum += loss * chunk.len() as f64;
+                    correct_sum += correct;
+                }
+                let mean = loss_sum / count as f64;
+                stats.losses.push(mean);
+                stats.correct.push(correct_sum);
+                stats.epochs += 1;
+                if plan.stop_below.is_some_and(|t| mean < t) {
+                    break;
+                }
+            }
+            Ok(stats)
+        })
+    }
+
+    fn check_train_args(&self, op: &str, data: &Dataset, batch_size: usize, lr: f64) -> Result<()> {
         if data.input_size != self.spec.input_size {
             return Err(CoreError::shape(format!(
                 "{op}: dataset inputSize {} does not match the network's inputSize {}",
@@ -192,33 +264,30 @@ impl Network {
         if !lr.is_finite() {
             return Err(CoreError::arg(format!("{op}: lr must be finite, got {lr}")));
         }
-        if let Some((i, &o)) = order.iter().enumerate().find(|(_, &o)| o as usize >= data.count) {
-            return Err(CoreError::arg(format!("{op}: order[{i}] = {o} is out of range for a dataset of {}", data.count)));
+        Ok(())
+    }
+
+    /// One batch at optimizer step `global_step` (before its update): forward, loss, backward
+    /// and, when the loss and every gradient are finite, the update. Returns (loss, correct,
+    /// finite).
+    fn train_batch(&mut self, data: &Dataset, chunk: &[u32], global_step: u32, lr: f64) -> Result<(f64, f64, bool)> {
+        let n = chunk.len();
+        gather(&data.x, data.input_size, chunk, &mut self.acts[0]);
+        gather(&data.y, data.target_size, chunk, &mut self.target);
+        self.forward(n, self.layers.len() - 1, true, global_step)?;
+        let loss = self.loss_and_backward(n, global_step)?;
+        let correct = count_correct(&self.acts[self.layers.len()], &self.target, self.output_size);
+        if !loss.is_finite() || !self.grads.iter().all(|g| all_finite(g)) {
+            return Ok((loss, correct, false));
         }
-        let batches = order.len().div_ceil(batch_size);
-        let mut stats = TrainStats { losses: Vec::with_capacity(batches), correct: Vec::with_capacity(batches), non_finite_batch: -1 };
-        for (bi, chunk) in order.chunks(batch_size).enumerate() {
-            let n = chunk.len();
-            gather(&data.x, data.input_size, chunk, &mut self.acts[0]);
-            gather(&data.y, data.target_size, chunk, &mut self.target);
-            let global_step = step.wrapping_add(bi as u32);
-            self.forward(n, self.layers.len() - 1, true, global_step)?;
-            let loss = self.loss_and_backward(n, global_step)?;
-            stats.losses.push(loss);
-            stats.correct.push(count_correct(&self.acts[self.layers.len()], &self.target, self.output_size));
-            if !loss.is_finite() || !self.grads.iter().all(|g| g.iter().all(|v| v.is_finite())) {
-                stats.non_finite_batch = bi as i64;
-                return Ok(stats);
-            }
-            if let Some(max_norm) = self.spec.clip_norm {
-                clip_global_norm(&mut self.grads, max_norm);
-            }
-            let t = f64::from(step) + bi as f64 + 1.0;
-            for ((p, g), s) in self.params.iter_mut().zip(&self.grads).zip(self.slots.iter_mut()) {
-                optim::update(&self.spec.optimizer, lr, t, p, g, s);
-            }
+        if let Some(max_norm) = self.spec.clip_norm {
+            clip_global_norm(&mut self.grads, max_norm);
         }
-        Ok(stats)
+        let t = f64::from(global_step) + 1.0;
+        for ((p, g), s) in self.params.iter_mut().zip(&self.grads).zip(self.slots.iter_mut()) {
+            optim::update(&self.spec.optimizer, lr, t, p, g, s);
+        }
+        Ok((loss, correct, true))
     }
 
     /// Inference output of the whole network for `n` samples.
@@ -319,6 +388,69 @@ impl Network {
         }
         Ok(loss)
     }
+}
+
+/// How each epoch of [`Network::train_epochs`] orders the samples.
+#[derive(Debug, Clone, Copy)]
+pub enum EpochOrder<'a> {
+    /// 0, 1, ..., count - 1 every epoch.
+    Identity,
+    /// One seed per epoch: the mulberry32 Fisher-Yates shuffle of 0..count (i from count - 1 down
+    /// to 1, j = floor(u (i + 1))), as `shuffledIndices` in src/backend/js/rng.ts.
+    Shuffle(&'a [u32]),
+    /// epochs * count indices, epoch after epoch.
+    Given(&'a [u32]),
+}
+
+/// A multi-epoch training call.
+#[derive(Debug, Clone, Copy)]
+pub struct EpochPlan<'a> {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    /// Optimizer step before the first batch; batch b of epoch e runs at step + e * batches + b.
+    pub step: u32,
+    pub order: EpochOrder<'a>,
+    /// Stop after the first epoch whose mean loss is below this.
+    pub stop_below: Option<f64>,
+}
+
+/// Results of [`Network::train_epochs`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochStats {
+    /// Per completed epoch: mean loss over its samples (batch losses weighted by batch size).
+    pub losses: Vec<f64>,
+    /// Per completed epoch: samples whose prediction matched.
+    pub correct: Vec<f64>,
+    /// Epochs completed.
+    pub epochs: usize,
+    /// -1, or the batch (within epoch `epochs`) whose loss or gradient was not finite.
+    pub non_finite_batch: i64,
+}
+
+/// Refuses an index outside the data set.
+fn check_order(op: &str, order: &[u32], count: usize) -> Result<()> {
+    if let Some((i, &o)) = order.iter().enumerate().find(|(_, &o)| o as usize >= count) {
+        return Err(CoreError::arg(format!("{op}: order[{i}] = {o} is out of range for a dataset of {count}")));
+    }
+    Ok(())
+}
+
+/// `order` becomes the mulberry32 Fisher-Yates shuffle of 0..len with `seed`.
+fn shuffle_identity(order: &mut [u32], seed: u32) {
+    for (i, o) in order.iter_mut().enumerate() {
+        *o = i as u32;
+    }
+    let mut rng = Mulberry32::new(seed);
+    for i in (1..order.len()).rev() {
+        let j = (rng.next_f64() * (i + 1) as f64).floor() as usize;
+        order.swap(i, j);
+    }
+}
+
+/// No NaN or infinity in `v`: a branch-free pass (exponent bits all ones) that vectorizes.
+fn all_finite(v: &[f32]) -> bool {
+    v.chunks(256).all(|c| c.iter().fold(0u32, |acc, x| acc | u32::from(x.to_bits() & 0x7f80_0000 == 0x7f80_0000)) == 0)
 }
 
 /// Copies rows `order[..]` of a row-major table into `out`.

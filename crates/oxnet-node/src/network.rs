@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use napi::bindgen_prelude::{AsyncTask, Float32Array, Float32ArraySlice, Float64Array, Uint32Array};
 use napi::{Env, Result, Task};
 use napi_derive::napi;
-use oxnet_core::net::{Dataset, Network, TrainStats};
+use oxnet_core::net::{Dataset, EpochOrder, EpochPlan, EpochStats, Network, TrainStats};
 use oxnet_core::spec::NetworkSpec;
 use oxnet_core::{CoreError, ErrorCode};
 
@@ -108,6 +108,97 @@ impl Task for TrainJob {
     }
 }
 
+/// A multi-epoch training call as JS passes it (see `EpochPlan` in src/backend/types.ts).
+#[napi(object)]
+pub struct NativeEpochPlan {
+    pub epochs: f64,
+    pub batch_size: f64,
+    pub lr: f64,
+    pub step: f64,
+    pub shuffle_seeds: Option<Uint32Array>,
+    pub orders: Option<Uint32Array>,
+    pub stop_below: Option<f64>,
+}
+
+#[napi(object)]
+pub struct NativeEpochStats {
+    pub losses: Float64Array,
+    pub correct: Float64Array,
+    pub epochs: f64,
+    pub non_finite_batch: f64,
+}
+
+impl From<EpochStats> for NativeEpochStats {
+    fn from(s: EpochStats) -> Self {
+        NativeEpochStats { losses: s.losses.into(), correct: s.correct.into(), epochs: s.epochs as f64, non_finite_batch: s.non_finite_batch as f64 }
+    }
+}
+
+/// A trainEpochs call with its inputs owned (it may run on a worker thread).
+pub struct EpochsJob {
+    net: Arc<Mutex<Network>>,
+    pending: Option<PendingGuard>,
+    data: Arc<Dataset>,
+    epochs: usize,
+    batch_size: usize,
+    lr: f64,
+    step: u32,
+    shuffle_seeds: Option<Vec<u32>>,
+    orders: Option<Vec<u32>>,
+    stop_below: Option<f64>,
+}
+
+impl EpochsJob {
+    fn new(net: &NativeNetwork, data: &NativeDataset, plan: &NativeEpochPlan, background: bool) -> Result<Self> {
+        let op = "trainEpochs";
+        guarded(op, || {
+            if plan.shuffle_seeds.is_some() && plan.orders.is_some() {
+                return Err(CoreError::arg(format!("{op}: give shuffleSeeds or orders, not both")));
+            }
+            Ok(EpochsJob {
+                net: Arc::clone(&net.inner),
+                pending: if background { Some(PendingGuard::new(&net.pending)) } else { None },
+                data: Arc::clone(&data.inner),
+                epochs: to_usize(op, "epochs", plan.epochs)?,
+                batch_size: to_usize(op, "batchSize", plan.batch_size)?,
+                lr: plan.lr,
+                step: to_u32(op, "step", plan.step)?,
+                shuffle_seeds: plan.shuffle_seeds.as_ref().map(|s| s.to_vec()),
+                orders: plan.orders.as_ref().map(|o| o.to_vec()),
+                stop_below: plan.stop_below,
+            })
+        })
+    }
+
+    fn run(&self, wait: bool) -> Result<EpochStats> {
+        guarded("trainEpochs", || {
+            let order = match (&self.shuffle_seeds, &self.orders) {
+                (Some(seeds), _) => EpochOrder::Shuffle(seeds),
+                (_, Some(orders)) => EpochOrder::Given(orders),
+                _ => EpochOrder::Identity,
+            };
+            let plan = EpochPlan { epochs: self.epochs, batch_size: self.batch_size, lr: self.lr, step: self.step, order, stop_below: self.stop_below };
+            lock(&self.net, wait)?.train_epochs(&self.data, &plan)
+        })
+    }
+}
+
+impl Task for EpochsJob {
+    type Output = EpochStats;
+    type JsValue = NativeEpochStats;
+    fn compute(&mut self) -> Result<EpochStats> {
+        self.run(true)
+    }
+    fn resolve(&mut self, _env: Env, output: EpochStats) -> Result<NativeEpochStats> {
+        self.pending.take();
+        Ok(output.into())
+    }
+    fn reject(&mut self, _env: Env, err: napi::Error) -> Result<NativeEpochStats> {
+        self.pending.take();
+        Err(err)
+    }
+}
+
 /// Inference on a worker thread over a copy of the input.
 pub struct PredictJob {
     net: Arc<Mutex<Network>>,
@@ -199,6 +290,18 @@ impl NativeNetwork {
     pub fn train_sync(&self, data: &NativeDataset, order: Uint32Array, batch_size: f64, lr: f64, step: f64) -> Result<NativeTrainStats> {
         let job = TrainJob::new(self, data, &order, batch_size, lr, step, false)?;
         guarded("trainSync", || self.sync_lock().map(|_| ()))?;
+        Ok(job.run(false)?.into())
+    }
+
+    #[napi(ts_return_type = "Promise<NativeEpochStats>")]
+    pub fn train_epochs(&self, data: &NativeDataset, plan: NativeEpochPlan) -> Result<AsyncTask<EpochsJob>> {
+        Ok(AsyncTask::new(EpochsJob::new(self, data, &plan, true)?))
+    }
+
+    #[napi]
+    pub fn train_epochs_sync(&self, data: &NativeDataset, plan: NativeEpochPlan) -> Result<NativeEpochStats> {
+        let job = EpochsJob::new(self, data, &plan, false)?;
+        guarded("trainEpochsSync", || self.sync_lock().map(|_| ()))?;
         Ok(job.run(false)?.into())
     }
 

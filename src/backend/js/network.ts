@@ -1,9 +1,10 @@
 // The js network executor (docs/kernels.md "Network executor"): a stack of js layers, the loss,
 // the optimizer and its state. Batch buffers are kept and reused across batches and calls.
-import type { ActivationSpec, Dataset, NetworkRunner, NetworkSpec, TrainStats } from '../types';
+import type { ActivationSpec, Dataset, EpochPlan, EpochStats, NetworkRunner, NetworkSpec, TrainStats } from '../types';
 import { OxnetError } from '../../errors';
 import { checkInt, checkLength } from './check';
 import { JsDataset } from './dataset';
+import { shuffledIndices } from './rng';
 import { checkLoss, lossInto } from './loss';
 import { applyOptimizer, resolveOptimizer, stateSlots } from './optimizer';
 import { ScratchBuffer } from './layers/buffer';
@@ -99,6 +100,48 @@ export class JsNetworkRunner implements NetworkRunner {
       }
     }
     return { losses, correct, nonFiniteBatch: -1 };
+  }
+
+  trainEpochs(data: Dataset, plan: EpochPlan): Promise<EpochStats> {
+    return new Promise((resolve) => resolve(this.trainEpochsSync(data, plan)));
+  }
+
+  /** Epoch after epoch of trainSync, with the epoch means and the early stop of EpochPlan. */
+  trainEpochsSync(data: Dataset, plan: EpochPlan): EpochStats {
+    const ds = this.checkDataset(data);
+    if (plan === null || typeof plan !== 'object') throw new OxnetError('E_ARG', 'trainEpochs: plan must be an object');
+    const { epochs, batchSize, shuffleSeeds, orders, stopBelow } = plan;
+    checkInt('epochs', epochs, 0);
+    checkInt('batchSize', batchSize);
+    const count = ds.count;
+    if (shuffleSeeds !== undefined && orders !== undefined) throw new OxnetError('E_ARG', 'trainEpochs: give shuffleSeeds or orders, not both');
+    if (shuffleSeeds !== undefined) checkLength('shuffleSeeds', shuffleSeeds, epochs, 'epochs');
+    if (orders !== undefined) checkLength('orders', orders, epochs * count, `epochs*count = ${epochs}*${count}`);
+    const batches = Math.ceil(count / batchSize);
+    const losses: number[] = [];
+    const correct: number[] = [];
+    let identity: Uint32Array | null = null;
+    for (let e = 0; e < epochs; e++) {
+      const order = shuffleSeeds
+        ? shuffledIndices(count, shuffleSeeds[e])
+        : orders
+          ? orders.subarray(e * count, (e + 1) * count)
+          : (identity ??= Uint32Array.from({ length: count }, (_, i) => i));
+      const stats = this.trainSync(ds, order, batchSize, plan.lr, plan.step + e * batches);
+      if (stats.nonFiniteBatch >= 0) {
+        return { losses: Float64Array.from(losses), correct: Float64Array.from(correct), epochs: e, nonFiniteBatch: stats.nonFiniteBatch };
+      }
+      let lossSum = 0;
+      let correctSum = 0;
+      for (let b = 0; b < stats.losses.length; b++) {
+        lossSum += stats.losses[b] * Math.min(batchSize, count - b * batchSize);
+        correctSum += stats.correct[b];
+      }
+      losses.push(lossSum / count);
+      correct.push(correctSum);
+      if (stopBelow !== undefined && lossSum / count < stopBelow) break;
+    }
+    return { losses: Float64Array.from(losses), correct: Float64Array.from(correct), epochs: losses.length, nonFiniteBatch: -1 };
   }
 
   predict(x: Float32Array, n: number): Float32Array {

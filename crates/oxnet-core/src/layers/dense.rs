@@ -1,8 +1,9 @@
-//! Dense layer: y = f(x W + b). Keeps its pre-activation z (when f is not linear) and the
+//! Dense layer: y = f(x W + b), the bias and f applied in one pass over the GEMM output. Keeps its pre-activation z (when f is not linear) and the
 //! gradient dz for backward; both buffers are reused across batches.
 use crate::activation;
 use crate::dense::{self, DenseDims};
 use crate::error::{checked_product, expect_positive, Result};
+use crate::gemm::{gemm, Layout};
 use crate::layer::{Ctx, GradOf, Layer};
 use crate::spec::{ActivationKind, ActivationSpec, DenseSpec};
 
@@ -59,12 +60,17 @@ impl Layer for DenseLayer {
     fn forward(&mut self, x: &[f32], n: usize, params: &[Vec<f32>], _state: &mut [Vec<f32>], _ctx: &Ctx, y: &mut [f32]) -> Result<()> {
         let d = self.dims(n)?;
         let bias = if self.use_bias { Some(params[1].as_slice()) } else { None };
+        // z = x W, then one pass over it for the bias and the activation.
         if self.is_linear() {
-            return dense::forward(x, &params[0], bias, d, y);
+            gemm(d.batch, d.inputs, d.units, x, Layout::Normal, &params[0], Layout::Normal, y, false)?;
+            if let Some(b) = bias {
+                activation::add_bias(b, y);
+            }
+            return Ok(());
         }
         self.z.resize(y.len(), 0.0);
-        dense::forward(x, &params[0], bias, d, &mut self.z)?;
-        activation::forward_unchecked(&self.act, &self.z, self.units, y);
+        gemm(d.batch, d.inputs, d.units, x, Layout::Normal, &params[0], Layout::Normal, &mut self.z, false)?;
+        activation::bias_forward_unchecked(&self.act, bias, &mut self.z, self.units, y);
         Ok(())
     }
 
