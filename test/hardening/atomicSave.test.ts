@@ -2,9 +2,9 @@
 // SIGKILLed at random moments, again and again; the file at the path must always load, and hold
 // one whole save (every tensor filled with the values of a single save), never a mix or a stub.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Sequential, layers, loadModel, saveModel } from '../../src/index';
 import { bundleChild } from './childBundle';
@@ -16,17 +16,33 @@ beforeAll(async () => {
   child = await bundleChild('saveLoop');
 }, 60_000);
 
-/** Starts the saving child, waits for `saves` "saving" lines plus a random delay, SIGKILLs it. */
-function saveAndKill(path: string, saves: number, delayMs: number): Promise<number> {
+/**
+ * Starts the saving child and SIGKILLs it after `saves` "saving" lines: `delayMs` later, or,
+ * with `onTempFile`, the moment its next temp file appears (a kill inside the write itself).
+ */
+function saveAndKill(path: string, saves: number, delayMs: number, onTempFile: boolean): Promise<number> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [child, path], { stdio: ['ignore', 'pipe', 'inherit'] });
     let seen = 0;
+    const kill = () => {
+      if (!p.killed) p.kill('SIGKILL');
+    };
+    const watcher = onTempFile
+      ? watch(dirname(path), (_event, file) => {
+          if (seen >= saves && String(file).startsWith(`.${basename(path)}.tmp-`)) kill();
+        })
+      : null;
     p.stdout.on('data', (chunk: Buffer) => {
       seen += chunk.toString().split('\n').filter((l) => l.startsWith('saving')).length;
-      if (seen >= saves && !p.killed) setTimeout(() => p.kill('SIGKILL'), delayMs);
+      // With onTempFile, the timer is only a fallback (no temp file would mean no atomic save).
+      if (seen >= saves) setTimeout(kill, onTempFile ? 500 : delayMs);
     });
     p.on('error', reject);
-    p.on('exit', (_code, signal) => (signal === 'SIGKILL' ? resolve(seen) : reject(new Error(`child exited without being killed (${signal})`))));
+    p.on('exit', (_code, signal) => {
+      watcher?.close();
+      if (signal === 'SIGKILL') resolve(seen);
+      else reject(new Error(`child exited without being killed (${signal})`));
+    });
   });
 }
 
@@ -44,19 +60,23 @@ describe('atomic saves under SIGKILL', () => {
 
     const fills = new Set<number>();
     for (let i = 0; i < KILLS; i++) {
-      await saveAndKill(path, 1 + (i % 3), (i * 37) % 90);
+      await saveAndKill(path, 1 + (i % 3), (i * 37) % 90, i % 2 === 1);
       const weights = loadModel(path).getWeights();
-      // One save fills tensor j with k0 + j (the child increments k per tensor).
-      const k0 = weights[0][0];
+      // One whole save: the initial zeros, or set s (1 or 2) with tensor j filled with s + j.
+      const s = weights[0][0];
+      expect([0, 1, 2]).toContain(s);
       weights.forEach((w, j) => {
-        const expected = k0 === 0 ? 0 : k0 + j;
+        const expected = s === 0 ? 0 : s + j;
         expect(w.every((v) => v === expected)).toBe(true);
       });
-      fills.add(k0);
+      fills.add(s);
     }
     // The kills landed after different numbers of completed saves, so the file did change.
     expect(fills.size).toBeGreaterThan(1);
-    // Killed saves leave only their own temp files beside the target, never a damaged target.
-    expect(readdirSync(dir).filter((f) => !f.startsWith('.big.oxnet.tmp-'))).toEqual(['big.oxnet']);
+    // Killed saves leave only their own temp files beside the target, never a damaged target;
+    // the kills on a temp file's appearance land inside the write, and leave that file behind.
+    const files = readdirSync(dir);
+    expect(files.filter((f) => !f.startsWith('.big.oxnet.tmp-'))).toEqual(['big.oxnet']);
+    expect(files.length - 1).toBeGreaterThan(0);
   }, 120_000);
 });
