@@ -44,6 +44,7 @@ export function saveModel(model: Sequential, path: string): void {
     closeSync(fd);
     fd = -1;
     renameSync(tmp, path);
+    syncFolder(dirname(path));
   } catch (e) {
     if (fd >= 0) closeSync(fd);
     try {
@@ -52,6 +53,19 @@ export function saveModel(model: Sequential, path: string): void {
       // the temp file may not exist
     }
     throw new OxnetError('E_IO', `saveModel: cannot write ${path}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Makes the rename itself durable; some platforms (Windows) cannot open a folder, which is fine. */
+function syncFolder(dir: string): void {
+  let fd = -1;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // best effort: the file's own contents are already synced
+  } finally {
+    if (fd >= 0) closeSync(fd);
   }
 }
 

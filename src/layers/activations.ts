@@ -14,6 +14,10 @@ export function resolveActivation(
   alpha: number | undefined,
   param = 'activation',
 ): ActivationSpec {
+  // Only a missing activation means linear: 0, '' or false in a config (or an edited model file) is refused.
+  if (arg !== undefined && arg !== null && typeof arg !== 'string' && typeof arg !== 'object') {
+    throw new OxnetError('E_CONFIG', `${param} must be one of ${KINDS.join(', ')}, got ${JSON.stringify(arg)}`);
+  }
   const spec: ActivationSpec = typeof arg === 'string' ? { kind: arg } : arg ? { ...arg } : { kind: 'linear' };
   if (!KINDS.includes(spec.kind)) {
     throw new OxnetError('E_CONFIG', `${param} must be one of ${KINDS.join(', ')}, got ${JSON.stringify(arg)}`);

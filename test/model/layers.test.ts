@@ -97,3 +97,13 @@ describe('initializers', () => {
     expect(std).toBeLessThan(0.21);
   });
 });
+
+describe('activation arguments', () => {
+  it('refuses a falsy non-missing activation instead of reading it as linear', async () => {
+    const { layers } = await import('../../src/layers');
+    for (const bad of [0, '', false]) {
+      expect(() => layers.dense({ units: 2, inputShape: [2], activation: bad as never })).toThrow(/activation must be one of/);
+    }
+    expect(layers.dense({ units: 2, inputShape: [2] }).activation.kind).toBe('linear');
+  });
+});
