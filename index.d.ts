@@ -24,6 +24,8 @@ export declare class NativeNetwork {
   constructor(spec: string, params: Array<Float32Array>)
   train(data: NativeDataset, order: Uint32Array, batchSize: number, lr: number, step: number): Promise<NativeTrainStats>
   trainSync(data: NativeDataset, order: Uint32Array, batchSize: number, lr: number, step: number): NativeTrainStats
+  trainEpochs(data: NativeDataset, plan: NativeEpochPlan): Promise<NativeEpochStats>
+  trainEpochsSync(data: NativeDataset, plan: NativeEpochPlan): NativeEpochStats
   predict(x: Float32Array, n: number): Float32Array
   predictAsync(x: Float32Array, n: number): Promise<Float32Array>
   predictUpTo(x: Float32Array, n: number, layerIndex: number): Float32Array
@@ -114,6 +116,24 @@ export interface NativeDenseGrads {
   dx: Float32Array
   dw: Float32Array
   db: Float32Array
+}
+
+/** A multi-epoch training call as JS passes it (see `EpochPlan` in src/backend/types.ts). */
+export interface NativeEpochPlan {
+  epochs: number
+  batchSize: number
+  lr: number
+  step: number
+  shuffleSeeds?: Uint32Array
+  orders?: Uint32Array
+  stopBelow?: number
+}
+
+export interface NativeEpochStats {
+  losses: Float64Array
+  correct: Float64Array
+  epochs: number
+  nonFiniteBatch: number
 }
 
 export interface NativeLossResult {
