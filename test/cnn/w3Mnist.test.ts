@@ -1,4 +1,4 @@
-// Workload W3 of /work/shared/workloads.md on real digits: conv 5x5x8 same ReLU -> max-pool 2 ->
+// Workload W3 of ../shared/workloads.md on real digits: conv 5x5x8 same ReLU -> max-pool 2 ->
 // conv 5x5x16 same ReLU -> max-pool 2 -> flatten -> dense 10 softmax; softmax cross-entropy,
 // Adam 1e-3, batch 32, the workloads' seeded 8000/2000 MNIST split and epoch orders (1000 + e).
 // 1. native, full split: the issue's bar is >= 0.93 test accuracy after 1 epoch (TensorFlow.js:
