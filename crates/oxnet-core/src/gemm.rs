@@ -11,8 +11,9 @@ use crate::error::{checked_product, expect_len, Result};
 use crate::simd::{self, Kernel};
 use crate::threads;
 
-/// Depth of one packed slice: an A micro-panel (KC x 12 floats) stays in L1.
-const KC: usize = 256;
+/// Depth of one packed slice: an A micro-panel (KC x 12 floats, 24 KB) stays in L1 (512 beat
+/// 192, 256 and 384 on W4 1024 here).
+const KC: usize = 512;
 /// Columns of B packed at once.
 const NC: usize = 4096;
 /// A tile of C is MC_PANELS A-panels by NC_PANELS B-panels (96 x 128 with AVX-512).
@@ -20,8 +21,11 @@ const MC_PANELS: usize = 8;
 const NC_PANELS: usize = 4;
 /// At most this many multiply-adds: a plain dot-product loop beats packing.
 const SMALL_MACS: usize = 8 * 8 * 8;
-/// Below this many multiply-adds one thread is faster than waking the pool.
-const PARALLEL_MIN_MACS: usize = 96 * 96 * 64;
+/// Below this many multiply-adds one thread is faster than waking the pool (W2's 64 x 128 x 64
+/// products run serial; its 64 x 784 x 128 ones split, and 2 threads no longer lose to 1).
+pub const PARALLEL_MIN_MACS: usize = 1 << 21;
+/// Packing goes parallel only when the panels hold at least this many floats.
+const PARALLEL_PACK_MIN: usize = 1 << 16;
 
 /// How A or B is stored: as the math names it, or transposed in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,7 +124,9 @@ impl CPtr {
     }
 }
 
-/// C (+)= A · B by KC-deep slices; `kernel` chooses the tile shape mr x nr.
+/// C (+)= A · B by KC-deep slices; `kernel` chooses the tile shape mr x nr. With `parallel`,
+/// the pool's threads share the tiles of C (and the packing, when it is large): the whole call
+/// runs inside one `threads::install`, and falls back to one thread when C has too few tiles.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn blocked(kernel: Kernel, m: usize, k: usize, n: usize, a: View, b: View, c: &mut [f32], accumulate: bool, parallel: bool, buf: &mut Vec<f32>) {
     let (mr, nr) = (kernel.mr, kernel.nr);
@@ -134,26 +140,27 @@ pub(crate) fn blocked(kernel: Kernel, m: usize, k: usize, n: usize, a: View, b: 
     }
     let (pa, pb) = buf.split_at_mut(a_len);
     let cptr = CPtr(c.as_mut_ptr());
-    for jc in (0..n).step_by(NC) {
-        let nc = (n - jc).min(NC);
-        let b_panels = nc.div_ceil(nr);
-        for pc in (0..k).step_by(KC) {
-            let kc = (k - pc).min(KC);
-            let load = accumulate || pc > 0;
-            let pa = &mut pa[..a_panels * mr * kc];
-            let pb = &mut pb[..b_panels * nr * kc];
-            // A panel i: rows i*mr.., as [kc][mr]; B panel j: columns jc + j*nr.., as [kc][nr].
-            let pack_a = |(i, panel): (usize, &mut [f32])| {
-                let r0 = i * mr;
-                pack(panel, mr, &a.data[r0 * a.rs + pc * a.cs..], a.rs, a.cs, (m - r0).min(mr), kc)
-            };
-            let pack_b = |(j, panel): (usize, &mut [f32])| {
-                let c0 = jc + j * nr;
-                pack(panel, nr, &b.data[pc * b.rs + c0 * b.cs..], b.cs, b.rs, (n - c0).min(nr), kc)
-            };
-            let (m_tiles, n_tiles) = (a_panels.div_ceil(MC_PANELS), b_panels.div_ceil(NC_PANELS));
-            let mut work = move || {
-                if parallel {
+    let mut run = move |threads: usize| {
+        for jc in (0..n).step_by(NC) {
+            let nc = (n - jc).min(NC);
+            let b_panels = nc.div_ceil(nr);
+            let grid = TileGrid::new(a_panels, b_panels, threads);
+            let split = threads > 1 && grid.count() >= threads;
+            for pc in (0..k).step_by(KC) {
+                let kc = (k - pc).min(KC);
+                let load = accumulate || pc > 0;
+                let pa = &mut pa[..a_panels * mr * kc];
+                let pb = &mut pb[..b_panels * nr * kc];
+                // A panel i: rows i*mr.., as [kc][mr]; B panel j: columns jc + j*nr.., as [kc][nr].
+                let pack_a = |(i, panel): (usize, &mut [f32])| {
+                    let r0 = i * mr;
+                    pack(panel, mr, &a.data[r0 * a.rs + pc * a.cs..], a.rs, a.cs, (m - r0).min(mr), kc)
+                };
+                let pack_b = |(j, panel): (usize, &mut [f32])| {
+                    let c0 = jc + j * nr;
+                    pack(panel, nr, &b.data[pc * b.rs + c0 * b.cs..], b.cs, b.rs, (n - c0).min(nr), kc)
+                };
+                if split && pa.len() + pb.len() >= PARALLEL_PACK_MIN {
                     pa.par_chunks_mut(mr * kc).enumerate().for_each(pack_a);
                     pb.par_chunks_mut(nr * kc).enumerate().for_each(pack_b);
                 } else {
@@ -162,10 +169,10 @@ pub(crate) fn blocked(kernel: Kernel, m: usize, k: usize, n: usize, a: View, b: 
                 }
                 let (pa, pb) = (&*pa, &*pb);
                 let tile = |t: usize| {
-                    let (ti, tj) = (t % m_tiles, t / m_tiles);
-                    // A micro-panel (kc x mr) stays in L1 while the tile's B panels stream from L2.
-                    for i in ti * MC_PANELS..((ti + 1) * MC_PANELS).min(a_panels) {
-                        for j in tj * NC_PANELS..((tj + 1) * NC_PANELS).min(b_panels) {
+                    let (rows_of_panels, cols_of_panels) = grid.tile(t);
+                    // An A micro-panel (kc x mr) stays in L1 while the tile's B panels stream from L2.
+                    for i in rows_of_panels {
+                        for j in cols_of_panels.clone() {
                             let (r0, c0) = (i * mr, jc + j * nr);
                             let (rows, cols) = ((m - r0).min(mr), (n - c0).min(nr));
                             let ap = pa[i * mr * kc..].as_ptr();
@@ -176,18 +183,53 @@ pub(crate) fn blocked(kernel: Kernel, m: usize, k: usize, n: usize, a: View, b: 
                         }
                     }
                 };
-                if parallel {
-                    (0..m_tiles * n_tiles).into_par_iter().for_each(tile);
+                if split {
+                    (0..grid.count()).into_par_iter().with_min_len(1).for_each(tile);
                 } else {
-                    (0..m_tiles * n_tiles).for_each(tile);
+                    (0..grid.count()).for_each(tile);
                 }
-            };
-            if parallel {
-                threads::install(work);
-            } else {
-                work();
             }
         }
+    };
+    if parallel {
+        threads::install(move || run(rayon::current_num_threads()));
+    } else {
+        run(1);
+    }
+}
+
+/// Tiles of C, in panels: `mc` A panels by `nc` B panels each. A tile is large enough to
+/// reuse each packed panel several times, and, with threads, small enough that every thread
+/// gets at least two tiles (one tile per thread leaves it idle whenever the split is uneven).
+#[derive(Clone, Copy)]
+struct TileGrid {
+    a_panels: usize,
+    b_panels: usize,
+    mc: usize,
+    nc: usize,
+}
+
+impl TileGrid {
+    fn new(a_panels: usize, b_panels: usize, threads: usize) -> Self {
+        let (mut mc, mut nc) = (MC_PANELS, NC_PANELS);
+        let count = |mc: usize, nc: usize| a_panels.div_ceil(mc) * b_panels.div_ceil(nc);
+        while threads > 1 && count(mc, nc) < 2 * threads && (mc > 1 || nc > 1) {
+            if mc >= nc {
+                mc /= 2;
+            } else {
+                nc /= 2;
+            }
+        }
+        TileGrid { a_panels, b_panels, mc, nc }
+    }
+    fn count(&self) -> usize {
+        self.a_panels.div_ceil(self.mc) * self.b_panels.div_ceil(self.nc)
+    }
+    /// A-panel and B-panel ranges of tile t (tiles of one B column group are adjacent).
+    fn tile(&self, t: usize) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+        let m_tiles = self.a_panels.div_ceil(self.mc);
+        let (ti, tj) = (t % m_tiles, t / m_tiles);
+        (ti * self.mc..((ti + 1) * self.mc).min(self.a_panels), tj * self.nc..((tj + 1) * self.nc).min(self.b_panels))
     }
 }
 
@@ -223,17 +265,16 @@ fn pack(dst: &mut [f32], width: usize, src: &[f32], s_idx: usize, s_k: usize, va
             row[valid..].fill(0.0);
         }
     } else {
-        for i in 0..width {
-            if i < valid {
-                let line = &src[i * s_idx..];
-                for p in 0..kc {
-                    dst[p * width + i] = line[p * s_k];
-                }
-            } else {
-                for p in 0..kc {
-                    dst[p * width + i] = 0.0;
-                }
+        // Transposing: walk k in the outer loop so the writes run along memory and the `valid`
+        // source lines (one per row) stay in L1 across consecutive p.
+        assert!(dst.len() >= kc * width && (valid == 0 || (valid - 1) * s_idx + (kc - 1) * s_k < src.len()), "pack: extent");
+        for (p, row) in dst.chunks_exact_mut(width).take(kc).enumerate() {
+            let base = src[p * s_k..].as_ptr();
+            for (i, d) in row[..valid].iter_mut().enumerate() {
+                // SAFETY: i * s_idx + p * s_k <= (valid - 1) * s_idx + (kc - 1) * s_k < src.len().
+                *d = unsafe { *base.add(i * s_idx) };
             }
+            row[valid..].fill(0.0);
         }
     }
 }
@@ -304,7 +345,7 @@ mod tests {
         }
     }
 
-    /// Odd shapes around every tile edge (mr up to 12, nr up to 32, KC = 256) and tiny ones.
+    /// Odd shapes around every tile edge (mr up to 12, nr up to 32, KC = 512) and tiny ones.
     const SHAPES: &[(usize, usize, usize)] =
         &[(3, 5, 4), (1, 7, 1), (1, 1, 1), (70, 65, 80), (13, 257, 33), (25, 3, 31), (97, 300, 129), (12, 1, 32), (200, 64, 17), (5, 513, 2)];
 
@@ -362,6 +403,27 @@ mod tests {
         assert!(serial.iter().zip(&two).all(|(x, y)| x.to_bits() == y.to_bits()), "1 vs 2 threads differ");
         assert!(serial.iter().zip(&three).all(|(x, y)| x.to_bits() == y.to_bits()), "1 vs 3 threads differ");
         assert!(serial.iter().zip(&one_pool).all(|(x, y)| x.to_bits() == y.to_bits()));
+    }
+
+    #[test]
+    fn tile_grid_gives_every_thread_two_tiles_when_it_can() {
+        // W2's first layer, 64 x 128 outputs: 6 A panels x 4 B panels is one default tile.
+        let grid = TileGrid::new(6, 4, 2);
+        assert!(grid.count() >= 4, "{} tiles", grid.count());
+        // Tiles cover every panel pair exactly once.
+        let mut seen = vec![0; 6 * 4];
+        for t in 0..grid.count() {
+            let (rows, cols) = grid.tile(t);
+            for i in rows {
+                for j in cols.clone() {
+                    seen[i * 4 + j] += 1;
+                }
+            }
+        }
+        assert!(seen.iter().all(|&s| s == 1));
+        // One thread keeps the cache-sized default tile; 1 x 1 panels cannot be split.
+        assert_eq!(TileGrid::new(6, 4, 1).count(), 1);
+        assert_eq!(TileGrid::new(1, 1, 2).count(), 1);
     }
 
     #[test]

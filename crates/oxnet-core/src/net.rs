@@ -181,7 +181,7 @@ impl Network {
         check_order("train", order, data.count)?;
         let batches = order.len().div_ceil(batch_size);
         let mut stats = TrainStats { losses: Vec::with_capacity(batches), correct: Vec::with_capacity(batches), non_finite_batch: -1 };
-        threads::install(|| {
+        threads::install_if(self.worth_the_pool(batch_size), || {
             for (bi, chunk) in order.chunks(batch_size).enumerate() {
                 let (loss, correct, finite) = self.train_batch(data, chunk, step.wrapping_add(bi as u32), lr)?;
                 stats.losses.push(loss);
@@ -214,7 +214,7 @@ impl Network {
         let batches = count.div_ceil(plan.batch_size);
         let mut order: Vec<u32> = (0..count as u32).collect();
         let mut stats = EpochStats { losses: vec![], correct: vec![], epochs: 0, non_finite_batch: -1 };
-        threads::install(|| {
+        threads::install_if(self.worth_the_pool(plan.batch_size), || {
             for e in 0..plan.epochs {
                 let epoch_order: &[u32] = match plan.order {
                     EpochOrder::Identity => &order,
@@ -245,6 +245,13 @@ impl Network {
             }
             Ok(stats)
         })
+    }
+
+    /// Whether batches of `batch_size` are big enough to run inside the thread pool: about
+    /// batch x parameters multiply-adds per pass, so tiny networks (XOR) skip the hop into it.
+    fn worth_the_pool(&self, batch_size: usize) -> bool {
+        let params: usize = self.params.iter().map(Vec::len).sum();
+        batch_size.saturating_mul(params) >= 1 << 18
     }
 
     fn check_train_args(&self, op: &str, data: &Dataset, batch_size: usize, lr: f64) -> Result<()> {

@@ -59,14 +59,24 @@ pub fn set_threads(n: usize) -> Result<()> {
     Ok(())
 }
 
-/// Runs `f` where rayon's parallel iterators use oxnet's thread count.
+/// Runs `f` on a thread of the pool that oxnet's thread count sizes, so that the parallel
+/// iterators inside it fork and join among pool threads (a parallel iterator started outside the
+/// pool blocks its caller on every join). One hop into the pool per call; none with one thread.
 pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     match custom() {
         Some(pool) if pool.current_thread_index().is_none() => pool.install(f),
-        _ => {
-            init_global();
-            f()
-        }
+        Some(_) => f(),
+        None if init_global() > 1 && rayon::current_thread_index().is_none() => rayon::scope(|_| f()),
+        None => f(),
+    }
+}
+
+/// [`install`] when the work is worth the hop into the pool (about 10 µs), else `f` right here.
+pub fn install_if<R: Send>(worth_it: bool, f: impl FnOnce() -> R + Send) -> R {
+    if worth_it {
+        install(f)
+    } else {
+        f()
     }
 }
 
