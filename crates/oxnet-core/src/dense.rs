@@ -68,6 +68,57 @@ pub fn backward(
     Ok(())
 }
 
+/// Whether a batch's products are small enough for the `tiny_*` loops: the bound under which
+/// gemm itself uses plain loops, so the results are bitwise those of [`forward`] / [`backward`].
+pub fn is_tiny(d: DenseDims) -> bool {
+    d.batch.saturating_mul(d.inputs).saturating_mul(d.units) <= crate::gemm::SMALL_MACS
+}
+
+/// z = x W with plain loops and no checks (XOR-sized layers, where gemm's argument checks and
+/// dispatch cost more than the arithmetic). Slices have exactly the lengths of `d`.
+pub fn tiny_forward(x: &[f32], w: &[f32], d: DenseDims, z: &mut [f32]) {
+    for (xr, zr) in x.chunks_exact(d.inputs).zip(z.chunks_exact_mut(d.units)) {
+        for (j, zj) in zr.iter_mut().enumerate() {
+            let mut acc = 0.0f32;
+            for (p, &xp) in xr.iter().enumerate() {
+                acc += xp * w[p * d.units + j];
+            }
+            *zj = acc;
+        }
+    }
+}
+
+/// [`backward`] with plain loops and no checks, summing in the same order as gemm's plain loops
+/// and [`column_sums`] (bitwise equal results).
+pub fn tiny_backward(x: &[f32], w: &[f32], dy: &[f32], d: DenseDims, dx: Option<&mut [f32]>, dw: &mut [f32], db: Option<&mut [f32]>) {
+    let (inputs, units) = (d.inputs, d.units);
+    for i in 0..inputs {
+        for j in 0..units {
+            let mut acc = 0.0f32;
+            for b in 0..d.batch {
+                acc += x[b * inputs + i] * dy[b * units + j];
+            }
+            dw[i * units + j] = acc;
+        }
+    }
+    if let Some(dx) = dx {
+        for (dyr, dxr) in dy.chunks_exact(units).zip(dx.chunks_exact_mut(inputs)) {
+            for (i, dxi) in dxr.iter_mut().enumerate() {
+                let mut acc = 0.0f32;
+                for (j, &g) in dyr.iter().enumerate() {
+                    acc += g * w[i * units + j];
+                }
+                *dxi = acc;
+            }
+        }
+    }
+    if let Some(db) = db {
+        for (j, dbj) in db.iter_mut().enumerate() {
+            *dbj = dy.iter().skip(j).step_by(units).map(|&v| f64::from(v)).sum::<f64>() as f32;
+        }
+    }
+}
+
 multiversion! {
     /// out[j] = sum over rows of m[row, j], summed in f64 in row order. Columns go in blocks of
     /// 64 accumulated row by row, so the inner loop runs along memory (a strided walk per column
@@ -119,6 +170,28 @@ mod tests {
         backward(&[1.0, 1.0, 1.0], &[0.0, 0.0], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], d, None, &mut dw, Some(&mut db)).unwrap();
         assert_eq!(db, [9.0, 12.0]);
         assert_eq!(dw, [9.0, 12.0]);
+    }
+
+    #[test]
+    fn tiny_loops_are_bitwise_the_gemm_path() {
+        // Every shape up to gemm's plain-loop bound, non-round values: tiny_* must equal
+        // forward/backward exactly (same products, same summation order).
+        let vals = |len: usize, s: u32| -> Vec<f32> { (0..len as u32).map(|i| ((i * 37 + s * 11) % 23) as f32 / 7.3 - 1.3).collect() };
+        for (batch, inputs, units) in [(1, 2, 2), (1, 2, 1), (4, 2, 2), (3, 5, 7), (8, 8, 8), (2, 1, 3)] {
+            let d = DenseDims::new("t", batch, inputs, units).unwrap();
+            assert!(is_tiny(d));
+            let (x, w, dy) = (vals(batch * inputs, 1), vals(inputs * units, 2), vals(batch * units, 3));
+            let (mut y, mut z) = (vec![0.0; batch * units], vec![0.0; batch * units]);
+            forward(&x, &w, None, d, &mut y).unwrap();
+            tiny_forward(&x, &w, d, &mut z);
+            assert_eq!(y, z, "forward {batch}x{inputs}x{units}");
+            let (mut dx, mut dw, mut db) = (vec![0.0; batch * inputs], vec![0.0; inputs * units], vec![0.0; units]);
+            backward(&x, &w, &dy, d, Some(&mut dx), &mut dw, Some(&mut db)).unwrap();
+            let (mut dx2, mut dw2, mut db2) = (vec![0.0; batch * inputs], vec![0.0; inputs * units], vec![0.0; units]);
+            tiny_backward(&x, &w, &dy, d, Some(&mut dx2), &mut dw2, Some(&mut db2));
+            assert_eq!((dx, dw, db), (dx2, dw2, db2), "backward {batch}x{inputs}x{units}");
+        }
+        assert!(!is_tiny(DenseDims::new("t", 64, 784, 128).unwrap()));
     }
 
     #[test]

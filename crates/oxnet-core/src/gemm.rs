@@ -20,7 +20,7 @@ const NC: usize = 4096;
 const MC_PANELS: usize = 8;
 const NC_PANELS: usize = 4;
 /// At most this many multiply-adds: a plain dot-product loop beats packing.
-const SMALL_MACS: usize = 8 * 8 * 8;
+pub(crate) const SMALL_MACS: usize = 8 * 8 * 8;
 /// Below this many multiply-adds one thread is faster than waking the pool (W2's 64 x 128 x 64
 /// products run serial; its 64 x 784 x 128 ones split, and 2 threads no longer lose to 1).
 pub const PARALLEL_MIN_MACS: usize = 1 << 21;

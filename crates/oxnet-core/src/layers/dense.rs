@@ -62,16 +62,25 @@ impl Layer for DenseLayer {
     fn forward(&mut self, x: &[f32], n: usize, params: &[Vec<f32>], _state: &mut [Vec<f32>], _ctx: &Ctx, y: &mut [f32]) -> Result<()> {
         let d = self.dims(n)?;
         let bias = if self.use_bias { Some(params[1].as_slice()) } else { None };
+        let tiny = dense::is_tiny(d);
         // z = x W, then one pass over it for the bias and the activation.
         if self.is_linear() {
-            gemm(d.batch, d.inputs, d.units, x, Layout::Normal, &params[0], Layout::Normal, y, false)?;
+            if tiny {
+                dense::tiny_forward(x, &params[0], d, y);
+            } else {
+                gemm(d.batch, d.inputs, d.units, x, Layout::Normal, &params[0], Layout::Normal, y, false)?;
+            }
             if let Some(b) = bias {
                 activation::add_bias(b, y);
             }
             return Ok(());
         }
         self.z.resize(y.len(), 0.0);
-        gemm(d.batch, d.inputs, d.units, x, Layout::Normal, &params[0], Layout::Normal, &mut self.z, false)?;
+        if tiny {
+            dense::tiny_forward(x, &params[0], d, &mut self.z);
+        } else {
+            gemm(d.batch, d.inputs, d.units, x, Layout::Normal, &params[0], Layout::Normal, &mut self.z, false)?;
+        }
         activation::bias_forward_unchecked(&self.act, bias, &mut self.z, self.units, y);
         Ok(())
     }
@@ -98,6 +107,10 @@ impl Layer for DenseLayer {
         };
         let (dw, rest) = grads.split_first_mut().expect("dense has a weight gradient");
         let db = if self.use_bias { rest.first_mut().map(|v| v.as_mut_slice()) } else { None };
+        if dense::is_tiny(d) {
+            dense::tiny_backward(x, &params[0], dz, d, dx, dw, db);
+            return Ok(());
+        }
         dense::backward(x, &params[0], dz, d, dx, dw, db)
     }
 }
