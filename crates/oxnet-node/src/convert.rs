@@ -52,14 +52,25 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(op: &str, name: &str, json: &s
 pub const MAX_RESULT_FLOATS: usize = oxnet_core::conv::MAX_ELEMENTS;
 
 /// A zeroed result buffer of `len` floats, refused (E_ARG) over the limit or when the allocator
-/// says no, instead of the abort a failed `vec!` would be.
+/// says no, instead of the abort a failed `vec!` would be. It comes from `alloc_zeroed`: big
+/// blocks are fresh mappings (alloc.rs), already zero, so no memset touches the pages before the
+/// kernel writes its result (a 1024x1024 matmul wrote its 4 MB twice).
 pub fn zeros(op: &str, name: &str, len: usize) -> oxnet_core::Result<Vec<f32>> {
     if len > MAX_RESULT_FLOATS {
         return Err(CoreError::arg(format!("{op}: {name} would hold {len} floats, over the {MAX_RESULT_FLOATS}-float limit")));
     }
-    let mut v: Vec<f32> = Vec::new();
-    v.try_reserve_exact(len)
-        .map_err(|_| CoreError::arg(format!("{op}: cannot allocate {len} floats for {name}")))?;
-    v.resize(len, 0.0);
-    Ok(v)
+    if len == 0 {
+        return Ok(Vec::new());
+    }
+    let refused = || CoreError::arg(format!("{op}: cannot allocate {len} floats for {name}"));
+    let layout = std::alloc::Layout::array::<f32>(len).map_err(|_| refused())?;
+    // SAFETY: layout has a non-zero size; a non-null block from the global allocator with exactly
+    // this layout, all zero bits (valid f32 0.0), is what Vec::from_raw_parts(len, len) requires.
+    unsafe {
+        let p = std::alloc::alloc_zeroed(layout).cast::<f32>();
+        if p.is_null() {
+            return Err(refused());
+        }
+        Ok(Vec::from_raw_parts(p, len, len))
+    }
 }
