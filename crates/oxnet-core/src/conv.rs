@@ -240,45 +240,13 @@ fn col2im_sample(g: &Conv2dGeometry, col: &[f32], dx: &mut [f32]) {
 }
 
 /// A row-major or transposed view of a matrix for `matmul`: (data, row stride, column stride).
-struct View<'a>(&'a [f32], isize, isize);
+struct View<'a>(&'a [f32], usize, usize);
 
-/// dst[m x n] (row-major) = [dst +] a[m x k] · b[k x n]; gemm picks its own threading.
+/// dst[m x n] (row-major) = [dst +] a[m x k] · b[k x n], through our GEMM's strided entry.
 fn matmul(m: usize, n: usize, k: usize, dst: &mut [f32], accumulate: bool, a: View, b: View) {
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            dst[..m * n].fill(0.0);
-        }
-        return;
-    }
-    assert!(dst.len() >= m * n, "matmul: destination too short");
-    // SAFETY: all three views were built from slices of at least the extents the strides reach
-    // (checked by the callers' geometry), and `dst` does not alias `a` or `b`.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            accumulate,
-            a.0.as_ptr(),
-            a.2,
-            a.1,
-            b.0.as_ptr(),
-            b.2,
-            b.1,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::Rayon(0),
-        );
-    }
+    let a = crate::gemm::View { data: a.0, rs: a.1, cs: a.2 };
+    let b = crate::gemm::View { data: b.0, rs: b.1, cs: b.2 };
+    crate::gemm::gemm_views(m, k, n, a, b, dst, accumulate);
 }
 
 /// y[batch, oh, ow, filters] = conv(x, w) + b by the direct kernels. The geometry must have
@@ -320,8 +288,8 @@ pub fn conv2d_forward_from_col(g: &Conv2dGeometry, col: &[f32], w: &[f32], b: Op
             row.copy_from_slice(b);
         }
     }
-    let a = View(&col[..rows * patch], patch as isize, 1);
-    matmul(rows, f, patch, y, b.is_some(), a, View(w, f as isize, 1));
+    let a = View(&col[..rows * patch], patch, 1);
+    matmul(rows, f, patch, y, b.is_some(), a, View(w, f, 1));
 }
 
 /// Gradients of conv2d through im2col + GEMM, as `conv2d_backward`. `col` is scratch of at least
@@ -358,7 +326,7 @@ pub fn conv2d_backward_from_col(
     assert_eq!(dw.len(), g.w_len(), "conv2d_backward: dw length");
     let col = &mut col[..rows * patch];
     // dW[patch x f] = colᵀ · dy: colᵀ is col read with swapped strides.
-    matmul(patch, f, rows, dw, false, View(col, 1, patch as isize), View(dy, f as isize, 1));
+    matmul(patch, f, rows, dw, false, View(col, 1, patch), View(dy, f, 1));
     if let Some(db) = db {
         assert_eq!(db.len(), f, "conv2d_backward: db length");
         db.fill(0.0);
@@ -371,7 +339,7 @@ pub fn conv2d_backward_from_col(
     if let Some(dx) = dx {
         assert_eq!(dx.len(), g.x_len(), "conv2d_backward: dx length");
         // dcol[rows x patch] = dy · Wᵀ, written over col (no longer needed after dW).
-        matmul(rows, patch, f, col, false, View(dy, f as isize, 1), View(w, 1, f as isize));
+        matmul(rows, patch, f, col, false, View(dy, f, 1), View(w, 1, f));
         col2im(g, col, dx);
     }
 }
