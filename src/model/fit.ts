@@ -102,7 +102,7 @@ export async function runFit(model: Sequential, xIn: TensorLike, yIn: TensorLike
   const batches = Math.ceil(n / batchSize);
   const needsFeedback = callbacks.some((c) => c.onBatchEnd) || opts.signal !== undefined;
   const chunk = needsFeedback ? FEEDBACK_CHUNK : batches;
-  const paramCount = runner.getParams().reduce((sum, p) => sum + p.length, 0);
+  const paramCount = model.weightsInfo().reduce((sum, w) => sum + w.shape.reduce((a, d) => a * d, 1), 0);
   const sync = Math.min(chunk * batchSize, n) * paramCount < SYNC_MAX_WORK;
   const nanGuard = opts.nanGuard ?? true;
   const stopBelow = opts.stopBelowLoss;
@@ -135,10 +135,7 @@ export async function runFit(model: Sequential, xIn: TensorLike, yIn: TensorLike
     model.epochsTrained += stats.epochs;
     model.step += stats.epochs * batches + Math.max(stats.nonFiniteBatch, 0);
     if (stats.nonFiniteBatch >= 0) {
-      throw new OxnetError(
-        'E_NONFINITE',
-        `non-finite loss or gradient in epoch ${stats.epochs}, batch ${stats.nonFiniteBatch} (learning rate ${lr}); normalize the inputs, lower the learning rate or clip gradients (fit option clipNorm); nanGuard: false skips such batches instead`,
-      );
+      throw nonFiniteError(stats.epochs, stats.nonFiniteBatch, lr);
     }
   }
   for (; !oneCall && epoch < epochs && !model.stopTraining; epoch++) {
@@ -169,10 +166,7 @@ export async function runFit(model: Sequential, xIn: TensorLike, yIn: TensorLike
       if (stats.nonFiniteBatch >= 0) {
         const bad = b0 + stats.nonFiniteBatch;
         if (nanGuard) {
-          throw new OxnetError(
-            'E_NONFINITE',
-            `non-finite loss or gradient in epoch ${epoch}, batch ${bad} (learning rate ${lr}); normalize the inputs, lower the learning rate or clip gradients (fit option clipNorm); nanGuard: false skips such batches instead`,
-          );
+          throw nonFiniteError(epoch, bad, lr);
         }
         b0 = bad + 1; // skip the batch that went non-finite and go on
       } else {
@@ -205,6 +199,14 @@ async function trainChunk(runner: NetworkRunner, data: Dataset, order: Uint32Arr
   const slice = order.subarray(b0 * batchSize, Math.min(b1 * batchSize, order.length));
   if (sync) return runner.trainSync(data, slice, batchSize, model.learningRate, model.step);
   return runner.train(data, slice, batchSize, model.learningRate, model.step);
+}
+
+/** The NaN/Inf guard's error: where it happened and the usual cures. */
+function nonFiniteError(epoch: number, batch: number, lr: number): OxnetError {
+  return new OxnetError(
+    'E_NONFINITE',
+    `non-finite loss or gradient in epoch ${epoch}, batch ${batch} (learning rate ${lr}); normalize the inputs, lower the learning rate or clip gradients (fit option clipNorm); nanGuard: false skips such batches instead`,
+  );
 }
 
 function checkAbort(signal: AbortSignal | undefined, epoch: number, batch: number): void {

@@ -352,8 +352,9 @@ export class Sequential {
     const last = this.lastActivation;
     const main = this.net();
     if (!last || last.kind === 'linear') return main;
-    this.logitsRunner ??= this.backend().createNetwork(this.networkSpec(m.layers.map((l) => l.spec), m.inputSize, 0, 'linear'), main.getParams());
-    this.logitsRunner.setParams(main.getParams());
+    const params = main.getParams();
+    if (this.logitsRunner) this.logitsRunner.setParams(params);
+    else this.logitsRunner = this.backend().createNetwork(this.networkSpec(m.layers.map((l) => l.spec), m.inputSize, 0, 'linear'), params);
     if (this.state.length) this.logitsRunner.setState(main.getState());
     return this.logitsRunner;
   }
@@ -397,12 +398,13 @@ export class Sequential {
     const main = this.net();
     const pFrom = m.paramStart[i + 1];
     const sFrom = m.stateStart[i + 1];
+    const params = main.getParams().slice(pFrom);
     let tail = this.tailRunners.get(i);
-    if (!tail) {
-      tail = this.backend().createNetwork(this.networkSpec(m.layers.slice(i + 1).map((l) => l.spec), codeSize, 0, undefined), main.getParams().slice(pFrom));
+    if (tail) tail.setParams(params);
+    else {
+      tail = this.backend().createNetwork(this.networkSpec(m.layers.slice(i + 1).map((l) => l.spec), codeSize, 0, undefined), params);
       this.tailRunners.set(i, tail);
     }
-    tail.setParams(main.getParams().slice(pFrom));
     if (this.state.length) tail.setState(main.getState().slice(sFrom));
     const t = tail;
     return this.chunked(data, n, (xs, k) => t.predict(xs, k));
