@@ -3,7 +3,8 @@
 //   cycles (the count comes from the counting global allocator, liveAllocations());
 // - resident memory grows < 5% over MLP training steps after warm-up;
 // - the same seed gives bitwise-identical W3 CNN weights in two processes, and with 1 and 2
-//   threads.
+//   threads;
+// - results of sync calls made in a loop that never yields are collected within the loop.
 // HARDENING_LONG=1 (scripts/fuzz-longrun) runs the full sizes: 10,000 steps, a full MNIST epoch.
 import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +17,7 @@ const bundles: Record<string, string> = {};
 
 beforeAll(async () => {
   if (!native) return;
-  for (const name of ['allocCycles', 'rssSteps', 'determinism']) bundles[name] = await bundleChild(name);
+  for (const name of ['allocCycles', 'rssSteps', 'determinism', 'syncLoop']) bundles[name] = await bundleChild(name);
 }, 120_000);
 
 function runChild(name: string, args: string[], env: Record<string, string> = {}, flags: string[] = []): any {
@@ -55,6 +56,17 @@ describe.runIf(native)('long runs (child processes)', () => {
     expect(Math.abs(r.nativeAfter - r.nativeBefore)).toBeLessThan(64 * 1024);
     expect(r.growth).toBeLessThan(0.05);
   }, 900_000);
+
+  it('results of sync calls in a loop that never yields are collected within it (RSS bounded)', () => {
+    // 400 calls x 1 MiB results each for matmul and for predict. Results handed over from Rust
+    // were freed only by finalizers waiting for the event loop: the matmul loop alone then
+    // peaked ~400 MiB higher. V8-owned results are collected as the loop goes.
+    const r = runChild('syncLoop', ['400']);
+    console.log('[hardening] sync loop peak RSS (MiB)', JSON.stringify(r));
+    expect(r.finite).toBe(true);
+    expect(r.afterMatmul - r.before).toBeLessThan(150);
+    expect(r.afterPredict - r.before).toBeLessThan(150);
+  }, 120_000);
 
   it('same seed -> bitwise-identical W3 weights: two processes, 1 thread vs 2', () => {
     const samples = LONG ? '8000' : '640';

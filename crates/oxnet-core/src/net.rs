@@ -310,22 +310,35 @@ impl Network {
 
     /// Inference output of layer `layer_index` (inclusive) for `n` samples.
     pub fn predict_up_to(&mut self, x: &[f32], n: usize, layer_index: usize) -> Result<Vec<f32>> {
+        let mut result = vec![0.0; self.predict_len(x.len(), n, layer_index)?];
+        self.predict_into(x, n, layer_index, &mut result)?;
+        Ok(result)
+    }
+
+    /// Length of predict_up_to's output, after checking x's length and layer_index.
+    pub fn predict_len(&self, x_len: usize, n: usize, layer_index: usize) -> Result<usize> {
         let op = "predict";
-        let in_size = self.spec.input_size;
-        expect_len(op, "x", x.len(), "n*inputSize", checked_product(op, "n*inputSize", &[n, in_size])?)?;
+        expect_len(op, "x", x_len, "n*inputSize", checked_product(op, "n*inputSize", &[n, self.spec.input_size])?)?;
         if layer_index >= self.layers.len() {
             return Err(CoreError::arg(format!("{op}: layerIndex must be < {} (layer count), got {layer_index}", self.layers.len())));
         }
+        checked_product(op, "n*outputSize", &[n, self.layers[layer_index].out_size()])
+    }
+
+    /// predict_up_to writing into `out` (predict_len floats), e.g. a buffer the caller owns.
+    pub fn predict_into(&mut self, x: &[f32], n: usize, layer_index: usize, out: &mut [f32]) -> Result<()> {
+        let len = self.predict_len(x.len(), n, layer_index)?;
+        expect_len("predict", "out", out.len(), "n*outputSize", len)?;
+        let in_size = self.spec.input_size;
         let out_size = self.layers[layer_index].out_size();
-        let mut result = Vec::with_capacity(checked_product(op, "n*outputSize", &[n, out_size])?);
-        for rows in x.chunks(PREDICT_CHUNK * in_size) {
+        for (rows, dst) in x.chunks(PREDICT_CHUNK * in_size).zip(out.chunks_mut(PREDICT_CHUNK * out_size)) {
             let m = rows.len() / in_size;
             self.acts[0].clear();
             self.acts[0].extend_from_slice(rows);
             self.forward(m, layer_index, false, 0)?;
-            result.extend_from_slice(&self.acts[layer_index + 1]);
+            dst.copy_from_slice(&self.acts[layer_index + 1]);
         }
-        Ok(result)
+        Ok(())
     }
 
     pub fn get_params(&self) -> Vec<Vec<f32>> {

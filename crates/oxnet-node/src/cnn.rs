@@ -1,14 +1,14 @@
 //! N-API exports of the convolution and pooling kernels (the Backend methods of the same names in
 //! src/backend/types.ts). Thin: converts the geometry object, checks lengths through oxnet-core,
 //! borrows the input arrays, and turns CoreErrors and panics into JS errors "E_CODE: message" (crate::convert).
-use napi::bindgen_prelude::{Float32Array, Float32ArraySlice};
-use napi::Result;
+use napi::bindgen_prelude::Float32ArraySlice;
+use napi::{Env, Result};
 use napi_derive::napi;
 use oxnet_core::conv::{self, Conv2dGeometry};
 use oxnet_core::pool::{self, Pool2dGeometry};
 use oxnet_core::CoreError;
 
-use crate::convert::{guarded, zeros};
+use crate::convert::{guarded, js_filled, js_zeros};
 
 type CoreResult<T> = oxnet_core::Result<T>;
 
@@ -36,11 +36,11 @@ pub struct NativePool2dGeometry {
     pub padding: Vec<f64>,
 }
 
-#[napi(object)]
-pub struct NativeConv2dGrads {
-    pub dx: Float32Array,
-    pub dw: Float32Array,
-    pub db: Float32Array,
+#[napi(object, object_from_js = false)]
+pub struct NativeConv2dGrads<'env> {
+    pub dx: Float32ArraySlice<'env>,
+    pub dw: Float32ArraySlice<'env>,
+    pub db: Float32ArraySlice<'env>,
 }
 
 /// A JS number that must be an integer in [min, 2^31).
@@ -115,31 +115,41 @@ fn pool_geometry(op: &str, g: &NativePool2dGeometry) -> CoreResult<Pool2dGeometr
 }
 
 #[napi(js_name = "conv2dForward")]
-pub fn conv2d_forward(x: Float32ArraySlice, w: Float32ArraySlice, b: Option<Float32ArraySlice>, g: NativeConv2dGeometry) -> Result<Float32Array> {
-    guarded("conv2dForward", || {
-        let g = conv_geometry("conv2dForward", &g)?;
+pub fn conv2d_forward<'env>(env: &'env Env, x: Float32ArraySlice, w: Float32ArraySlice, b: Option<Float32ArraySlice>, g: NativeConv2dGeometry) -> Result<Float32ArraySlice<'env>> {
+    let op = "conv2dForward";
+    let g = guarded(op, || {
+        let g = conv_geometry(op, &g)?;
         g.check_len("x", x.len(), g.x_len())?;
         g.check_len("w (kernel)", w.len(), g.w_len())?;
         if let Some(b) = &b {
             g.check_len("b (bias)", b.len(), g.filters)?;
         }
-        let mut y = zeros("conv2dForward", "y", g.y_len())?;
-        conv::conv2d_forward(&g, &x, &w, b.as_deref(), &mut y);
-        Ok(Float32Array::new(y))
+        Ok(g)
+    })?;
+    js_filled(env, op, "y", g.y_len(), |y| {
+        conv::conv2d_forward(&g, &x, &w, b.as_deref(), y);
+        Ok(())
     })
 }
 
 #[napi(js_name = "conv2dBackward")]
-pub fn conv2d_backward(x: Float32ArraySlice, w: Float32ArraySlice, dy: Float32ArraySlice, g: NativeConv2dGeometry) -> Result<NativeConv2dGrads> {
-    guarded("conv2dBackward", || {
-        let g = conv_geometry("conv2dBackward", &g)?;
+pub fn conv2d_backward<'env>(env: &'env Env, x: Float32ArraySlice, w: Float32ArraySlice, dy: Float32ArraySlice, g: NativeConv2dGeometry) -> Result<NativeConv2dGrads<'env>> {
+    let op = "conv2dBackward";
+    let g = guarded(op, || {
+        let g = conv_geometry(op, &g)?;
         g.check_len("x", x.len(), g.x_len())?;
         g.check_len("w (kernel)", w.len(), g.w_len())?;
         g.check_len("dy", dy.len(), g.y_len())?;
-        let (mut dx, mut dw, mut db) = (zeros("conv2dBackward", "dx", g.x_len())?, zeros("conv2dBackward", "dw", g.w_len())?, zeros("conv2dBackward", "db", g.filters)?);
-        conv::conv2d_backward(&g, &x, &w, &dy, Some(&mut dx), &mut dw, Some(&mut db));
-        Ok(NativeConv2dGrads { dx: Float32Array::new(dx), dw: Float32Array::new(dw), db: Float32Array::new(db) })
-    })
+        Ok(g)
+    })?;
+    let (mut dx, mut dw, mut db) = (js_zeros(env, op, "dx", g.x_len())?, js_zeros(env, op, "dw", g.w_len())?, js_zeros(env, op, "db", g.filters)?);
+    // SAFETY: three new arrays, distinct from each other and from the inputs.
+    let (dxs, dws, dbs) = unsafe { (dx.as_mut(), dw.as_mut(), db.as_mut()) };
+    guarded(op, || {
+        conv::conv2d_backward(&g, &x, &w, &dy, Some(dxs), dws, Some(dbs));
+        Ok(())
+    })?;
+    Ok(NativeConv2dGrads { dx, dw, db })
 }
 
 /// Shared shape checks of the pooling exports.
@@ -153,42 +163,42 @@ fn pool_inputs(op: &str, x: &[f32], dy: Option<&[f32]>, g: &NativePool2dGeometry
 }
 
 #[napi(js_name = "maxPool2dForward")]
-pub fn max_pool2d_forward(x: Float32ArraySlice, g: NativePool2dGeometry) -> Result<Float32Array> {
-    guarded("maxPool2dForward", || {
-        let g = pool_inputs("maxPool2dForward", &x, None, &g)?;
-        let mut y = zeros("maxPool2dForward", "y", g.y_len())?;
-        pool::max_pool2d_forward(&g, &x, &mut y, None);
-        Ok(Float32Array::new(y))
+pub fn max_pool2d_forward<'env>(env: &'env Env, x: Float32ArraySlice, g: NativePool2dGeometry) -> Result<Float32ArraySlice<'env>> {
+    let op = "maxPool2dForward";
+    let g = guarded(op, || pool_inputs(op, &x, None, &g))?;
+    js_filled(env, op, "y", g.y_len(), |y| {
+        pool::max_pool2d_forward(&g, &x, y, None);
+        Ok(())
     })
 }
 
 #[napi(js_name = "maxPool2dBackward")]
-pub fn max_pool2d_backward(x: Float32ArraySlice, dy: Float32ArraySlice, g: NativePool2dGeometry) -> Result<Float32Array> {
-    guarded("maxPool2dBackward", || {
-        let g = pool_inputs("maxPool2dBackward", &x, Some(&dy), &g)?;
-        let mut dx = zeros("maxPool2dBackward", "dx", g.x_len())?;
-        pool::max_pool2d_backward(&g, &x, &dy, &mut dx);
-        Ok(Float32Array::new(dx))
+pub fn max_pool2d_backward<'env>(env: &'env Env, x: Float32ArraySlice, dy: Float32ArraySlice, g: NativePool2dGeometry) -> Result<Float32ArraySlice<'env>> {
+    let op = "maxPool2dBackward";
+    let g = guarded(op, || pool_inputs(op, &x, Some(&dy), &g))?;
+    js_filled(env, op, "dx", g.x_len(), |dx| {
+        pool::max_pool2d_backward(&g, &x, &dy, dx);
+        Ok(())
     })
 }
 
 #[napi(js_name = "avgPool2dForward")]
-pub fn avg_pool2d_forward(x: Float32ArraySlice, g: NativePool2dGeometry) -> Result<Float32Array> {
-    guarded("avgPool2dForward", || {
-        let g = pool_inputs("avgPool2dForward", &x, None, &g)?;
-        let mut y = zeros("avgPool2dForward", "y", g.y_len())?;
-        pool::avg_pool2d_forward(&g, &x, &mut y);
-        Ok(Float32Array::new(y))
+pub fn avg_pool2d_forward<'env>(env: &'env Env, x: Float32ArraySlice, g: NativePool2dGeometry) -> Result<Float32ArraySlice<'env>> {
+    let op = "avgPool2dForward";
+    let g = guarded(op, || pool_inputs(op, &x, None, &g))?;
+    js_filled(env, op, "y", g.y_len(), |y| {
+        pool::avg_pool2d_forward(&g, &x, y);
+        Ok(())
     })
 }
 
 /// `x` is only checked for its length (average pooling's gradient does not depend on it).
 #[napi(js_name = "avgPool2dBackward")]
-pub fn avg_pool2d_backward(x: Float32ArraySlice, dy: Float32ArraySlice, g: NativePool2dGeometry) -> Result<Float32Array> {
-    guarded("avgPool2dBackward", || {
-        let g = pool_inputs("avgPool2dBackward", &x, Some(&dy), &g)?;
-        let mut dx = zeros("avgPool2dBackward", "dx", g.x_len())?;
-        pool::avg_pool2d_backward(&g, &dy, &mut dx);
-        Ok(Float32Array::new(dx))
+pub fn avg_pool2d_backward<'env>(env: &'env Env, x: Float32ArraySlice, dy: Float32ArraySlice, g: NativePool2dGeometry) -> Result<Float32ArraySlice<'env>> {
+    let op = "avgPool2dBackward";
+    let g = guarded(op, || pool_inputs(op, &x, Some(&dy), &g))?;
+    js_filled(env, op, "dx", g.x_len(), |dx| {
+        pool::avg_pool2d_backward(&g, &dy, dx);
+        Ok(())
     })
 }

@@ -51,26 +51,55 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(op: &str, name: &str, json: &s
 /// matmul, whose output size (m*n with k = 0) is not bounded by the input lengths.
 pub const MAX_RESULT_FLOATS: usize = oxnet_core::conv::MAX_ELEMENTS;
 
-/// A zeroed result buffer of `len` floats, refused (E_ARG) over the limit or when the allocator
-/// says no, instead of the abort a failed `vec!` would be. It comes from `alloc_zeroed`: big
-/// blocks are fresh mappings (alloc.rs), already zero, so no memset touches the pages before the
-/// kernel writes its result (a 1024x1024 matmul wrote its 4 MB twice).
-pub fn zeros(op: &str, name: &str, len: usize) -> oxnet_core::Result<Vec<f32>> {
+/// A new JS Float32Array of `len` zeros in memory V8 allocates and owns, for a sync export to fill
+/// in place. V8 counts such memory and collects it within a synchronous loop of calls; a buffer
+/// Rust hands over (Float32Array::new) is only freed by a finalizer that waits for the event loop,
+/// so `for (...) matmul(...)` grew RSS by the size of every result until the loop ended.
+/// Refused (E_ARG) over the limit or when V8 cannot allocate it, with V8's exception cleared.
+pub fn js_zeros<'env>(env: &'env napi::Env, op: &str, name: &str, len: usize) -> Result<napi::bindgen_prelude::Float32ArraySlice<'env>> {
+    use napi::bindgen_prelude::{FromNapiValue, Float32ArraySlice};
+    use napi::sys;
     if len > MAX_RESULT_FLOATS {
-        return Err(CoreError::arg(format!("{op}: {name} would hold {len} floats, over the {MAX_RESULT_FLOATS}-float limit")));
+        return Err(core_error(CoreError::arg(format!("{op}: {name} would hold {len} floats, over the {MAX_RESULT_FLOATS}-float limit"))));
     }
-    if len == 0 {
-        return Ok(Vec::new());
-    }
-    let refused = || CoreError::arg(format!("{op}: cannot allocate {len} floats for {name}"));
-    let layout = std::alloc::Layout::array::<f32>(len).map_err(|_| refused())?;
-    // SAFETY: layout has a non-zero size; a non-null block from the global allocator with exactly
-    // this layout, all zero bits (valid f32 0.0), is what Vec::from_raw_parts(len, len) requires.
+    let raw = env.raw();
+    let refused = || {
+        // SAFETY: raw is the live env of this call; clearing a pending RangeError from V8's
+        // allocator lets the typed error below reach JavaScript instead.
+        unsafe {
+            let mut pending = false;
+            sys::napi_is_exception_pending(raw, &mut pending);
+            if pending {
+                let mut ignored = std::ptr::null_mut();
+                sys::napi_get_and_clear_last_exception(raw, &mut ignored);
+            }
+        }
+        core_error(CoreError::arg(format!("{op}: cannot allocate {len} floats for {name}")))
+    };
+    // SAFETY: plain N-API calls on this call's env; the typed array covers the whole new buffer.
     unsafe {
-        let p = std::alloc::alloc_zeroed(layout).cast::<f32>();
-        if p.is_null() {
+        let (mut data, mut buffer, mut typed) = (std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut());
+        if sys::napi_create_arraybuffer(raw, len * 4, &mut data, &mut buffer) != sys::Status::napi_ok {
             return Err(refused());
         }
-        Ok(Vec::from_raw_parts(p, len, len))
+        if sys::napi_create_typedarray(raw, sys::TypedarrayType::float32_array, len, buffer, 0, &mut typed) != sys::Status::napi_ok {
+            return Err(refused());
+        }
+        Float32ArraySlice::from_napi_value(raw, typed)
     }
+}
+
+/// A new V8-owned Float32Array of `len` floats (js_zeros) that `fill` writes, under `guarded`.
+pub fn js_filled<'env>(
+    env: &'env napi::Env,
+    op: &str,
+    name: &str,
+    len: usize,
+    fill: impl FnOnce(&mut [f32]) -> oxnet_core::Result<()>,
+) -> Result<napi::bindgen_prelude::Float32ArraySlice<'env>> {
+    let mut out = js_zeros(env, op, name, len)?;
+    // SAFETY: the array was just created and is not aliased by any input of this call.
+    let slice = unsafe { out.as_mut() };
+    guarded(op, || fill(slice))?;
+    Ok(out)
 }

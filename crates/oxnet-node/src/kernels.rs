@@ -1,121 +1,118 @@
 //! N-API exports of the dense, activation, loss and optimizer kernels (the Backend methods of the
-//! same names). Inputs are borrowed Float32Arrays (no copy); results are new Float32Arrays whose
-//! memory Rust hands over. Specs arrive as JSON strings.
+//! same names). Inputs are borrowed Float32Arrays (no copy); results are new V8-owned
+//! Float32Arrays the kernels write in place (convert::js_filled). Specs arrive as JSON strings.
 use napi::bindgen_prelude::{Float32Array, Float32ArraySlice};
-use napi::Result;
+use napi::{Env, Result};
 use napi_derive::napi;
 use oxnet_core::dense::{self, DenseDims};
 use oxnet_core::spec::{ActivationSpec, LossSpec, OptimizerSpec};
 use oxnet_core::{activation, gemm, loss, optim, CoreError};
 
-use crate::convert::{guarded, parse_json, to_u32, to_usize, zeros};
+use crate::convert::{guarded, js_filled, js_zeros, parse_json, to_u32, to_usize};
 use oxnet_core::error::{checked_product, expect_len};
 
-#[napi(object)]
-pub struct NativeDenseGrads {
-    pub dx: Float32Array,
-    pub dw: Float32Array,
-    pub db: Float32Array,
+#[napi(object, object_from_js = false)]
+pub struct NativeDenseGrads<'env> {
+    pub dx: Float32ArraySlice<'env>,
+    pub dw: Float32ArraySlice<'env>,
+    pub db: Float32ArraySlice<'env>,
 }
 
-#[napi(object)]
-pub struct NativeLossResult {
+#[napi(object, object_from_js = false)]
+pub struct NativeLossResult<'env> {
     pub loss: f64,
-    pub grad: Float32Array,
+    pub grad: Float32ArraySlice<'env>,
 }
 
 /// C[m x n] = A[m x k] · B[k x n], row-major.
 #[napi(js_name = "matmul")]
-pub fn matmul(a: Float32ArraySlice, b: Float32ArraySlice, m: f64, k: f64, n: f64) -> Result<Float32Array> {
-    guarded("matmul", || {
-        let op = "matmul";
+pub fn matmul<'env>(env: &'env Env, a: Float32ArraySlice, b: Float32ArraySlice, m: f64, k: f64, n: f64) -> Result<Float32ArraySlice<'env>> {
+    let op = "matmul";
+    let dims = guarded(op, || {
         let (m, k, n) = (to_usize(op, "m", m)?, to_usize(op, "k", k)?, to_usize(op, "n", n)?);
-        // m*n is not bounded by the inputs when k = 0: check and allocate fallibly, then multiply.
         expect_len(op, "a", a.len(), "m*k", checked_product(op, "m*k", &[m, k])?)?;
         expect_len(op, "b", b.len(), "k*n", checked_product(op, "k*n", &[k, n])?)?;
-        let mut c = zeros(op, "the result (m*n)", checked_product(op, "m*n", &[m, n])?)?;
-        gemm::gemm(m, k, n, &a, gemm::Layout::Normal, &b, gemm::Layout::Normal, &mut c, false)?;
-        Ok(Float32Array::new(c))
-    })
+        // m*n is not bounded by the inputs when k = 0: checked here, allocated fallibly below.
+        Ok((m, k, n, checked_product(op, "m*n", &[m, n])?))
+    })?;
+    let (m, k, n, mn) = dims;
+    js_filled(env, op, "the result (m*n)", mn, |c| gemm::gemm(m, k, n, &a, gemm::Layout::Normal, &b, gemm::Layout::Normal, c, false))
 }
 
 /// y = x W + b for a batch.
 #[napi(js_name = "denseForward")]
-pub fn dense_forward(
+pub fn dense_forward<'env>(
+    env: &'env Env,
     x: Float32ArraySlice,
     w: Float32ArraySlice,
     b: Option<Float32ArraySlice>,
     batch: f64,
     inputs: f64,
     units: f64,
-) -> Result<Float32Array> {
-    guarded("denseForward", || {
-        let op = "denseForward";
+) -> Result<Float32ArraySlice<'env>> {
+    let op = "denseForward";
+    let d = guarded(op, || {
         let d = DenseDims::new(op, to_usize(op, "batch", batch)?, to_usize(op, "inputs", inputs)?, to_usize(op, "units", units)?)?;
         expect_len(op, "x", x.len(), "batch*inputs", d.batch * d.inputs)?;
         expect_len(op, "w", w.len(), "inputs*units", d.inputs * d.units)?;
-        let mut y = zeros(op, "y (batch*units)", d.batch * d.units)?;
-        dense::forward(&x, &w, b.as_deref(), d, &mut y)?;
-        Ok(Float32Array::new(y))
-    })
+        Ok(d)
+    })?;
+    js_filled(env, op, "y (batch*units)", d.batch * d.units, |y| dense::forward(&x, &w, b.as_deref(), d, y))
 }
 
 /// dx = dy W^T, dW = x^T dy, db = column sums of dy.
 #[napi(js_name = "denseBackward")]
-pub fn dense_backward(
+pub fn dense_backward<'env>(
+    env: &'env Env,
     x: Float32ArraySlice,
     w: Float32ArraySlice,
     dy: Float32ArraySlice,
     batch: f64,
     inputs: f64,
     units: f64,
-) -> Result<NativeDenseGrads> {
-    guarded("denseBackward", || {
-        let op = "denseBackward";
+) -> Result<NativeDenseGrads<'env>> {
+    let op = "denseBackward";
+    let d = guarded(op, || {
         let d = DenseDims::new(op, to_usize(op, "batch", batch)?, to_usize(op, "inputs", inputs)?, to_usize(op, "units", units)?)?;
         expect_len(op, "x", x.len(), "batch*inputs", d.batch * d.inputs)?;
         expect_len(op, "w", w.len(), "inputs*units", d.inputs * d.units)?;
         expect_len(op, "dy", dy.len(), "batch*units", d.batch * d.units)?;
-        let (mut dx, mut dw, mut db) = (zeros(op, "dx", d.batch * d.inputs)?, zeros(op, "dw", d.inputs * d.units)?, zeros(op, "db", d.units)?);
-        dense::backward(&x, &w, &dy, d, Some(&mut dx), &mut dw, Some(&mut db))?;
-        Ok(NativeDenseGrads { dx: dx.into(), dw: dw.into(), db: db.into() })
-    })
+        Ok(d)
+    })?;
+    let (mut dx, mut dw, mut db) = (js_zeros(env, op, "dx", d.batch * d.inputs)?, js_zeros(env, op, "dw", d.inputs * d.units)?, js_zeros(env, op, "db", d.units)?);
+    // SAFETY: three new arrays, distinct from each other and from the inputs.
+    let (dxs, dws, dbs) = unsafe { (dx.as_mut(), dw.as_mut(), db.as_mut()) };
+    guarded(op, || dense::backward(&x, &w, &dy, d, Some(dxs), dws, Some(dbs)))?;
+    Ok(NativeDenseGrads { dx, dw, db })
 }
 
 /// y = f(x), element-wise except softmax (per row of `width`). `act` is an ActivationSpec as JSON.
 #[napi(js_name = "activationForward")]
-pub fn activation_forward(act: String, x: Float32ArraySlice, width: f64) -> Result<Float32Array> {
-    guarded("activationForward", || {
-        let op = "activationForward";
-        let act: ActivationSpec = parse_json(op, "act", &act)?;
-        let mut y = vec![0.0; x.len()];
-        activation::forward(&act, &x, to_usize(op, "width", width)?, &mut y)?;
-        Ok(Float32Array::new(y))
-    })
+pub fn activation_forward<'env>(env: &'env Env, act: String, x: Float32ArraySlice, width: f64) -> Result<Float32ArraySlice<'env>> {
+    let op = "activationForward";
+    let (act, width) = guarded(op, || Ok((parse_json::<ActivationSpec>(op, "act", &act)?, to_usize(op, "width", width)?)))?;
+    js_filled(env, op, "y", x.len(), |y| activation::forward(&act, &x, width, y))
 }
 
 /// dL/dx from x, y = f(x) and dL/dy.
 #[napi(js_name = "activationBackward")]
-pub fn activation_backward(act: String, x: Float32ArraySlice, y: Float32ArraySlice, dy: Float32ArraySlice, width: f64) -> Result<Float32Array> {
-    guarded("activationBackward", || {
-        let op = "activationBackward";
-        let act: ActivationSpec = parse_json(op, "act", &act)?;
-        let mut dx = vec![0.0; x.len()];
-        activation::backward(&act, &x, &y, &dy, to_usize(op, "width", width)?, &mut dx)?;
-        Ok(Float32Array::new(dx))
-    })
+pub fn activation_backward<'env>(env: &'env Env, act: String, x: Float32ArraySlice, y: Float32ArraySlice, dy: Float32ArraySlice, width: f64) -> Result<Float32ArraySlice<'env>> {
+    let op = "activationBackward";
+    let (act, width) = guarded(op, || Ok((parse_json::<ActivationSpec>(op, "act", &act)?, to_usize(op, "width", width)?)))?;
+    js_filled(env, op, "dx", x.len(), |dx| activation::backward(&act, &x, &y, &dy, width, dx))
 }
 
 /// Mean loss over the batch and its gradient with respect to `pred`. `spec` is a LossSpec as JSON.
 #[napi(js_name = "loss")]
-pub fn loss_fn(spec: String, pred: Float32ArraySlice, target: Float32ArraySlice, batch: f64, width: f64) -> Result<NativeLossResult> {
-    guarded("loss", || {
-        let op = "loss";
-        let spec: LossSpec = parse_json(op, "loss", &spec)?;
-        let mut grad = vec![0.0; pred.len()];
-        let value = loss::loss(&spec, &pred, &target, to_usize(op, "batch", batch)?, to_usize(op, "width", width)?, &mut grad)?;
-        Ok(NativeLossResult { loss: value, grad: Float32Array::new(grad) })
-    })
+pub fn loss_fn<'env>(env: &'env Env, spec: String, pred: Float32ArraySlice, target: Float32ArraySlice, batch: f64, width: f64) -> Result<NativeLossResult<'env>> {
+    let op = "loss";
+    let (spec, batch, width) = guarded(op, || Ok((parse_json::<LossSpec>(op, "loss", &spec)?, to_usize(op, "batch", batch)?, to_usize(op, "width", width)?)))?;
+    let mut value = 0.0;
+    let grad = js_filled(env, op, "grad", pred.len(), |grad| {
+        value = loss::loss(&spec, &pred, &target, batch, width, grad)?;
+        Ok(())
+    })?;
+    Ok(NativeLossResult { loss: value, grad })
 }
 
 /// One optimizer update in place on `param` and the `state` slots. `opt` is an OptimizerSpec as JSON.

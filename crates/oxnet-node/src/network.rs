@@ -11,7 +11,7 @@ use oxnet_core::net::{Dataset, EpochOrder, EpochPlan, EpochStats, Network, Train
 use oxnet_core::spec::NetworkSpec;
 use oxnet_core::{CoreError, ErrorCode};
 
-use crate::convert::{guarded, to_u32, to_usize};
+use crate::convert::{guarded, js_filled, to_u32, to_usize};
 
 /// A data set copied once into Rust memory.
 #[napi]
@@ -306,11 +306,8 @@ impl NativeNetwork {
     }
 
     #[napi]
-    pub fn predict(&self, x: Float32ArraySlice, n: f64) -> Result<Float32Array> {
-        guarded("predict", || {
-            let n = to_usize("predict", "n", n)?;
-            self.sync_lock()?.predict(&x, n).map(Float32Array::new)
-        })
+    pub fn predict<'env>(&self, env: &'env Env, x: Float32ArraySlice, n: f64) -> Result<Float32ArraySlice<'env>> {
+        self.predict_sync("predict", env, &x, n, None)
     }
 
     #[napi(ts_return_type = "Promise<Float32Array>")]
@@ -320,12 +317,8 @@ impl NativeNetwork {
     }
 
     #[napi]
-    pub fn predict_up_to(&self, x: Float32ArraySlice, n: f64, layer_index: f64) -> Result<Float32Array> {
-        guarded("predictUpTo", || {
-            let n = to_usize("predictUpTo", "n", n)?;
-            let layer = to_usize("predictUpTo", "layerIndex", layer_index)?;
-            self.sync_lock()?.predict_up_to(&x, n, layer).map(Float32Array::new)
-        })
+    pub fn predict_up_to<'env>(&self, env: &'env Env, x: Float32ArraySlice, n: f64, layer_index: f64) -> Result<Float32ArraySlice<'env>> {
+        self.predict_sync("predictUpTo", env, &x, n, Some(layer_index))
     }
 
     #[napi]
@@ -360,6 +353,21 @@ impl NativeNetwork {
             self.sync_lock()?.reset_optimizer();
             Ok(())
         })
+    }
+
+    /// predict / predictUpTo into a new V8-owned array (convert::js_filled); the lock is not held
+    /// while V8 allocates it.
+    fn predict_sync<'env>(&self, op: &str, env: &'env Env, x: &[f32], n: f64, layer_index: Option<f64>) -> Result<Float32ArraySlice<'env>> {
+        let (n, layer, len) = guarded(op, || {
+            let n = to_usize(op, "n", n)?;
+            let net = self.sync_lock()?;
+            let layer = match layer_index {
+                Some(l) => to_usize(op, "layerIndex", l)?,
+                None => net.layer_count() - 1,
+            };
+            Ok((n, layer, net.predict_len(x.len(), n, layer)?))
+        })?;
+        js_filled(env, op, "the output", len, |out| self.sync_lock()?.predict_into(x, n, layer, out))
     }
 
     /// The network for a call on the JS thread: refused while a background job is pending.
