@@ -44,9 +44,31 @@ function jobs(opts, cores) {
     for (const impl of NODE_IMPLS) out.push({ workload: w, impl, env: impl === 'oxnet-native' ? { RAYON_NUM_THREADS: all } : {} });
     // Thread scaling of the native backend (rayon reads RAYON_NUM_THREADS once, at pool start).
     if (['W2', 'W3', 'W4'].includes(w) && cores > 1) out.push({ workload: w, impl: 'oxnet-native', env: { RAYON_NUM_THREADS: '1' } });
-    if (w === 'W4') out.push({ workload: w, impl: 'numpy', env: {} });
+    if (w === 'W4') {
+      out.push({ workload: w, impl: 'numpy', env: {} });
+      // The GEMM ratio against numpy is a few percent either way and these machines are shared:
+      // more rounds of the two, alternating, each keeping its best (mergeRounds).
+      for (let round = 1; round < GEMM_ROUNDS; round++) {
+        out.push({ workload: w, impl: 'oxnet-native', env: { RAYON_NUM_THREADS: all } }, { workload: w, impl: 'numpy', env: {} });
+      }
+    }
   }
   return out;
+}
+
+const GEMM_ROUNDS = 3;
+
+/** Records that differ only in value (and reps) collapse into the best of them: repeated rounds. */
+function mergeRounds(records) {
+  const best = new Map();
+  const lowerIsBetter = (m) => m === 'peak_rss_mb' || m === 'loop_lag_p99_ms' || m.endsWith('_us') || m.endsWith('_ms');
+  for (const r of records) {
+    const { value, reps, ...rest } = r; // same record but for the measurement itself
+    const key = JSON.stringify(Object.entries(rest).sort());
+    const seen = best.get(key);
+    if (!seen || (lowerIsBetter(r.metric) ? r.value < seen.value : r.value > seen.value)) best.set(key, r);
+  }
+  return [...best.values()];
 }
 
 function commandOf(job, quick) {
@@ -103,10 +125,11 @@ async function main() {
     process.stdout.write(`[${i + 1}/${list.length}] ${label} ... `);
     const r = await runJob(job, opts.quick, timeoutS);
     records.push(...r.records);
-    skips.push(...r.skips);
+    for (const sk of r.skips) if (!skips.some((x) => x.workload === sk.workload && x.impl === sk.impl && x.skipped === sk.skipped)) skips.push(sk);
     if (r.failure) skips.push({ workload: job.workload, impl: job.impl, skipped: `FAILED: ${r.failure}` });
     console.log(r.failure ? 'failed' : r.records.length ? `${((Date.now() - t0) / 1000).toFixed(1)} s` : 'skipped');
   }
+  records.splice(0, records.length, ...mergeRounds(records));
   if (peak && opts.only.includes('W4')) records.push({ workload: 'W4', impl: 'fp32-peak', metric: 'gflops', value: peak.gflops, threads: cores, note: peak.formula });
   fs.mkdirSync(path.join(HERE, 'results'), { recursive: true });
   fs.writeFileSync(path.join(HERE, 'results', 'latest.json'), `${JSON.stringify(records, null, 1)}\n`);
@@ -121,4 +144,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { parseArgs, jobs };
+module.exports = { parseArgs, jobs, mergeRounds };

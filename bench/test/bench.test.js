@@ -1,7 +1,7 @@
 // The bench's own logic (node --test): argument parsing, job list, ratios, peak formula, helpers.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { parseArgs, jobs } = require('../run');
+const { parseArgs, jobs, mergeRounds } = require('../run');
 const { comparison, fmt } = require('../lib/report');
 const { peakFromCpuinfo } = require('../lib/peak');
 const data = require('../lib/data');
@@ -16,8 +16,26 @@ test('parseArgs: --quick and --only, refusals name the value', () => {
 
 test('jobs: W4 adds numpy and a 1-thread native run; kernels run both oxnet backends', () => {
   const w4 = jobs({ only: ['W4'] }, 2).map((j) => `${j.impl}:${j.env.RAYON_NUM_THREADS ?? '-'}`);
-  assert.deepEqual(w4, ['oxnet-native:2', 'oxnet-js:-', 'tfjs-cpu:-', 'tfjs-wasm:-', 'brainjs:-', 'convnetjs:-', 'oxnet-native:1', 'numpy:-']);
+  assert.deepEqual(w4, ['oxnet-native:2', 'oxnet-js:-', 'tfjs-cpu:-', 'tfjs-wasm:-', 'brainjs:-', 'convnetjs:-', 'oxnet-native:1', 'numpy:-', 'oxnet-native:2', 'numpy:-', 'oxnet-native:2', 'numpy:-']);
   assert.deepEqual(jobs({ only: ['kernels'] }, 2).map((j) => j.impl), ['oxnet-native', 'oxnet-js']);
+});
+
+test('mergeRounds: keeps the best value per record, lowest for RSS and lag, and distinct cases apart', () => {
+  const r = (impl, metric, value, extra = {}) => ({ workload: 'W4', impl, metric, value, threads: 2, ...extra });
+  const merged = mergeRounds([
+    r('numpy', 'gflops', 150, { size: 1024, reps: 9 }),
+    r('numpy', 'gflops', 190, { size: 1024, reps: 7 }),
+    r('numpy', 'gflops', 120, { size: 256 }),
+    r('numpy', 'peak_rss_mb', 60),
+    r('numpy', 'peak_rss_mb', 50),
+    r('oxnet-native', 'gflops', 170, { size: 1024 }),
+  ]);
+  const get = (impl, metric, size) => merged.filter((x) => x.impl === impl && x.metric === metric && x.size === size).map((x) => x.value);
+  assert.deepEqual(get('numpy', 'gflops', 1024), [190]);
+  assert.deepEqual(get('numpy', 'gflops', 256), [120]);
+  assert.deepEqual(get('numpy', 'peak_rss_mb', undefined), [50]);
+  assert.deepEqual(get('oxnet-native', 'gflops', 1024), [170]);
+  assert.equal(merged.length, 4);
 });
 
 test('comparison: ratio is impl / oxnet-native at the given thread count', () => {
@@ -39,6 +57,9 @@ test('peakFromCpuinfo: cores x MHz x lanes x 2 x 2', () => {
   assert.equal(peakFromCpuinfo('cpu MHz\t\t: 2600.000\nflags\t\t: fpu avx2 fma avx512f\n', 2).gflops, 332.8);
   assert.equal(peakFromCpuinfo('cpu MHz\t\t: 2600.000\nflags\t\t: fpu avx2 fma\n', 2).gflops, 166.4);
   assert.equal(peakFromCpuinfo('flags: avx2\n', 2), null);
+  // Zen 4 (AMD family 25 with AVX-512): one 16-lane FMA per cycle -> 166.4.
+  const zen4 = 'vendor_id\t: AuthenticAMD\ncpu family\t: 25\ncpu MHz\t\t: 2600.000\nflags\t\t: fpu avx2 fma avx512f\n';
+  assert.equal(peakFromCpuinfo(zen4, 2).gflops, 166.4);
 });
 
 test('data helpers: gather, accuracy, MSE, epoch orders', () => {
