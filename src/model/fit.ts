@@ -126,12 +126,11 @@ export async function runFit(model: Sequential, xIn: TensorLike, yIn: TensorLike
         : Uint32Array.from({ length: epochs }, (_, e) => deriveSeed(seed, SeedPurpose.epochShuffle, model.epochsTrained + e));
     const plan: EpochPlan = { epochs, batchSize, lr, step: model.step, shuffleSeeds, orders, stopBelow };
     const stats = epochs * n * paramCount < SYNC_MAX_FIT_WORK ? runner.trainEpochsSync(backendData, plan) : await runner.trainEpochs(backendData, plan);
-    for (; epoch < stats.epochs; epoch++) {
-      const logs: EpochLogs = { loss: stats.losses[epoch], lr };
-      if (compiled.metrics.has('acc')) logs.acc = stats.correct[epoch] / n;
-      if (compiled.metrics.has('misclassified')) logs.misclassified = n - stats.correct[epoch];
-      history.record(epoch, logs);
-    }
+    const columns: Record<string, ArrayLike<number> | number> = { loss: stats.losses, lr };
+    if (compiled.metrics.has('acc')) columns.acc = stats.correct.map((c) => c / n);
+    if (compiled.metrics.has('misclassified')) columns.misclassified = stats.correct.map((c) => n - c);
+    history.recordColumns(0, stats.epochs, columns);
+    epoch = stats.epochs;
     model.epochsTrained += stats.epochs;
     model.step += stats.epochs * batches + Math.max(stats.nonFiniteBatch, 0);
     if (stats.nonFiniteBatch >= 0) {

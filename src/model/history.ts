@@ -13,6 +13,20 @@ export class History {
     }
   }
 
+  /**
+   * Epochs first..first+count-1 at once, one column per quantity (fit's one-call path, where a
+   * logs object per epoch cost more than the epoch itself on small networks). Same result as
+   * record() per epoch with the keys in `columns`' order; a number is a constant column.
+   */
+  recordColumns(first: number, count: number, columns: Record<string, ArrayLike<number> | number>): void {
+    for (let e = 0; e < count; e++) this.epoch.push(first + e);
+    for (const [k, col] of Object.entries(columns)) {
+      const out = (this.history[k] ??= []);
+      if (typeof col === 'number') for (let e = 0; e < count; e++) out.push(col);
+      else for (let e = 0; e < count; e++) out.push(col[e]);
+    }
+  }
+
   get loss(): number[] {
     return this.history.loss ?? [];
   }
