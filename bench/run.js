@@ -42,33 +42,39 @@ function jobs(opts, cores) {
       continue;
     }
     for (const impl of NODE_IMPLS) out.push({ workload: w, impl, env: impl === 'oxnet-native' ? { RAYON_NUM_THREADS: all } : {} });
-    // Thread scaling of the native backend (rayon reads RAYON_NUM_THREADS once, at pool start).
-    if (['W2', 'W3', 'W4'].includes(w) && cores > 1) out.push({ workload: w, impl: 'oxnet-native', env: { RAYON_NUM_THREADS: '1' } });
-    if (w === 'W4') {
-      out.push({ workload: w, impl: 'numpy', env: {} });
-      // The GEMM ratio against numpy is a few percent either way and these machines are shared:
-      // more rounds of the two, alternating, each keeping its best (mergeRounds).
-      for (let round = 1; round < GEMM_ROUNDS; round++) {
-        out.push({ workload: w, impl: 'oxnet-native', env: { RAYON_NUM_THREADS: all } }, { workload: w, impl: 'numpy', env: {} });
-      }
-    }
+    // Thread scaling of the native backend (rayon reads RAYON_NUM_THREADS once, at pool start),
+    // and numpy's GEMM: ratios of a few tens of percent on a shared machine, so more rounds of
+    // these, alternating, merged by mergeRounds.
+    const paired = [];
+    if (['W2', 'W3', 'W4'].includes(w) && cores > 1) paired.push({ workload: w, impl: 'oxnet-native', env: { RAYON_NUM_THREADS: '1' } });
+    if (w === 'W4') paired.push({ workload: w, impl: 'numpy', env: {} });
+    out.push(...paired);
+    if (!paired.length) continue;
+    for (let round = 1; round < ROUNDS; round++) out.push({ workload: w, impl: 'oxnet-native', env: { RAYON_NUM_THREADS: all } }, ...paired);
   }
   return out;
 }
 
-const GEMM_ROUNDS = 3;
+const ROUNDS = 3;
 
-/** Records that differ only in value (and reps) collapse into the best of them: repeated rounds. */
+/**
+ * Records that differ only in value (and reps) are repeated rounds of one measurement: speeds keep
+ * the best round (the least disturbed by other load), peak RSS and event-loop lag the worst (a
+ * bound, not a lucky round), anything else (accuracy, epochs) the first.
+ */
 function mergeRounds(records) {
-  const best = new Map();
-  const lowerIsBetter = (m) => m === 'peak_rss_mb' || m === 'loop_lag_p99_ms' || m.endsWith('_us') || m.endsWith('_ms');
+  const kept = new Map();
+  const speed = (m) => m === 'samples_per_s' || m === 'gflops';
+  const time = (m) => m === 'epoch_ms' || m === 'us_per_call' || m === 'median_epoch_us';
+  const bound = (m) => m === 'peak_rss_mb' || m === 'loop_lag_p99_ms';
   for (const r of records) {
-    const { value, reps, ...rest } = r; // same record but for the measurement itself
+    const { value, reps, ...rest } = r; // the same record but for the measurement itself
     const key = JSON.stringify(Object.entries(rest).sort());
-    const seen = best.get(key);
-    if (!seen || (lowerIsBetter(r.metric) ? r.value < seen.value : r.value > seen.value)) best.set(key, r);
+    const seen = kept.get(key);
+    const better = !seen || (speed(r.metric) && value > seen.value) || (time(r.metric) && value < seen.value) || (bound(r.metric) && value > seen.value);
+    if (better) kept.set(key, r);
   }
-  return [...best.values()];
+  return [...kept.values()];
 }
 
 function commandOf(job, quick) {

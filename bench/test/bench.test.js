@@ -16,11 +16,15 @@ test('parseArgs: --quick and --only, refusals name the value', () => {
 
 test('jobs: W4 adds numpy and a 1-thread native run; kernels run both oxnet backends', () => {
   const w4 = jobs({ only: ['W4'] }, 2).map((j) => `${j.impl}:${j.env.RAYON_NUM_THREADS ?? '-'}`);
-  assert.deepEqual(w4, ['oxnet-native:2', 'oxnet-js:-', 'tfjs-cpu:-', 'tfjs-wasm:-', 'brainjs:-', 'convnetjs:-', 'oxnet-native:1', 'numpy:-', 'oxnet-native:2', 'numpy:-', 'oxnet-native:2', 'numpy:-']);
+  const rounds = ['oxnet-native:2', 'oxnet-native:1', 'numpy:-'];
+  assert.deepEqual(w4, ['oxnet-native:2', 'oxnet-js:-', 'tfjs-cpu:-', 'tfjs-wasm:-', 'brainjs:-', 'convnetjs:-', 'oxnet-native:1', 'numpy:-', ...rounds, ...rounds]);
+  const w1 = jobs({ only: ['W1'] }, 2).map((j) => j.impl);
+  assert.deepEqual(w1, ['oxnet-native', 'oxnet-js', 'tfjs-cpu', 'tfjs-wasm', 'brainjs', 'convnetjs']);
+  assert.equal(jobs({ only: ['W3'] }, 1).length, 6, 'one core: no thread pair, no rounds');
   assert.deepEqual(jobs({ only: ['kernels'] }, 2).map((j) => j.impl), ['oxnet-native', 'oxnet-js']);
 });
 
-test('mergeRounds: keeps the best value per record, lowest for RSS and lag, and distinct cases apart', () => {
+test('mergeRounds: best speed, worst RSS and lag, first accuracy; distinct cases apart', () => {
   const r = (impl, metric, value, extra = {}) => ({ workload: 'W4', impl, metric, value, threads: 2, ...extra });
   const merged = mergeRounds([
     r('numpy', 'gflops', 150, { size: 1024, reps: 9 }),
@@ -29,13 +33,23 @@ test('mergeRounds: keeps the best value per record, lowest for RSS and lag, and 
     r('numpy', 'peak_rss_mb', 60),
     r('numpy', 'peak_rss_mb', 50),
     r('oxnet-native', 'gflops', 170, { size: 1024 }),
+    r('oxnet-native', 'loop_lag_p99_ms', 4),
+    r('oxnet-native', 'loop_lag_p99_ms', 9),
+    r('oxnet-native', 'test_accuracy', 0.91),
+    r('oxnet-native', 'test_accuracy', 0.93),
+    r('oxnet-native', 'epoch_ms', 12, { case: 'a' }),
+    r('oxnet-native', 'epoch_ms', 10, { case: 'a' }),
+    r('oxnet-native', 'epoch_ms', 30, { case: 'b' }),
   ]);
   const get = (impl, metric, size) => merged.filter((x) => x.impl === impl && x.metric === metric && x.size === size).map((x) => x.value);
   assert.deepEqual(get('numpy', 'gflops', 1024), [190]);
   assert.deepEqual(get('numpy', 'gflops', 256), [120]);
-  assert.deepEqual(get('numpy', 'peak_rss_mb', undefined), [50]);
+  assert.deepEqual(get('numpy', 'peak_rss_mb', undefined), [60]);
   assert.deepEqual(get('oxnet-native', 'gflops', 1024), [170]);
-  assert.equal(merged.length, 4);
+  assert.deepEqual(get('oxnet-native', 'loop_lag_p99_ms', undefined), [9]);
+  assert.deepEqual(get('oxnet-native', 'test_accuracy', undefined), [0.91]);
+  assert.deepEqual(merged.filter((x) => x.metric === 'epoch_ms').map((x) => [x.case, x.value]), [['a', 10], ['b', 30]]);
+  assert.equal(merged.length, 8);
 });
 
 test('comparison: ratio is impl / oxnet-native at the given thread count', () => {
