@@ -185,37 +185,42 @@ pub fn backward(
         s.dpre.resize(n * out_len, 0.0);
     }
     let with_dx = dx.is_some();
+    if let Some(dx) = &dx {
+        assert_eq!(dx.len(), n * in_len, "conv2d: dx length");
+    }
     if with_dx {
         s.dxp.resize(tasks * plan.padded_len, 0.0);
         s.dcol.resize(tasks * DX_PIXELS * plan.taps_dx, 0.0);
         transpose_kernel(plan, w, &mut s.wt);
     }
-    // One task per SAMPLES_PER_TASK samples, each with its own slices of every buffer.
-    let mut dx_chunks = dx.map(|d| d.chunks_mut(SAMPLES_PER_TASK * in_len));
-    let mut dpre_chunks = s.dpre.chunks_mut(per_task);
-    let mut dxp_chunks = s.dxp.chunks_mut(plan.padded_len);
-    let mut dcol_chunks = s.dcol.chunks_mut(DX_PIXELS * plan.taps_dx);
-    let jobs: Vec<Task> = s
-        .dw_parts
-        .chunks_mut(w_len)
-        .zip(s.db_parts.chunks_mut(f))
-        .enumerate()
-        .map(|(t, (dw, db))| {
-            let range = t * per_task..((t + 1) * per_task).min(dy.len());
-            Task {
-                first: t * SAMPLES_PER_TASK,
-                dy: &dy[range.clone()],
-                post: post.map(|(act, pre, y)| (act, &pre[range.clone()], &y[range.clone()], dpre_chunks.next().expect("dpre per task"))),
-                dw,
-                db,
-                dx: dx_chunks.as_mut().map(|c| c.next().expect("dx per task")),
-                dxp: if with_dx { dxp_chunks.next() } else { None },
-                dcol: if with_dx { dcol_chunks.next() } else { None },
-            }
-        })
-        .collect();
+    // One task per SAMPLES_PER_TASK samples, each with its own slices of every buffer, zipped in
+    // parallel (no task list is collected, so a steady-state batch allocates nothing).
+    let (dpre, pre_y) = match post {
+        Some((act, pre, y)) => (Some(&mut s.dpre[..]), Some((act, pre, y))),
+        None => (None, None),
+    };
+    let posts = match pre_y {
+        Some((act, pre, y)) => rayon::iter::Either::Left(pre.par_chunks(per_task).zip(y.par_chunks(per_task)).map(move |(p, y)| Some((act, p, y)))),
+        None => rayon::iter::Either::Right(rayon::iter::repeat_n((), tasks).map(|_| None)),
+    };
+    let (dxp, dcol) = if with_dx { (Some(&mut s.dxp[..]), Some(&mut s.dcol[..])) } else { (None, None) };
     let (padded, wt) = (&s.padded, &s.wt);
-    jobs.into_par_iter().for_each(|job| job.run(plan, padded, wt));
+    (
+        dy.par_chunks(per_task),
+        posts,
+        opt_chunks(dpre, per_task, tasks),
+        s.dw_parts.par_chunks_mut(w_len),
+        s.db_parts.par_chunks_mut(f),
+        opt_chunks(dx, SAMPLES_PER_TASK * in_len, tasks),
+        opt_chunks(dxp, plan.padded_len, tasks),
+        opt_chunks(dcol, DX_PIXELS * plan.taps_dx, tasks),
+    )
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(t, (dy, post, dpre, dw, db, dx, dxp, dcol))| {
+            let post = post.map(|(act, pre, y)| (act, pre, y, dpre.expect("dpre per task")));
+            Task { first: t * SAMPLES_PER_TASK, dy, post, dw, db, dx, dxp, dcol }.run(plan, padded, wt)
+        });
     // Sum the per-task partials in task order.
     let (first, rest) = s.dw_parts.split_at(w_len);
     dw.copy_from_slice(first);
@@ -229,6 +234,14 @@ pub fn backward(
         for part in rest.chunks_exact(f) {
             db.iter_mut().zip(part).for_each(|(a, v)| *a += v);
         }
+    }
+}
+
+/// `chunk`-long pieces of `buf` as Some, or `tasks` Nones without it: one item per task either way.
+fn opt_chunks(buf: Option<&mut [f32]>, chunk: usize, tasks: usize) -> impl IndexedParallelIterator<Item = Option<&mut [f32]>> {
+    match buf {
+        Some(b) => rayon::iter::Either::Left(b.par_chunks_mut(chunk).map(Some)),
+        None => rayon::iter::Either::Right(rayon::iter::repeat_n((), tasks).map(|_| None)),
     }
 }
 

@@ -1,0 +1,95 @@
+//! Steady state allocates nothing per batch: after a warm-up call, a trainEpochs call over 20
+//! batches makes exactly as many heap allocations as one over 2 batches (what a call itself
+//! allocates: its order and stats), for the W3 CNN and a W2-shaped MLP, on a 2-thread pool.
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use oxnet_core::net::{Dataset, EpochOrder, EpochPlan, Network};
+use oxnet_core::rng::Mulberry32;
+use oxnet_core::spec::NetworkSpec;
+
+struct Counting;
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const W3: &str = r#"{"inputSize":784,"seed":7,"loss":{"kind":"softmaxCrossEntropy"},"optimizer":{"kind":"adam","lr":0.001},
+"layers":[{"type":"conv2d","inShape":[28,28,1],"filters":8,"kernel":[5,5],"strides":[1,1],"padding":[2,2,2,2],"dilation":[1,1],"useBias":true,"activation":{"kind":"relu"}},
+{"type":"maxPool2d","inShape":[28,28,8],"pool":[2,2],"strides":[2,2],"padding":[0,0,0,0]},
+{"type":"conv2d","inShape":[14,14,8],"filters":16,"kernel":[5,5],"strides":[1,1],"padding":[2,2,2,2],"dilation":[1,1],"useBias":true,"activation":{"kind":"relu"}},
+{"type":"maxPool2d","inShape":[14,14,16],"pool":[2,2],"strides":[2,2],"padding":[0,0,0,0]},
+{"type":"reshape","size":784},
+{"type":"dense","inputs":784,"units":10,"useBias":true,"activation":{"kind":"softmax"}}]}"#;
+
+const W2: &str = r#"{"inputSize":784,"seed":7,"loss":{"kind":"softmaxCrossEntropy"},"optimizer":{"kind":"adam","lr":0.001},
+"layers":[{"type":"dense","inputs":784,"units":128,"useBias":true,"activation":{"kind":"relu"}},
+{"type":"dense","inputs":128,"units":64,"useBias":true,"activation":{"kind":"relu"}},
+{"type":"dense","inputs":64,"units":10,"useBias":true,"activation":{"kind":"softmax"}}]}"#;
+
+fn random(n: usize, seed: u32, scale: f64) -> Vec<f32> {
+    let mut r = Mulberry32::new(seed);
+    (0..n).map(|_| ((r.next_f64() * 2.0 - 1.0) * scale) as f32).collect()
+}
+
+fn data(count: usize) -> Dataset {
+    let x: Vec<f32> = random(count * 784, 4, 0.5).iter().map(|v| v + 0.5).collect();
+    let mut y = vec![0.0; count * 10];
+    for i in 0..count {
+        y[i * 10 + (i * 7) % 10] = 1.0;
+    }
+    Dataset::new(x, y, count).unwrap()
+}
+
+/// Allocations made by one trainEpochs call of one epoch over `data` in batches of 32.
+fn allocations_of_one_epoch(net: &mut Network, data: &Dataset) -> usize {
+    let plan = EpochPlan { epochs: 1, batch_size: 32, lr: 1e-3, step: 0, order: EpochOrder::Identity, stop_below: None };
+    let before = ALLOCS.load(Ordering::SeqCst);
+    net.train_epochs(data, &plan).unwrap();
+    ALLOCS.load(Ordering::SeqCst) - before
+}
+
+/// The counter is process-wide: the tests take turns.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn check(spec: &str, sizes: &[usize]) {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    pool.install(|| {
+        let params: Vec<Vec<f32>> = sizes.iter().enumerate().map(|(i, &n)| random(n, i as u32 + 1, 0.1)).collect();
+        let mut net = Network::new(NetworkSpec::from_json(spec).unwrap(), params).unwrap();
+        let (small, large) = (data(64), data(640));
+        // Warm-up: buffers grow to their size, on whichever pool thread runs each part.
+        for _ in 0..3 {
+            allocations_of_one_epoch(&mut net, &large);
+            allocations_of_one_epoch(&mut net, &small);
+        }
+        let two_batches = allocations_of_one_epoch(&mut net, &small);
+        let twenty_batches = allocations_of_one_epoch(&mut net, &large);
+        assert_eq!(twenty_batches, two_batches, "18 more batches made {} more allocations", twenty_batches as i64 - two_batches as i64);
+    });
+}
+
+#[test]
+fn w3_cnn_batches_allocate_nothing() {
+    check(W3, &[200, 8, 3200, 16, 7840, 10]);
+}
+
+#[test]
+fn w2_mlp_batches_allocate_nothing() {
+    check(W2, &[784 * 128, 128, 128 * 64, 64, 64 * 10, 10]);
+}
