@@ -23,6 +23,9 @@ const CONV_CASES: Conv2dGeometry[] = [
   conv(2, [7, 7, 1], 1, [2, 2], { strides: [3, 3] }),
   conv(4, [28, 28, 1], 8, [5, 5], { padding: [2, 2, 2, 2] }), // the W3 benchmark's first layer
   conv(2, [14, 14, 8], 16, [5, 5], { padding: [2, 2, 2, 2] }), // and its second
+  // Deep patches on small images: native runs these through im2col + GEMM (conv::Paths).
+  conv(2, [4, 4, 128], 64, [3, 3], { padding: [1, 1, 1, 1] }), // forward and backward
+  conv(2, [9, 9, 64], 64, [3, 3], { padding: [1, 1, 1, 1] }), // backward only
 ];
 
 const POOL_CASES: Pool2dGeometry[] = [

@@ -74,6 +74,18 @@ const VARIANTS: { name: string; spec: NetworkSpec; smooth: boolean }[] = [
       { type: 'dense', inputs: 5, units: 3, useBias: true, activation: { kind: 'linear' } },
     ]),
   },
+  {
+    // The second conv has a 3x3x128 patch: native runs it through im2col + GEMM both ways.
+    name: 'conv 3x3x128 same relu -> conv 3x3x64 (im2col on native) tanh -> globalAvgPool -> dense 64->3 softmax',
+    smooth: false,
+    // SGD + momentum, as for W3 below: Adam would turn near-zero gradients' rounding into +-lr steps.
+    spec: { ...spec([
+      { type: 'conv2d', inShape: IN, filters: 128, kernel: [3, 3], strides: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1], useBias: true, activation: { kind: 'relu' } },
+      { type: 'conv2d', inShape: [6, 6, 128], filters: 64, kernel: [3, 3], strides: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1], useBias: true, activation: { kind: 'tanh' } },
+      { type: 'globalAvgPool2d', inShape: [6, 6, 64] },
+      { type: 'dense', inputs: 64, units: 3, useBias: true, activation: { kind: 'softmax' } },
+    ]), optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 } },
+  },
 ];
 
 /** Parameters in docs/kernels.md order, random but of sensible scale. */

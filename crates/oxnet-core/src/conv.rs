@@ -249,27 +249,80 @@ fn matmul(m: usize, n: usize, k: usize, dst: &mut [f32], accumulate: bool, a: Vi
     crate::gemm::gemm_views(m, k, n, a, b, dst, accumulate);
 }
 
-/// y[batch, oh, ow, filters] = conv(x, w) + b by the direct kernels. The geometry must have
-/// passed `validate()`; buffer lengths are asserted.
+/// y[batch, oh, ow, filters] = conv(x, w) + b, by the direct kernels or im2col + GEMM as
+/// `Paths` picks for the shape. The geometry must have passed `validate()`; buffer lengths are
+/// asserted.
 pub fn conv2d_forward(g: &Conv2dGeometry, x: &[f32], w: &[f32], b: Option<&[f32]>, y: &mut [f32]) {
+    if Paths::for_shape(g).within_limit(g).forward_im2col {
+        let mut col = vec![0.0; g.col_len()];
+        return conv2d_forward_im2col(g, x, w, b, &mut col, y);
+    }
+    conv2d_forward_direct(g, x, w, b, y);
+}
+
+/// Gradients of conv2d: dx (skipped when None, e.g. for a first layer), dw, and db (when the
+/// layer has a bias), all overwritten; by the direct kernels or im2col + GEMM as `Paths` picks.
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d_backward(g: &Conv2dGeometry, x: &[f32], w: &[f32], dy: &[f32], dx: Option<&mut [f32]>, dw: &mut [f32], db: Option<&mut [f32]>) {
+    if let Some(dx) = &dx {
+        assert_eq!(dx.len(), g.x_len(), "conv2d_backward: dx length");
+    }
+    if Paths::for_shape(g).within_limit(g).backward_im2col {
+        let mut col = vec![0.0; g.col_len()];
+        return conv2d_backward_im2col(g, x, w, dy, &mut col, dx, dw, db);
+    }
+    conv2d_backward_direct(g, x, w, dy, dx, dw, db);
+}
+
+/// conv2d_backward by the direct kernels whatever the shape (the reference the tests hold the
+/// im2col path to).
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d_backward_direct(g: &Conv2dGeometry, x: &[f32], w: &[f32], dy: &[f32], dx: Option<&mut [f32]>, dw: &mut [f32], db: Option<&mut [f32]>) {
+    let plan = direct::DirectPlan::new(g);
+    let mut scratch = direct::DirectScratch::default();
+    scratch.pad_input(&plan, g.batch, x);
+    direct::backward(&plan, &mut scratch, w, dy, None, dx, dw, db);
+}
+
+/// conv2d_forward by the direct kernels whatever the shape.
+pub fn conv2d_forward_direct(g: &Conv2dGeometry, x: &[f32], w: &[f32], b: Option<&[f32]>, y: &mut [f32]) {
     let plan = direct::DirectPlan::new(g);
     let mut scratch = direct::DirectScratch::default();
     scratch.pad_input(&plan, g.batch, x);
     direct::forward(&plan, &scratch, w, b, y, None);
 }
 
-/// Gradients of conv2d by the direct kernels: dx (skipped when None, e.g. for a first layer),
-/// dw, and db (when the layer has a bias), all overwritten.
-#[allow(clippy::too_many_arguments)]
-pub fn conv2d_backward(g: &Conv2dGeometry, x: &[f32], w: &[f32], dy: &[f32], dx: Option<&mut [f32]>, dw: &mut [f32], db: Option<&mut [f32]>) {
-    let plan = direct::DirectPlan::new(g);
-    let mut scratch = direct::DirectScratch::default();
-    scratch.pad_input(&plan, g.batch, x);
-    if let Some(dx) = &dx {
-        assert_eq!(dx.len(), g.x_len(), "conv2d_backward: dx length");
-    }
-    direct::backward(&plan, &mut scratch, w, dy, None, dx, dw, db);
+/// Which implementation each direction of a conv layer uses, fixed by its shape (so results do not
+/// depend on the batch or the machine's load). From `cargo bench -p oxnet-core --bench conv` on
+/// AVX-512 and AVX2: the direct kernels win on few channels and large images (W3: 3-20x), im2col +
+/// GEMM on deep patches and small images (7x7x128 k3 f128: ~1.5x forward, ~2x backward).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Paths {
+    pub forward_im2col: bool,
+    pub backward_im2col: bool,
 }
+
+impl Paths {
+    /// The paths for a layer of this shape (the batch in `g` does not matter).
+    pub fn for_shape(g: &Conv2dGeometry) -> Paths {
+        let (patch, pixels) = (g.patch_len(), g.out_h() * g.out_w());
+        Paths { forward_im2col: patch >= 1024 || (patch >= 512 && pixels <= 64), backward_im2col: patch >= 512 && g.filters >= 64 }
+    }
+
+    /// These paths for the batch in `g`, falling back to direct when its im2col matrix would
+    /// exceed MAX_COL floats.
+    pub fn within_limit(self, g: &Conv2dGeometry) -> Paths {
+        if g.col_len() > MAX_COL {
+            Paths { forward_im2col: false, backward_im2col: false }
+        } else {
+            self
+        }
+    }
+}
+
+/// Largest im2col matrix (floats) a call builds: 64 MB. A batch whose matrix would be larger runs
+/// the direct kernels, which need only a padded copy of the input.
+const MAX_COL: usize = 16 << 20;
 
 /// y = conv(x, w) + b through im2col + GEMM. `col` is scratch of at least `g.col_len()` floats.
 pub fn conv2d_forward_im2col(g: &Conv2dGeometry, x: &[f32], w: &[f32], b: Option<&[f32]>, col: &mut [f32], y: &mut [f32]) {

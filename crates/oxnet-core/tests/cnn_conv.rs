@@ -2,7 +2,7 @@
 //! naively), hand-computed cases, central finite differences, and geometry refusals. Both
 //! implementations are held to the reference: the direct kernels (conv2d_forward / _backward)
 //! and im2col + GEMM (the _im2col variants).
-use oxnet_core::conv::{conv2d_backward, conv2d_backward_im2col, conv2d_forward, conv2d_forward_im2col, Conv2dGeometry};
+use oxnet_core::conv::{conv2d_backward_direct, conv2d_backward_im2col, conv2d_forward_direct, conv2d_forward_im2col, Conv2dGeometry};
 use oxnet_core::rng::Mulberry32;
 use oxnet_core::ErrorCode;
 
@@ -121,7 +121,7 @@ fn run_forward(g: &Conv2dGeometry, x: &[f32], w: &[f32], b: Option<&[f32]>) -> V
     g.validate().unwrap();
     let mut col = vec![f32::NAN; g.col_len()];
     let (mut y, mut y2) = (vec![f32::NAN; g.y_len()], vec![f32::NAN; g.y_len()]);
-    conv2d_forward(g, x, w, b, &mut y);
+    conv2d_forward_direct(g, x, w, b, &mut y);
     conv2d_forward_im2col(g, x, w, b, &mut col, &mut y2);
     for (i, (a, c)) in y.iter().zip(&y2).enumerate() {
         assert!((a - c).abs() <= 1e-5 * (1.0 + a.abs()), "direct vs im2col y[{i}]: {a} vs {c}");
@@ -137,7 +137,7 @@ fn run_backward(g: &Conv2dGeometry, x: &[f32], w: &[f32], dy: &[f32], im2col: bo
         let mut col = vec![f32::NAN; g.col_len()];
         conv2d_backward_im2col(g, x, w, dy, &mut col, dxo, &mut dw, Some(&mut db));
     } else {
-        conv2d_backward(g, x, w, dy, dxo, &mut dw, Some(&mut db));
+        conv2d_backward_direct(g, x, w, dy, dxo, &mut dw, Some(&mut db));
     }
     (dx, dw, db)
 }

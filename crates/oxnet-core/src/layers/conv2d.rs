@@ -1,9 +1,10 @@
 //! Conv2d layer: y = f(conv(x, K) + b), NHWC in and out, K [kh, kw, cin, filters] (HWIO).
-//! Params [K, b?]. Runs the direct kernels (conv/direct.rs); keeps the padded input and the
-//! pre-activation from forward for backward.
+//! Params [K, b?]. Runs the direct kernels (conv/direct.rs) or im2col + GEMM, chosen by shape
+//! per direction (`Paths`); keeps the padded input or the im2col matrix and the pre-activation
+//! from forward for backward.
 use crate::activation;
 use crate::conv::direct::{self, DirectPlan, DirectScratch};
-use crate::conv::Conv2dGeometry;
+use crate::conv::{self, Conv2dGeometry, Paths};
 use crate::error::Result;
 use crate::layer::{Ctx, GradOf, Layer};
 use crate::spec::{ActivationKind, ActivationSpec, Conv2dSpec};
@@ -18,7 +19,14 @@ pub struct Conv2dLayer {
     scratch: DirectScratch,
     /// Pre-activation of the last forward (unused when the activation is linear: y is it).
     pre: Vec<f32>,
+    paths: Paths,
+    /// im2col(x) of the last im2col forward, for backward (`col_samples` samples; 0: not held).
+    col: Vec<f32>,
+    col_samples: usize,
+    /// dL/d(pre-activation) of an im2col backward.
+    dpre: Vec<f32>,
 }
+
 
 impl Conv2dLayer {
     pub fn new(spec: &Conv2dSpec) -> Result<Self> {
@@ -49,13 +57,32 @@ impl Conv2dLayer {
             plan: DirectPlan::new(&geometry),
             scratch: DirectScratch::default(),
             pre: Vec::new(),
+            paths: Paths::for_shape(&geometry),
+            col: Vec::new(),
+            col_samples: 0,
+            dpre: Vec::new(),
         })
+    }
+
+    /// The layer with its paths forced (tests compare the two implementations through it).
+    pub fn with_paths(mut self, paths: Paths) -> Self {
+        self.paths = paths;
+        self
+    }
+
+    pub fn paths(&self) -> Paths {
+        self.paths
     }
 
     fn with_batch(&self, n: usize) -> Result<Conv2dGeometry> {
         let g = Conv2dGeometry { batch: n, ..self.geometry };
         g.validate()?;
         Ok(g)
+    }
+
+    /// The paths for a batch (`g`): the layer's, but direct when the im2col matrix is too big.
+    fn paths_for(&self, g: &Conv2dGeometry) -> Paths {
+        self.paths.within_limit(g)
     }
 
     fn is_linear(&self) -> bool {
@@ -86,13 +113,29 @@ impl Layer for Conv2dLayer {
 
     fn forward(&mut self, x: &[f32], n: usize, params: &[Vec<f32>], _state: &mut [Vec<f32>], _ctx: &Ctx, y: &mut [f32]) -> Result<()> {
         let g = self.with_batch(n)?;
+        let paths = self.paths_for(&g);
         let bias = self.use_bias.then(|| params[1].as_slice());
-        self.scratch.pad_input(&self.plan, n, x);
-        if self.is_linear() {
+        let linear = self.is_linear();
+        if !linear {
+            self.pre.resize(g.y_len(), 0.0);
+        }
+        // What backward reads: the padded input (direct) or im2col(x) (kept from an im2col forward).
+        self.col_samples = 0;
+        if !paths.backward_im2col || !paths.forward_im2col {
+            self.scratch.pad_input(&self.plan, n, x);
+        }
+        if paths.forward_im2col {
+            self.col.resize(g.col_len(), 0.0);
+            let out = if linear { &mut *y } else { &mut self.pre[..] };
+            conv::conv2d_forward_im2col(&g, x, &params[0], bias, &mut self.col, out);
+            self.col_samples = n;
+            if !linear {
+                activation::forward_unchecked(&self.activation, &self.pre, g.filters, y);
+            }
+        } else if linear {
             // No activation: the convolution writes y directly and y is the pre-activation.
             direct::forward(&self.plan, &self.scratch, &params[0], bias, y, None);
         } else {
-            self.pre.resize(g.y_len(), 0.0);
             direct::forward(&self.plan, &self.scratch, &params[0], bias, &mut self.pre, Some((&self.activation, y)));
         }
         Ok(())
@@ -110,15 +153,35 @@ impl Layer for Conv2dLayer {
         dx: Option<&mut [f32]>,
         _ctx: &Ctx,
     ) -> Result<()> {
-        self.with_batch(n)?;
-        // Backward follows the forward of the same x (layer.rs), whose padded copy is kept.
-        if self.scratch.padded_samples(&self.plan) != n {
-            self.scratch.pad_input(&self.plan, n, x);
-        }
+        // Backward follows the forward of the same x (layer.rs), whose padded copy or im2col
+        // matrix is kept.
+        let g = self.with_batch(n)?;
+        let paths = self.paths_for(&g);
         let post = (grad_of == GradOf::Output && !self.is_linear()).then_some((&self.activation, self.pre.as_slice(), y));
         let (dw, rest) = grads.split_first_mut().expect("conv2d grads [K, b?]");
         let db = rest.first_mut().map(|b| b.as_mut_slice());
-        direct::backward(&self.plan, &mut self.scratch, &params[0], dy, post, dx, dw, db);
+        if !paths.backward_im2col {
+            if self.scratch.padded_samples(&self.plan) != n {
+                self.scratch.pad_input(&self.plan, n, x);
+            }
+            direct::backward(&self.plan, &mut self.scratch, &params[0], dy, post, dx, dw, db);
+            return Ok(());
+        }
+        let dpre = match post {
+            Some((act, pre, y)) => {
+                self.dpre.resize(g.y_len(), 0.0);
+                activation::backward_unchecked(act, pre, y, dy, g.filters, &mut self.dpre);
+                &self.dpre[..]
+            }
+            None => dy,
+        };
+        if self.col_samples != n {
+            self.col.resize(g.col_len(), 0.0);
+            conv::im2col(&g, x, &mut self.col);
+        }
+        // The matrix serves one backward (with dx it becomes the dcol scratch).
+        self.col_samples = 0;
+        conv::conv2d_backward_from_col(&g, &mut self.col, &params[0], dpre, dx, dw, db);
         Ok(())
     }
 }

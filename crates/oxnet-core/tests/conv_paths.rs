@@ -1,0 +1,89 @@
+//! The conv layer's two implementations, chosen by shape (conv::Paths): every
+//! combination of direct and im2col for forward and backward gives the direct kernels' output and
+//! gradients to float32 rounding, with and without a fused activation, over consecutive batches
+//! (so nothing stale from the previous batch is reused). And the shape rule picks what the
+//! conv bench measured.
+use oxnet_core::conv::{Conv2dGeometry, Paths};
+use oxnet_core::layer::{Ctx, GradOf, Layer};
+use oxnet_core::layers::conv2d::Conv2dLayer;
+use oxnet_core::rng::Mulberry32;
+use oxnet_core::spec::Conv2dSpec;
+
+fn random(n: usize, seed: u32) -> Vec<f32> {
+    let mut r = Mulberry32::new(seed);
+    (0..n).map(|_| (r.next_f64() * 2.0 - 1.0) as f32).collect()
+}
+
+fn spec(hw: usize, c: usize, k: usize, f: usize, act: &str) -> Conv2dSpec {
+    let p = k / 2;
+    serde_json::from_str(&format!(
+        r#"{{"inShape":[{hw},{hw},{c}],"filters":{f},"kernel":[{k},{k}],"strides":[1,1],"padding":[{p},{p},{p},{p}],"dilation":[1,1],"useBias":true,"activation":{{"kind":"{act}"}}}}"#
+    ))
+    .unwrap()
+}
+
+/// (y, dx, dw, db) of forward + backward on `batches` consecutive batches of `n`; the last one's.
+fn run(layer: &mut Conv2dLayer, n: usize, batches: u32) -> [Vec<f32>; 4] {
+    let (ins, outs) = (layer.in_size(), layer.out_size());
+    let params: Vec<Vec<f32>> = layer.param_sizes().iter().enumerate().map(|(i, &len)| random(len, 100 + i as u32).iter().map(|v| v * 0.2).collect()).collect();
+    let ctx = Ctx { training: true, step: 0, seed: 1, layer_index: 0 };
+    let mut last = [vec![], vec![], vec![], vec![]];
+    for b in 0..batches {
+        let x = random(n * ins, 1 + b);
+        let dy = random(n * outs, 50 + b);
+        let mut y = vec![0.0; n * outs];
+        layer.forward(&x, n, &params, &mut [], &ctx, &mut y).unwrap();
+        let mut grads: Vec<Vec<f32>> = layer.param_sizes().iter().map(|&len| vec![0.0; len]).collect();
+        let mut dx = vec![0.0; n * ins];
+        layer.backward(&x, &y, &dy, GradOf::Output, n, &params, &mut grads, Some(&mut dx), &ctx).unwrap();
+        last = [y, dx, grads[0].clone(), grads[1].clone()];
+    }
+    last
+}
+
+fn assert_close(what: &str, a: &[f32], b: &[f32]) {
+    assert_eq!(a.len(), b.len(), "{what}: lengths");
+    let scale = a.iter().fold(1e-3f32, |m, v| m.max(v.abs()));
+    let worst = a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+    assert!(worst <= 2e-5 * scale, "{what}: worst difference {worst} at scale {scale}");
+}
+
+#[test]
+fn every_path_combination_matches_the_direct_kernels() {
+    for act in ["relu", "linear", "tanh"] {
+        for (hw, c, k, f) in [(6, 9, 3, 5), (7, 64, 3, 64)] {
+            let base = || Conv2dLayer::new(&spec(hw, c, k, f, act)).unwrap();
+            let want = run(&mut base().with_paths(Paths { forward_im2col: false, backward_im2col: false }), 3, 2);
+            for (fi, bi) in [(true, false), (false, true), (true, true)] {
+                let got = run(&mut base().with_paths(Paths { forward_im2col: fi, backward_im2col: bi }), 3, 2);
+                for (name, w, g) in [("y", &want[0], &got[0]), ("dx", &want[1], &got[1]), ("dw", &want[2], &got[2]), ("db", &want[3], &got[3])] {
+                    assert_close(&format!("{act} {hw}x{hw}x{c} k{k} f{f}, forward im2col {fi}, backward im2col {bi}: {name}"), w, g);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_shape_rule_picks_im2col_for_deep_patches_on_small_images() {
+    let paths = |hw, c, k, f| Conv2dLayer::new(&spec(hw, c, k, f, "relu")).unwrap().paths();
+    // W3's layers: direct both ways.
+    assert_eq!(paths(28, 1, 5, 8), Paths { forward_im2col: false, backward_im2col: false });
+    assert_eq!(paths(14, 8, 5, 16), Paths { forward_im2col: false, backward_im2col: false });
+    assert_eq!(paths(28, 32, 3, 64), Paths { forward_im2col: false, backward_im2col: false });
+    // 14x14x64 k3 f64: the direct forward is faster, im2col's backward.
+    assert_eq!(paths(14, 64, 3, 64), Paths { forward_im2col: false, backward_im2col: true });
+    assert_eq!(paths(7, 128, 3, 128), Paths { forward_im2col: true, backward_im2col: true });
+    let g = Conv2dGeometry { batch: 1, in_h: 7, in_w: 7, in_c: 128, filters: 128, kh: 3, kw: 3, stride_h: 1, stride_w: 1, pad_top: 1, pad_bottom: 1, pad_left: 1, pad_right: 1, dil_h: 1, dil_w: 1 };
+    assert_eq!(Paths::for_shape(&g), paths(7, 128, 3, 128));
+}
+
+#[test]
+fn im2col_paths_give_bitwise_identical_results_on_one_and_two_threads() {
+    let on = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| run(&mut Conv2dLayer::new(&spec(7, 128, 3, 128, "relu")).unwrap(), 8, 1))
+    };
+    assert_eq!(Conv2dLayer::new(&spec(7, 128, 3, 128, "relu")).unwrap().paths(), Paths { forward_im2col: true, backward_im2col: true });
+    assert_eq!(on(1), on(2));
+}
