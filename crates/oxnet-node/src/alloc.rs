@@ -4,8 +4,7 @@
 //! On Linux, blocks of 1 MiB and more (data set copies, big results) are mapped directly and
 //! unmapped on free. Through glibc they would raise its dynamic mmap threshold and then live in
 //! heap arenas that are never returned: RSS grew 65 -> 370 MB over 1,500 MLP steps run as
-//! repeated fit() calls, with the live count flat. Blocks of 2 MiB and more are 2 MiB-aligned
-//! and asked to use transparent huge pages, so a fresh result faults in 512x fewer pages.
+//! repeated fit() calls, with the live count flat.
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -24,52 +23,15 @@ mod big {
     fn len(size: usize) -> usize {
         size.div_ceil(PAGE) * PAGE
     }
-
-    /// Zeroed pages for `size` bytes, or null.
+    /// Zeroed pages, or null.
     pub unsafe fn map(size: usize) -> *mut u8 {
-        let len = len(size);
-        if len >= HUGE {
-            huge(len)
-        } else {
-            raw_map(len)
-        }
-    }
-
-    const HUGE: usize = 2 << 20;
-
-    unsafe fn raw_map(len: usize) -> *mut u8 {
-        let p = libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0);
+        let p = libc::mmap(std::ptr::null_mut(), len(size), libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0);
         if p == libc::MAP_FAILED {
             std::ptr::null_mut()
         } else {
             p.cast()
         }
     }
-
-    /// `len` bytes starting on a 2 MiB boundary, marked for transparent huge pages: a fresh 4 MB
-    /// result then costs two page faults instead of 1,024 (and fewer TLB misses while written).
-    /// Over-maps by 2 MiB and unmaps the unaligned head and tail, so the block is exactly `len`.
-    unsafe fn huge(len: usize) -> *mut u8 {
-        let Some(padded) = len.checked_add(HUGE) else {
-            return std::ptr::null_mut();
-        };
-        let p = raw_map(padded);
-        if p.is_null() {
-            return p;
-        }
-        let start = p as usize;
-        let aligned = start.next_multiple_of(HUGE);
-        if aligned > start {
-            libc::munmap(p.cast(), aligned - start);
-        }
-        let tail = start + HUGE - aligned;
-        if tail > 0 {
-            libc::munmap((aligned + len) as *mut libc::c_void, tail);
-        }
-        libc::madvise(aligned as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
-        aligned as *mut u8
-    }
-
     pub unsafe fn unmap(ptr: *mut u8, size: usize) {
         libc::munmap(ptr.cast(), len(size));
     }
