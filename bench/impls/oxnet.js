@@ -133,7 +133,9 @@ function rangeTrainer(model, x, y, batchSize) {
     const idx = order.subarray(from, to);
     const inW = x.length / data.TRAIN;
     const outW = y.length / data.TRAIN;
-    return timedFit(model, data.gather(x, inW, idx), data.gather(y, outW, idx), { epochs: 1, batchSize, shuffle: false });
+    const gx = data.gather(x, inW, idx);
+    // An autoencoder's targets are its inputs: one array, as a user would pass fit(x, x).
+    return timedFit(model, gx, y === x ? gx : data.gather(y, outW, idx), { epochs: 1, batchSize, shuffle: false });
   };
 }
 

@@ -1,7 +1,7 @@
 // The native executor through N-API: train() really runs off the JS thread, trainSync and train
 // share one function (identical numbers), predictAsync equals predict.
 import { describe, expect, it } from 'vitest';
-import { loadNativeBackend } from '../../src/backend/native';
+import { loadNativeBackend, loadNativeBinding } from '../../src/backend/native';
 import type { NetworkSpec } from '../../src/backend/types';
 
 const native = loadNativeBackend();
@@ -113,5 +113,36 @@ describe('native training', () => {
     expect(net.getParams().every((p) => p.every((v) => v === 0))).toBe(true);
     net.resetOptimizer();
     expect(net.getState()).toEqual([]);
+  });
+
+  it('a data set whose targets are its inputs is copied once and trains like a copied one', () => {
+    const spec: NetworkSpec = {
+      inputSize: 64,
+      layers: [
+        { type: 'dense', inputs: 64, units: 8, useBias: true, activation: { kind: 'sigmoid' } },
+        { type: 'dense', inputs: 8, units: 64, useBias: true, activation: { kind: 'sigmoid' } },
+      ],
+      loss: { kind: 'mse' },
+      optimizer: { kind: 'adam', lr: 1e-2 },
+      seed: 5,
+    };
+    const params = [uniform(512, 1).map((v) => v * 0.1), new Float32Array(8), uniform(512, 2).map((v) => v * 0.1), new Float32Array(64)];
+    const x = uniform(4096 * 64, 3).map((v) => (v + 1) / 2); // 1 MiB
+    const live = () => loadNativeBinding().liveAllocations!().bytes;
+    const before = live();
+    const shared = native.createDataset(x, x, 4096);
+    const sharedBytes = live() - before;
+    const copied = native.createDataset(x, x.slice(), 4096);
+    const copiedBytes = live() - before - sharedBytes;
+    expect(sharedBytes).toBeGreaterThanOrEqual(x.byteLength);
+    expect(sharedBytes).toBeLessThan(1.1 * x.byteLength);
+    expect(copiedBytes).toBeGreaterThanOrEqual(2 * x.byteLength);
+    const order = Uint32Array.from({ length: 4096 }, (_, i) => (i * 17) % 4096);
+    const a = native.createNetwork(spec, params);
+    const b = native.createNetwork(spec, params);
+    const sa = a.trainSync(shared, order, 64, 1e-2, 0);
+    const sb = b.trainSync(copied, order, 64, 1e-2, 0);
+    expect(Array.from(sa.losses)).toEqual(Array.from(sb.losses));
+    expect(a.getParams()).toEqual(b.getParams());
   });
 });

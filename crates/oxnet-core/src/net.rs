@@ -19,7 +19,8 @@ const PREDICT_CHUNK: usize = 512;
 #[derive(Debug, Clone)]
 pub struct Dataset {
     pub x: Vec<f32>,
-    pub y: Vec<f32>,
+    /// None: the targets are the inputs (an autoencoder's data set, held once).
+    y: Option<Vec<f32>>,
     pub count: usize,
     pub input_size: usize,
     pub target_size: usize,
@@ -28,17 +29,31 @@ pub struct Dataset {
 impl Dataset {
     /// Splits x and y into `count` rows; both lengths must divide evenly.
     pub fn new(x: Vec<f32>, y: Vec<f32>, count: usize) -> Result<Self> {
-        let op = "createDataset";
+        Self::check("createDataset", x.len(), y.len(), count)?;
+        let (input_size, target_size) = (x.len() / count, y.len() / count);
+        Ok(Dataset { x, y: Some(y), count, input_size, target_size })
+    }
+
+    /// A data set whose targets are its inputs (an autoencoder's), with one copy of the data.
+    pub fn inputs_as_targets(x: Vec<f32>, count: usize) -> Result<Self> {
+        Self::check("createDataset", x.len(), x.len(), count)?;
+        let size = x.len() / count;
+        Ok(Dataset { x, y: None, count, input_size: size, target_size: size })
+    }
+
+    /// The targets, `count` rows of `target_size`.
+    pub fn y(&self) -> &[f32] {
+        self.y.as_deref().unwrap_or(&self.x)
+    }
+
+    fn check(op: &str, x_len: usize, y_len: usize, count: usize) -> Result<()> {
         expect_positive(op, "count", count)?;
-        if !x.len().is_multiple_of(count) || !y.len().is_multiple_of(count) || x.is_empty() || y.is_empty() {
+        if !x_len.is_multiple_of(count) || !y_len.is_multiple_of(count) || x_len == 0 || y_len == 0 {
             return Err(CoreError::shape(format!(
-                "{op}: x has {} floats and y has {} floats, both must be non-empty multiples of count = {count}",
-                x.len(),
-                y.len()
+                "{op}: x has {x_len} floats and y has {y_len} floats, both must be non-empty multiples of count = {count}"
             )));
         }
-        let (input_size, target_size) = (x.len() / count, y.len() / count);
-        Ok(Dataset { x, y, count, input_size, target_size })
+        Ok(())
     }
 }
 
@@ -280,7 +295,7 @@ impl Network {
     fn train_batch(&mut self, data: &Dataset, chunk: &[u32], global_step: u32, lr: f64) -> Result<(f64, f64, bool)> {
         let n = chunk.len();
         gather(&data.x, data.input_size, chunk, &mut self.acts[0]);
-        gather(&data.y, data.target_size, chunk, &mut self.target);
+        gather(data.y(), data.target_size, chunk, &mut self.target);
         self.forward(n, self.layers.len() - 1, true, global_step)?;
         let loss = self.loss_and_backward(n, global_step)?;
         let correct = count_correct(&self.acts[self.layers.len()], &self.target, self.output_size);
