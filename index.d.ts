@@ -11,7 +11,10 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /** A data set copied once into Rust memory. */
 export declare class NativeDataset {
-  /** Copies `count` rows of x and y. */
+  /**
+   * Copies `count` rows of x and y; once when y is x (an autoencoder's data: half the copying
+   * on the JS thread and half the memory).
+   */
   constructor(x: Float32Array, y: Float32Array, count: number)
   get count(): number
   get inputSize(): number
