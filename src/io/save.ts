@@ -1,5 +1,5 @@
 // saveModel / loadModel: one .oxnet file (see format.ts), written atomically.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { normalizerFromJSON } from '../data/normalize';
 import { OxnetError } from '../errors';
@@ -53,6 +53,41 @@ export function saveModel(model: Sequential, path: string): void {
       // the temp file may not exist
     }
     throw new OxnetError('E_IO', `saveModel: cannot write ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  removeStaleTemps(path);
+}
+
+/**
+ * Removes temp files that earlier saves to `path` left behind when their process was killed
+ * mid-save: only names of our own pattern, only of processes that no longer run (a save in
+ * progress elsewhere, or in this process, keeps its file). Best effort.
+ */
+function removeStaleTemps(path: string): void {
+  const dir = dirname(path);
+  const prefix = `.${basename(path)}.tmp-`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = name.startsWith(prefix) ? Number(/^(\d+)-\d+$/.exec(name.slice(prefix.length))?.[1]) : NaN;
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || processRuns(pid)) continue;
+    try {
+      unlinkSync(join(dir, name));
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // runs, under another user
   }
 }
 

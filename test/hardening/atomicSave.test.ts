@@ -1,8 +1,9 @@
 // Saves are atomic (issue 7): a child process saves a large model (8 MB) in a loop and is
 // SIGKILLed at random moments, again and again; the file at the path must always load, and hold
 // one whole save (every tensor filled with the values of a single save), never a mix or a stub.
+// The next save removes the temp files those killed processes left behind.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, watch } from 'node:fs';
+import { mkdtempSync, readdirSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -78,5 +79,16 @@ describe('atomic saves under SIGKILL', () => {
     const files = readdirSync(dir);
     expect(files.filter((f) => !f.startsWith('.big.oxnet.tmp-'))).toEqual(['big.oxnet']);
     expect(files.length - 1).toBeGreaterThan(0);
+    // The next save removes the temp files of those dead processes, but not one of a process
+    // that still runs (a save in progress there), nor files of other names.
+    const alive = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+    try {
+      writeFileSync(join(dir, `.big.oxnet.tmp-${alive.pid}-123`), 'in progress');
+      writeFileSync(join(dir, '.other.oxnet.tmp-1-1'), 'not ours');
+      saveModel(first, path);
+      expect(readdirSync(dir).sort()).toEqual(['.big.oxnet.tmp-' + alive.pid + '-123', '.other.oxnet.tmp-1-1', 'big.oxnet'].sort());
+    } finally {
+      alive.kill('SIGKILL');
+    }
   }, 120_000);
 });
