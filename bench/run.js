@@ -41,7 +41,8 @@ function jobs(opts, cores) {
       out.push({ workload: w, impl: 'oxnet-native', env: { RAYON_NUM_THREADS: all } }, { workload: w, impl: 'oxnet-js', env: {} });
       continue;
     }
-    for (const impl of NODE_IMPLS) out.push({ workload: w, impl, env: impl === 'oxnet-native' ? { RAYON_NUM_THREADS: all } : {} });
+    const native = { workload: w, impl: 'oxnet-native', env: { RAYON_NUM_THREADS: all } };
+    for (const impl of NODE_IMPLS) out.push(impl === 'oxnet-native' ? native : { workload: w, impl, env: {} });
     // Thread scaling of the native backend (rayon reads RAYON_NUM_THREADS once, at pool start),
     // and numpy's GEMM: ratios of a few tens of percent on a shared machine, so more rounds of
     // these, alternating, merged by mergeRounds.
@@ -50,7 +51,7 @@ function jobs(opts, cores) {
     if (w === 'W4') paired.push({ workload: w, impl: 'numpy', env: {} });
     out.push(...paired);
     if (!paired.length) continue;
-    for (let round = 1; round < ROUNDS; round++) out.push({ workload: w, impl: 'oxnet-native', env: { RAYON_NUM_THREADS: all } }, ...paired);
+    for (let round = 1; round < ROUNDS; round++) out.push(native, ...paired);
   }
   return out;
 }

@@ -7,27 +7,36 @@ const { oxnet, backendByName } = require('../lib/oxnet');
 const { gemmWorkload } = require('./gemm');
 
 /** fit, timed from onTrainBegin to onTrainEnd (excludes the one-time copy into the backend). */
-async function timedFit(model, x, y, opts) {
+async function timedFitWithHistory(model, x, y, opts) {
   let t0 = 0;
   let ms = 0;
   const timer = { onTrainBegin: () => void (t0 = now()), onTrainEnd: () => void (ms = now() - t0) };
-  await model.fit(x, y, { ...opts, callbacks: [timer, ...(opts.callbacks ?? [])] });
-  return ms;
+  const history = await model.fit(x, y, { ...opts, callbacks: [timer, ...(opts.callbacks ?? [])] });
+  return { ms, history };
+}
+
+async function timedFit(model, x, y, opts) {
+  return (await timedFitWithHistory(model, x, y, opts)).ms;
+}
+
+/** W1's 2-2-1 sigmoid network with halfSse and plain SGD. */
+function xorModel(seed, backend, lr, metrics) {
+  const { layers, sequential, sgd } = oxnet();
+  const model = sequential({
+    seed,
+    backend,
+    layers: [layers.dense({ units: 2, activation: 'sigmoid', inputShape: [2] }), layers.dense({ units: 1, activation: 'sigmoid' })],
+  });
+  return model.compile({ loss: 'halfSse', optimizer: sgd({ lr }), metrics });
 }
 
 async function w1(impl, backend, quick) {
-  const { layers, sequential, sgd } = oxnet();
   const s = settings('W1', quick);
   const epochs = [];
   const perEpochUs = [];
   let successes = 0;
   for (let seed = 1; seed <= s.seeds; seed++) {
-    const model = sequential({
-      seed,
-      backend,
-      layers: [layers.dense({ units: 2, activation: 'sigmoid', inputShape: [2] }), layers.dense({ units: 1, activation: 'sigmoid' })],
-    });
-    model.compile({ loss: 'halfSse', optimizer: sgd({ lr: s.lr }), metrics: ['mse'] });
+    const model = xorModel(seed, backend, s.lr, ['mse']);
     let ran = 0;
     let solved = false;
     const stopper = {
@@ -58,21 +67,12 @@ async function w1(impl, backend, quick) {
  * keeps every epoch in one backend call (fit option stopBelowLoss; halfSse of one output is MSE/2).
  */
 async function w1OneCall(impl, backend, s) {
-  const { layers, sequential, sgd } = oxnet();
   const epochs = [];
   const perEpochUs = [];
   let successes = 0;
   for (let seed = 1; seed <= s.seeds; seed++) {
-    const model = sequential({
-      seed,
-      backend,
-      layers: [layers.dense({ units: 2, activation: 'sigmoid', inputShape: [2] }), layers.dense({ units: 1, activation: 'sigmoid' })],
-    });
-    model.compile({ loss: 'halfSse', optimizer: sgd({ lr: s.lr }) });
-    let t0 = 0;
-    let ms = 0;
-    const timer = { onTrainBegin: () => void (t0 = now()), onTrainEnd: () => void (ms = now() - t0) };
-    const history = await model.fit(XOR_X, XOR_T, { epochs: s.maxEpochs, batchSize: 1, shuffle: false, stopBelowLoss: s.targetMse / 2, callbacks: [timer] });
+    const model = xorModel(seed, backend, s.lr, []);
+    const { ms, history } = await timedFitWithHistory(model, XOR_X, XOR_T, { epochs: s.maxEpochs, batchSize: 1, shuffle: false, stopBelowLoss: s.targetMse / 2 });
     const losses = history.history.loss;
     perEpochUs.push((ms * 1000) / losses.length);
     if (losses[losses.length - 1] < s.targetMse / 2) {

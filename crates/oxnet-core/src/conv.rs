@@ -278,18 +278,22 @@ pub fn conv2d_backward(g: &Conv2dGeometry, x: &[f32], w: &[f32], dy: &[f32], dx:
 /// im2col path to).
 #[allow(clippy::too_many_arguments)]
 pub fn conv2d_backward_direct(g: &Conv2dGeometry, x: &[f32], w: &[f32], dy: &[f32], dx: Option<&mut [f32]>, dw: &mut [f32], db: Option<&mut [f32]>) {
-    let plan = direct::DirectPlan::new(g);
-    let mut scratch = direct::DirectScratch::default();
-    scratch.pad_input(&plan, g.batch, x);
+    let (plan, mut scratch) = padded(g, x);
     direct::backward(&plan, &mut scratch, w, dy, None, dx, dw, db);
 }
 
 /// conv2d_forward by the direct kernels whatever the shape.
 pub fn conv2d_forward_direct(g: &Conv2dGeometry, x: &[f32], w: &[f32], b: Option<&[f32]>, y: &mut [f32]) {
+    let (plan, scratch) = padded(g, x);
+    direct::forward(&plan, &scratch, w, b, y, None);
+}
+
+/// The direct kernels' plan for `g` and a scratch holding the padded batch `x`.
+fn padded(g: &Conv2dGeometry, x: &[f32]) -> (direct::DirectPlan, direct::DirectScratch) {
     let plan = direct::DirectPlan::new(g);
     let mut scratch = direct::DirectScratch::default();
     scratch.pad_input(&plan, g.batch, x);
-    direct::forward(&plan, &scratch, w, b, y, None);
+    (plan, scratch)
 }
 
 /// Which implementation each direction of a conv layer uses, fixed by its shape (so results do not

@@ -8,7 +8,7 @@ use oxnet_core::conv::{self, Conv2dGeometry};
 use oxnet_core::pool::{self, Pool2dGeometry};
 use oxnet_core::CoreError;
 
-use crate::convert::{guarded, js_filled, js_zeros};
+use crate::convert::{guarded, js_filled, js_filled3};
 
 type CoreResult<T> = oxnet_core::Result<T>;
 
@@ -142,11 +142,8 @@ pub fn conv2d_backward<'env>(env: &'env Env, x: Float32ArraySlice, w: Float32Arr
         g.check_len("dy", dy.len(), g.y_len())?;
         Ok(g)
     })?;
-    let (mut dx, mut dw, mut db) = (js_zeros(env, op, "dx", g.x_len())?, js_zeros(env, op, "dw", g.w_len())?, js_zeros(env, op, "db", g.filters)?);
-    // SAFETY: three new arrays, distinct from each other and from the inputs.
-    let (dxs, dws, dbs) = unsafe { (dx.as_mut(), dw.as_mut(), db.as_mut()) };
-    guarded(op, || {
-        conv::conv2d_backward(&g, &x, &w, &dy, Some(dxs), dws, Some(dbs));
+    let [dx, dw, db] = js_filled3(env, op, ["dx", "dw", "db"], [g.x_len(), g.w_len(), g.filters], |dx, dw, db| {
+        conv::conv2d_backward(&g, &x, &w, &dy, Some(dx), dw, Some(db));
         Ok(())
     })?;
     Ok(NativeConv2dGrads { dx, dw, db })

@@ -103,3 +103,19 @@ pub fn js_filled<'env>(
     guarded(op, || fill(slice))?;
     Ok(out)
 }
+
+/// Three new V8-owned Float32Arrays (gradients dx, dw, db) of `lens` floats that `fill` writes,
+/// under `guarded`.
+pub fn js_filled3<'env>(
+    env: &'env napi::Env,
+    op: &str,
+    names: [&str; 3],
+    lens: [usize; 3],
+    fill: impl FnOnce(&mut [f32], &mut [f32], &mut [f32]) -> oxnet_core::Result<()>,
+) -> Result<[napi::bindgen_prelude::Float32ArraySlice<'env>; 3]> {
+    let (mut a, mut b, mut c) = (js_zeros(env, op, names[0], lens[0])?, js_zeros(env, op, names[1], lens[1])?, js_zeros(env, op, names[2], lens[2])?);
+    // SAFETY: three arrays just created, distinct from each other and from every input.
+    let (sa, sb, sc) = unsafe { (a.as_mut(), b.as_mut(), c.as_mut()) };
+    guarded(op, || fill(sa, sb, sc))?;
+    Ok([a, b, c])
+}

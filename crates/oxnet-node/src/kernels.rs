@@ -8,7 +8,7 @@ use oxnet_core::dense::{self, DenseDims};
 use oxnet_core::spec::{ActivationSpec, LossSpec, OptimizerSpec};
 use oxnet_core::{activation, gemm, loss, optim, CoreError};
 
-use crate::convert::{guarded, js_filled, js_zeros, parse_json, to_u32, to_usize};
+use crate::convert::{guarded, js_filled, js_filled3, parse_json, to_u32, to_usize};
 use oxnet_core::error::{checked_product, expect_len};
 
 #[napi(object, object_from_js = false)]
@@ -79,10 +79,9 @@ pub fn dense_backward<'env>(
         expect_len(op, "dy", dy.len(), "batch*units", d.batch * d.units)?;
         Ok(d)
     })?;
-    let (mut dx, mut dw, mut db) = (js_zeros(env, op, "dx", d.batch * d.inputs)?, js_zeros(env, op, "dw", d.inputs * d.units)?, js_zeros(env, op, "db", d.units)?);
-    // SAFETY: three new arrays, distinct from each other and from the inputs.
-    let (dxs, dws, dbs) = unsafe { (dx.as_mut(), dw.as_mut(), db.as_mut()) };
-    guarded(op, || dense::backward(&x, &w, &dy, d, Some(dxs), dws, Some(dbs)))?;
+    let [dx, dw, db] = js_filled3(env, op, ["dx", "dw", "db"], [d.batch * d.inputs, d.inputs * d.units, d.units], |dx, dw, db| {
+        dense::backward(&x, &w, &dy, d, Some(dx), dw, Some(db))
+    })?;
     Ok(NativeDenseGrads { dx, dw, db })
 }
 

@@ -20,9 +20,9 @@ pub struct Conv2dLayer {
     /// Pre-activation of the last forward (unused when the activation is linear: y is it).
     pre: Vec<f32>,
     paths: Paths,
-    /// im2col(x) of the last im2col forward, for backward (`col_samples` samples; 0: not held).
+    /// im2col(x) of the last forward when `col_holds_x` (an im2col forward), for backward.
     col: Vec<f32>,
-    col_samples: usize,
+    col_holds_x: bool,
     /// dL/d(pre-activation) of an im2col backward.
     dpre: Vec<f32>,
 }
@@ -59,7 +59,7 @@ impl Conv2dLayer {
             pre: Vec::new(),
             paths: Paths::for_shape(&geometry),
             col: Vec::new(),
-            col_samples: 0,
+            col_holds_x: false,
             dpre: Vec::new(),
         })
     }
@@ -78,11 +78,6 @@ impl Conv2dLayer {
         let g = Conv2dGeometry { batch: n, ..self.geometry };
         g.validate()?;
         Ok(g)
-    }
-
-    /// The paths for a batch (`g`): the layer's, but direct when the im2col matrix is too big.
-    fn paths_for(&self, g: &Conv2dGeometry) -> Paths {
-        self.paths.within_limit(g)
     }
 
     fn is_linear(&self) -> bool {
@@ -113,14 +108,14 @@ impl Layer for Conv2dLayer {
 
     fn forward(&mut self, x: &[f32], n: usize, params: &[Vec<f32>], _state: &mut [Vec<f32>], _ctx: &Ctx, y: &mut [f32]) -> Result<()> {
         let g = self.with_batch(n)?;
-        let paths = self.paths_for(&g);
+        let paths = self.paths.within_limit(&g);
         let bias = self.use_bias.then(|| params[1].as_slice());
         let linear = self.is_linear();
         if !linear {
             self.pre.resize(g.y_len(), 0.0);
         }
         // What backward reads: the padded input (direct) or im2col(x) (kept from an im2col forward).
-        self.col_samples = 0;
+        self.col_holds_x = false;
         if !paths.backward_im2col || !paths.forward_im2col {
             self.scratch.pad_input(&self.plan, n, x);
         }
@@ -128,7 +123,7 @@ impl Layer for Conv2dLayer {
             self.col.resize(g.col_len(), 0.0);
             let out = if linear { &mut *y } else { &mut self.pre[..] };
             conv::conv2d_forward_im2col(&g, x, &params[0], bias, &mut self.col, out);
-            self.col_samples = n;
+            self.col_holds_x = true;
             if !linear {
                 activation::forward_unchecked(&self.activation, &self.pre, g.filters, y);
             }
@@ -156,7 +151,7 @@ impl Layer for Conv2dLayer {
         // Backward follows the forward of the same x (layer.rs), whose padded copy or im2col
         // matrix is kept.
         let g = self.with_batch(n)?;
-        let paths = self.paths_for(&g);
+        let paths = self.paths.within_limit(&g);
         let post = (grad_of == GradOf::Output && !self.is_linear()).then_some((&self.activation, self.pre.as_slice(), y));
         let (dw, rest) = grads.split_first_mut().expect("conv2d grads [K, b?]");
         let db = rest.first_mut().map(|b| b.as_mut_slice());
@@ -175,12 +170,12 @@ impl Layer for Conv2dLayer {
             }
             None => dy,
         };
-        if self.col_samples != n {
+        if !self.col_holds_x {
             self.col.resize(g.col_len(), 0.0);
             conv::im2col(&g, x, &mut self.col);
         }
         // The matrix serves one backward (with dx it becomes the dcol scratch).
-        self.col_samples = 0;
+        self.col_holds_x = false;
         conv::conv2d_backward_from_col(&g, &mut self.col, &params[0], dpre, dx, dw, db);
         Ok(())
     }
