@@ -7,20 +7,47 @@ use oxnet_core::conv::{self, Conv2dGeometry};
 
 fn best(reps: usize, mut f: impl FnMut()) -> f64 {
     f();
-    (0..reps).map(|_| {
-        let t = Instant::now();
-        f();
-        t.elapsed().as_secs_f64()
-    }).fold(f64::INFINITY, f64::min)
+    (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
 }
 
 fn geometry(batch: usize, hw: usize, c: usize, k: usize, f: usize) -> Conv2dGeometry {
     let p = k / 2;
-    Conv2dGeometry { batch, in_h: hw, in_w: hw, in_c: c, filters: f, kh: k, kw: k, stride_h: 1, stride_w: 1, pad_top: p, pad_bottom: p, pad_left: p, pad_right: p, dil_h: 1, dil_w: 1 }
+    Conv2dGeometry {
+        batch,
+        in_h: hw,
+        in_w: hw,
+        in_c: c,
+        filters: f,
+        kh: k,
+        kw: k,
+        stride_h: 1,
+        stride_w: 1,
+        pad_top: p,
+        pad_bottom: p,
+        pad_left: p,
+        pad_right: p,
+        dil_h: 1,
+        dil_w: 1,
+    }
 }
 
 fn main() {
-    let shapes = [(32, 28, 1, 5, 8), (32, 14, 8, 5, 16), (32, 14, 64, 3, 64), (32, 28, 32, 3, 64), (32, 7, 128, 3, 128), (32, 14, 128, 3, 128), (32, 7, 64, 3, 64), (32, 14, 32, 3, 32)];
+    let shapes = [
+        (32, 28, 1, 5, 8),
+        (32, 14, 8, 5, 16),
+        (32, 14, 64, 3, 64),
+        (32, 28, 32, 3, 64),
+        (32, 7, 128, 3, 128),
+        (32, 14, 128, 3, 128),
+        (32, 7, 64, 3, 64),
+        (32, 14, 32, 3, 32),
+    ];
     for (batch, hw, c, k, f) in shapes {
         let g = geometry(batch, hw, c, k, f);
         g.validate().unwrap();

@@ -62,14 +62,10 @@ pub fn forward_unchecked(act: &ActivationSpec, x: &[f32], width: usize, y: &mut 
     match act.kind {
         ActivationKind::Linear => y.copy_from_slice(x),
         ActivationKind::Step => map_f32(Step, x, y),
-        ActivationKind::Sigmoid => {
-            map_f32(Sigmoid(act.beta() as f32), x, y)
-        }
+        ActivationKind::Sigmoid => map_f32(Sigmoid(act.beta() as f32), x, y),
         ActivationKind::Tanh => map(y, &f64::tanh),
         ActivationKind::Relu => map_f32(Relu, x, y),
-        ActivationKind::LeakyRelu => {
-            map_f32(Leaky(act.alpha() as f32), x, y)
-        }
+        ActivationKind::LeakyRelu => map_f32(Leaky(act.alpha() as f32), x, y),
         ActivationKind::Softmax => {
             for (xr, yr) in x.chunks_exact(width).zip(y.chunks_exact_mut(width)) {
                 softmax_row(xr, yr);
@@ -84,14 +80,10 @@ pub fn bias_forward_unchecked(act: &ActivationSpec, b: Option<&[f32]>, z: &mut [
     match act.kind {
         ActivationKind::Linear => bias_map(Identity, b, z, y, width),
         ActivationKind::Step => bias_map(Step, b, z, y, width),
-        ActivationKind::Sigmoid => {
-            bias_map(Sigmoid(act.beta() as f32), b, z, y, width)
-        }
+        ActivationKind::Sigmoid => bias_map(Sigmoid(act.beta() as f32), b, z, y, width),
         ActivationKind::Tanh => bias_map(Tanh, b, z, y, width),
         ActivationKind::Relu => bias_map(Relu, b, z, y, width),
-        ActivationKind::LeakyRelu => {
-            bias_map(Leaky(act.alpha() as f32), b, z, y, width)
-        }
+        ActivationKind::LeakyRelu => bias_map(Leaky(act.alpha() as f32), b, z, y, width),
         ActivationKind::Softmax => {
             for (zr, yr) in z.chunks_exact_mut(width).zip(y.chunks_exact_mut(width)) {
                 if let Some(b) = b {
@@ -324,7 +316,9 @@ mod tests {
     fn backward_matches_finite_differences() {
         let x = [-1.3f32, -0.2, 0.4, 1.7, 0.9, -0.6];
         let dy = [0.3f32, -1.1, 0.7, 0.2, -0.5, 1.4];
-        for kind in [ActivationKind::Sigmoid, ActivationKind::Tanh, ActivationKind::LeakyRelu, ActivationKind::Softmax, ActivationKind::Relu] {
+        for kind in
+            [ActivationKind::Sigmoid, ActivationKind::Tanh, ActivationKind::LeakyRelu, ActivationKind::Softmax, ActivationKind::Relu]
+        {
             let act = ActivationSpec { beta: Some(1.5), alpha: Some(0.1), kind };
             let mut y = [0.0; 6];
             forward(&act, &x, 3, &mut y).unwrap();

@@ -117,20 +117,18 @@ impl Conv2dGeometry {
                 return Err(CoreError::arg(format!("conv2d: {name} must be at least 1, got 0")));
             }
         }
-        let oh = conv_out_len(self.in_h, self.pad_top, self.pad_bottom, self.kh, self.stride_h, self.dil_h)
-            .ok_or_else(|| {
-                CoreError::shape(format!(
-                    "conv2d: kernel height {} with dilation {} spans more than the padded input height {} + {} + {}",
-                    self.kh, self.dil_h, self.in_h, self.pad_top, self.pad_bottom
-                ))
-            })?;
-        let ow = conv_out_len(self.in_w, self.pad_left, self.pad_right, self.kw, self.stride_w, self.dil_w)
-            .ok_or_else(|| {
-                CoreError::shape(format!(
-                    "conv2d: kernel width {} with dilation {} spans more than the padded input width {} + {} + {}",
-                    self.kw, self.dil_w, self.in_w, self.pad_left, self.pad_right
-                ))
-            })?;
+        let oh = conv_out_len(self.in_h, self.pad_top, self.pad_bottom, self.kh, self.stride_h, self.dil_h).ok_or_else(|| {
+            CoreError::shape(format!(
+                "conv2d: kernel height {} with dilation {} spans more than the padded input height {} + {} + {}",
+                self.kh, self.dil_h, self.in_h, self.pad_top, self.pad_bottom
+            ))
+        })?;
+        let ow = conv_out_len(self.in_w, self.pad_left, self.pad_right, self.kw, self.stride_w, self.dil_w).ok_or_else(|| {
+            CoreError::shape(format!(
+                "conv2d: kernel width {} with dilation {} spans more than the padded input width {} + {} + {}",
+                self.kw, self.dil_w, self.in_w, self.pad_left, self.pad_right
+            ))
+        })?;
         checked_count("conv2d", "x (batch*height*width*channels)", &[self.batch, self.in_h, self.in_w, self.in_c], MAX_ELEMENTS)?;
         checked_count("conv2d", "output (batch*outHeight*outWidth*filters)", &[self.batch, oh, ow, self.filters], MAX_ELEMENTS)?;
         checked_count("conv2d", "kernel (kh*kw*inChannels*filters)", &[self.kh, self.kw, self.in_c, self.filters], MAX_ELEMENTS)?;
@@ -141,9 +139,19 @@ impl Conv2dGeometry {
         let (Some(padded_h), Some(padded_w)) = (padded_h, padded_w) else {
             return Err(CoreError::arg("conv2d: padded input size overflows".to_string()));
         };
-        checked_count("conv2d", "padded input (batch*paddedHeight*paddedWidth*channels)", &[self.batch, padded_h, padded_w, self.in_c], MAX_ELEMENTS)?;
+        checked_count(
+            "conv2d",
+            "padded input (batch*paddedHeight*paddedWidth*channels)",
+            &[self.batch, padded_h, padded_w, self.in_c],
+            MAX_ELEMENTS,
+        )?;
         // The im2col scratch may exceed 2^31 floats in principle; it only has to be addressable.
-        checked_count("conv2d", "im2col scratch (batch*outHeight*outWidth*kh*kw*inChannels)", &[self.batch, oh, ow, self.kh, self.kw, self.in_c], isize::MAX as usize / 4)?;
+        checked_count(
+            "conv2d",
+            "im2col scratch (batch*outHeight*outWidth*kh*kw*inChannels)",
+            &[self.batch, oh, ow, self.kh, self.kw, self.in_c],
+            isize::MAX as usize / 4,
+        )?;
         Ok(())
     }
 
@@ -263,7 +271,15 @@ pub fn conv2d_forward(g: &Conv2dGeometry, x: &[f32], w: &[f32], b: Option<&[f32]
 /// Gradients of conv2d: dx (skipped when None, e.g. for a first layer), dw, and db (when the
 /// layer has a bias), all overwritten; by the direct kernels or im2col + GEMM as `Paths` picks.
 #[allow(clippy::too_many_arguments)]
-pub fn conv2d_backward(g: &Conv2dGeometry, x: &[f32], w: &[f32], dy: &[f32], dx: Option<&mut [f32]>, dw: &mut [f32], db: Option<&mut [f32]>) {
+pub fn conv2d_backward(
+    g: &Conv2dGeometry,
+    x: &[f32],
+    w: &[f32],
+    dy: &[f32],
+    dx: Option<&mut [f32]>,
+    dw: &mut [f32],
+    db: Option<&mut [f32]>,
+) {
     if let Some(dx) = &dx {
         assert_eq!(dx.len(), g.x_len(), "conv2d_backward: dx length");
     }
@@ -277,7 +293,15 @@ pub fn conv2d_backward(g: &Conv2dGeometry, x: &[f32], w: &[f32], dy: &[f32], dx:
 /// conv2d_backward by the direct kernels whatever the shape (the reference the tests hold the
 /// im2col path to).
 #[allow(clippy::too_many_arguments)]
-pub fn conv2d_backward_direct(g: &Conv2dGeometry, x: &[f32], w: &[f32], dy: &[f32], dx: Option<&mut [f32]>, dw: &mut [f32], db: Option<&mut [f32]>) {
+pub fn conv2d_backward_direct(
+    g: &Conv2dGeometry,
+    x: &[f32],
+    w: &[f32],
+    dy: &[f32],
+    dx: Option<&mut [f32]>,
+    dw: &mut [f32],
+    db: Option<&mut [f32]>,
+) {
     let (plan, mut scratch) = padded(g, x);
     direct::backward(&plan, &mut scratch, w, dy, None, dx, dw, db);
 }

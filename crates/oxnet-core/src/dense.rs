@@ -1,8 +1,8 @@
 //! Dense (fully connected) kernels: y = x W + b, with W [inputs x units] row-major.
 //! Backward: dx = dy W^T, dW = x^T dy, db = column sums of dy (no division by the batch).
 use crate::error::{checked_product, expect_len, expect_positive, Result};
-use crate::multiversion;
 use crate::gemm::{gemm, Layout};
+use crate::multiversion;
 
 /// Validated sizes of one dense call.
 #[derive(Debug, Clone, Copy)]

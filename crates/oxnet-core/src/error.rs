@@ -62,9 +62,7 @@ pub type Result<T> = std::result::Result<T, CoreError>;
 
 /// Product of `dims` without overflow; `what` names the product in the error, e.g. "batch*inputs".
 pub fn checked_product(op: &str, what: &str, dims: &[usize]) -> Result<usize> {
-    dims.iter()
-        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .ok_or_else(|| CoreError::arg(format!("{op}: {what} = {dims:?} overflows")))
+    dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).ok_or_else(|| CoreError::arg(format!("{op}: {what} = {dims:?} overflows")))
 }
 
 /// Checks that buffer `name` holds `expected` (= `what`) floats:

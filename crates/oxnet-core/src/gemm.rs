@@ -37,17 +37,7 @@ pub enum Layout {
 /// C = op(A) · op(B), or C += op(A) · op(B) when `accumulate`. op(A) is m x k: stored [m x k]
 /// when `ta` is Normal, [k x m] when Transposed; likewise op(B) is k x n, stored [k x n] or [n x k].
 #[allow(clippy::too_many_arguments)]
-pub fn gemm(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &[f32],
-    ta: Layout,
-    b: &[f32],
-    tb: Layout,
-    c: &mut [f32],
-    accumulate: bool,
-) -> Result<()> {
+pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], ta: Layout, b: &[f32], tb: Layout, c: &mut [f32], accumulate: bool) -> Result<()> {
     let mk = checked_product("gemm", "m*k", &[m, k])?;
     let kn = checked_product("gemm", "k*n", &[k, n])?;
     let mn = checked_product("gemm", "m*n", &[m, n])?;
@@ -128,7 +118,18 @@ impl CPtr {
 /// the pool's threads share the tiles of C (and the packing, when it is large): the whole call
 /// runs inside one `threads::install`, and falls back to one thread when C has too few tiles.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn blocked(kernel: Kernel, m: usize, k: usize, n: usize, a: View, b: View, c: &mut [f32], accumulate: bool, parallel: bool, buf: &mut Vec<f32>) {
+pub(crate) fn blocked(
+    kernel: Kernel,
+    m: usize,
+    k: usize,
+    n: usize,
+    a: View,
+    b: View,
+    c: &mut [f32],
+    accumulate: bool,
+    parallel: bool,
+    buf: &mut Vec<f32>,
+) {
     let (mr, nr) = (kernel.mr, kernel.nr);
     let a_panels = m.div_ceil(mr);
     let nc_max = n.min(NC);
@@ -238,7 +239,17 @@ impl TileGrid {
 /// # Safety
 /// `c` addresses `rows` rows of `cols` floats `ldc` apart; panels as in [`simd::KernelFn`].
 #[allow(clippy::too_many_arguments)]
-unsafe fn run_tile(kernel: Kernel, kc: usize, ap: *const f32, bp: *const f32, c: *mut f32, ldc: usize, rows: usize, cols: usize, load: bool) {
+unsafe fn run_tile(
+    kernel: Kernel,
+    kc: usize,
+    ap: *const f32,
+    bp: *const f32,
+    c: *mut f32,
+    ldc: usize,
+    rows: usize,
+    cols: usize,
+    load: bool,
+) {
     if rows == kernel.mr && cols == kernel.nr {
         return (kernel.run)(kc, ap, bp, c, ldc, load);
     }
@@ -346,8 +357,18 @@ mod tests {
     }
 
     /// Odd shapes around every tile edge (mr up to 12, nr up to 32, KC = 512) and tiny ones.
-    const SHAPES: &[(usize, usize, usize)] =
-        &[(3, 5, 4), (1, 7, 1), (1, 1, 1), (70, 65, 80), (13, 257, 33), (25, 3, 31), (97, 300, 129), (12, 1, 32), (200, 64, 17), (5, 513, 2)];
+    const SHAPES: &[(usize, usize, usize)] = &[
+        (3, 5, 4),
+        (1, 7, 1),
+        (1, 1, 1),
+        (70, 65, 80),
+        (13, 257, 33),
+        (25, 3, 31),
+        (97, 300, 129),
+        (12, 1, 32),
+        (200, 64, 17),
+        (5, 513, 2),
+    ];
 
     #[test]
     fn all_layouts_and_accumulate_match_naive() {

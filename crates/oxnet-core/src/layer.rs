@@ -80,15 +80,7 @@ pub trait Layer: Send {
         None
     }
     /// y = layer(x) for `n` samples. `state` may be updated in training mode (running stats).
-    fn forward(
-        &mut self,
-        x: &[f32],
-        n: usize,
-        params: &[Vec<f32>],
-        state: &mut [Vec<f32>],
-        ctx: &Ctx,
-        y: &mut [f32],
-    ) -> Result<()>;
+    fn forward(&mut self, x: &[f32], n: usize, params: &[Vec<f32>], state: &mut [Vec<f32>], ctx: &Ctx, y: &mut [f32]) -> Result<()>;
     /// Gradients from `dy` (see [`GradOf`]): overwrites `grads` and, when given, `dx`.
     #[allow(clippy::too_many_arguments)]
     fn backward(

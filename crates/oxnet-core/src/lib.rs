@@ -6,8 +6,6 @@ pub mod dense;
 pub mod error;
 pub mod fastmath;
 pub mod gemm;
-pub mod simd;
-pub mod threads;
 pub mod layer;
 pub mod layers;
 pub mod loss;
@@ -16,7 +14,9 @@ pub mod norm;
 pub mod optim;
 pub mod pool;
 pub mod rng;
+pub mod simd;
 pub mod spec;
+pub mod threads;
 
 pub use error::{CoreError, ErrorCode, Result};
 

@@ -133,11 +133,8 @@ impl Network {
                 spec.loss.kind, last_act.kind
             )));
         }
-        let logit_scale = if spec.loss.kind == LossKind::BinaryCrossEntropy && last_act.kind == ActivationKind::Sigmoid {
-            last_act.beta()
-        } else {
-            1.0
-        };
+        let logit_scale =
+            if spec.loss.kind == LossKind::BinaryCrossEntropy && last_act.kind == ActivationKind::Sigmoid { last_act.beta() } else { 1.0 };
 
         let (mut param_ranges, mut state_ranges, mut param_sizes, mut state) = (vec![], vec![], vec![], vec![]);
         for layer in &layers {
@@ -425,7 +422,17 @@ impl Network {
             let grad_of = if from_logits && l == last { GradOf::PreActivation } else { GradOf::Output };
             let ctx = Ctx { training: true, step, seed: self.seed, layer_index: l as u32 };
             let range = self.param_ranges[l].clone();
-            self.layers[l].backward(&self.acts[l], &self.acts[l + 1], dy, grad_of, n, &self.params[range.clone()], &mut self.grads[range], dx, &ctx)?;
+            self.layers[l].backward(
+                &self.acts[l],
+                &self.acts[l + 1],
+                dy,
+                grad_of,
+                n,
+                &self.params[range.clone()],
+                &mut self.grads[range],
+                dx,
+                &ctx,
+            )?;
         }
         Ok(loss)
     }
@@ -505,9 +512,8 @@ fn gather(src: &[f32], width: usize, order: &[u32], out: &mut Vec<f32>) {
 
 /// Samples whose prediction matches: argmax for width > 1, (>= 0.5) agreement for width 1.
 fn count_correct(out: &[f32], target: &[f32], width: usize) -> f64 {
-    let argmax = |row: &[f32]| {
-        row.iter().enumerate().fold((0, f32::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best }).0
-    };
+    let argmax =
+        |row: &[f32]| row.iter().enumerate().fold((0, f32::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best }).0;
     out.chunks_exact(width)
         .zip(target.chunks_exact(width))
         .filter(|(o, t)| if width == 1 { (o[0] >= 0.5) == (t[0] >= 0.5) } else { argmax(o) == argmax(t) })

@@ -162,7 +162,8 @@ mod tests {
         assert!((p[0] - 0.99).abs() < 1e-6 && (p[1] - 1.01).abs() < 1e-6, "{p:?}");
         assert!((m[0] - 0.3).abs() < 1e-6 && (v[0] - 0.009).abs() < 1e-6);
         // AdamW with grad 0: only the decay, p = 1 - 0.01 * 0.5 * 1 (then 0/(0+eps) = 0).
-        let adamw = OptimizerSpec::Adam { lr: 0.01, beta1: None, beta2: None, epsilon: None, weight_decay: Some(0.5), decoupled: Some(true) };
+        let adamw =
+            OptimizerSpec::Adam { lr: 0.01, beta1: None, beta2: None, epsilon: None, weight_decay: Some(0.5), decoupled: Some(true) };
         let (mut p, mut m, mut v) = ([1.0f32], [0.0f32], [0.0f32]);
         optimizer_step(&adamw, &mut p, &[0.0], &mut [&mut m, &mut v], 1.0).unwrap();
         assert!((p[0] - 0.995).abs() < 1e-7);

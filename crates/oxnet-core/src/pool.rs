@@ -133,7 +133,14 @@ impl Pool2dGeometry {
 
 /// Flat x index of the first maximum (window order, row-major) of channel `ch` in a window.
 /// Also returns the maximum itself (-inf when no cell beats it).
-fn window_argmax(g: &Pool2dGeometry, x: &[f32], (y0, y1): (usize, usize), (x0, x1): (usize, usize), base: usize, ch: usize) -> (usize, f32) {
+fn window_argmax(
+    g: &Pool2dGeometry,
+    x: &[f32],
+    (y0, y1): (usize, usize),
+    (x0, x1): (usize, usize),
+    base: usize,
+    ch: usize,
+) -> (usize, f32) {
     let c = g.channels;
     // Like the js kernel: best starts at -inf and NaN never wins; the first valid cell is kept
     // when nothing beats -inf. Strict > keeps the first maximum in window order.
@@ -191,7 +198,15 @@ const LANES: usize = 8;
 
 /// Max and first argmax (index within the sample) of channels c0..c0+L of one window.
 #[inline(always)]
-fn window_max<const L: usize>(g: &Pool2dGeometry, x: &[f32], (y0, y1): (usize, usize), (x0, x1): (usize, usize), c0: usize, y: &mut [f32], argmax: &mut [usize]) -> usize {
+fn window_max<const L: usize>(
+    g: &Pool2dGeometry,
+    x: &[f32],
+    (y0, y1): (usize, usize),
+    (x0, x1): (usize, usize),
+    c0: usize,
+    y: &mut [f32],
+    argmax: &mut [usize],
+) -> usize {
     let c = g.channels;
     // Like the js kernel: best starts at -inf and NaN never wins; the first valid cell is kept
     // when nothing beats -inf. Strict > keeps the first maximum in window order.

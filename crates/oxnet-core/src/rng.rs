@@ -24,8 +24,7 @@ impl Mulberry32 {
 /// Seed of the dropout mask of layer `layer` at global step `step`:
 /// (seed + imul(step + 1, 0x9E3779B1) + imul(layer + 1, 0x85EBCA77)) >>> 0.
 pub fn dropout_seed(seed: u32, step: u32, layer: u32) -> u32 {
-    seed.wrapping_add(step.wrapping_add(1).wrapping_mul(0x9E37_79B1))
-        .wrapping_add(layer.wrapping_add(1).wrapping_mul(0x85EB_CA77))
+    seed.wrapping_add(step.wrapping_add(1).wrapping_mul(0x9E37_79B1)).wrapping_add(layer.wrapping_add(1).wrapping_mul(0x85EB_CA77))
 }
 
 /// JavaScript's ToUint32 (`x >>> 0`): truncate, wrap modulo 2^32; NaN and infinities give 0.

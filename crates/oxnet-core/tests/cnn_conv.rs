@@ -220,9 +220,8 @@ fn gradients_match_central_differences() {
     let w = random(g.w_len(), 2);
     let b = random(g.filters, 3);
     let r = random(g.y_len(), 4);
-    let loss = |x: &[f32], w: &[f32], b: &[f32]| -> f64 {
-        reference_forward(&g, x, w, Some(b)).iter().zip(&r).map(|(y, r)| y * *r as f64).sum()
-    };
+    let loss =
+        |x: &[f32], w: &[f32], b: &[f32]| -> f64 { reference_forward(&g, x, w, Some(b)).iter().zip(&r).map(|(y, r)| y * *r as f64).sum() };
     let (dx, dw, db) = run_backward(&g, &x, &w, &r, false, true);
     let h = 1e-2f32; // L is linear in each parameter, so only rounding limits the difference
     let fd = |buf: &[f32], i: usize, eval: &dyn Fn(&[f32]) -> f64| {

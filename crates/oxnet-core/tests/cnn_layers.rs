@@ -187,7 +187,9 @@ fn batch_norm_layer_state_and_modes() {
 #[test]
 fn factory_refusals_name_the_parameter() {
     let refuse = |json: &str| build_layer(&serde_json::from_str::<LayerSpec>(json).unwrap()).err().unwrap();
-    let e = refuse(r#"{"type":"conv2d","inShape":[4,4,1],"filters":2,"kernel":[2,2],"strides":[0,1],"padding":[0,0,0,0],"dilation":[1,1],"useBias":true,"activation":{"kind":"relu"}}"#);
+    let e = refuse(
+        r#"{"type":"conv2d","inShape":[4,4,1],"filters":2,"kernel":[2,2],"strides":[0,1],"padding":[0,0,0,0],"dilation":[1,1],"useBias":true,"activation":{"kind":"relu"}}"#,
+    );
     assert!(e.code == ErrorCode::Arg && e.message.contains("strides[0]"), "{e}");
     let e = refuse(r#"{"type":"maxPool2d","inShape":[4,4,1],"pool":[2,2],"strides":[2,2],"padding":[2,0,0,0]}"#);
     assert!(e.code == ErrorCode::Arg && e.message.contains("padding[0]"), "{e}");

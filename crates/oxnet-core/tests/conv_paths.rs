@@ -25,7 +25,8 @@ fn spec(hw: usize, c: usize, k: usize, f: usize, act: &str) -> Conv2dSpec {
 /// (y, dx, dw, db) of forward + backward on `batches` consecutive batches of `n`; the last one's.
 fn run(layer: &mut Conv2dLayer, n: usize, batches: u32) -> [Vec<f32>; 4] {
     let (ins, outs) = (layer.in_size(), layer.out_size());
-    let params: Vec<Vec<f32>> = layer.param_sizes().iter().enumerate().map(|(i, &len)| random(len, 100 + i as u32).iter().map(|v| v * 0.2).collect()).collect();
+    let params: Vec<Vec<f32>> =
+        layer.param_sizes().iter().enumerate().map(|(i, &len)| random(len, 100 + i as u32).iter().map(|v| v * 0.2).collect()).collect();
     let ctx = Ctx { training: true, step: 0, seed: 1, layer_index: 0 };
     let mut last = [vec![], vec![], vec![], vec![]];
     for b in 0..batches {
@@ -56,7 +57,9 @@ fn every_path_combination_matches_the_direct_kernels() {
             let want = run(&mut base().with_paths(Paths { forward_im2col: false, backward_im2col: false }), 3, 2);
             for (fi, bi) in [(true, false), (false, true), (true, true)] {
                 let got = run(&mut base().with_paths(Paths { forward_im2col: fi, backward_im2col: bi }), 3, 2);
-                for (name, w, g) in [("y", &want[0], &got[0]), ("dx", &want[1], &got[1]), ("dw", &want[2], &got[2]), ("db", &want[3], &got[3])] {
+                for (name, w, g) in
+                    [("y", &want[0], &got[0]), ("dx", &want[1], &got[1]), ("dw", &want[2], &got[2]), ("db", &want[3], &got[3])]
+                {
                     assert_close(&format!("{act} {hw}x{hw}x{c} k{k} f{f}, forward im2col {fi}, backward im2col {bi}: {name}"), w, g);
                 }
             }
@@ -74,7 +77,23 @@ fn the_shape_rule_picks_im2col_for_deep_patches_on_small_images() {
     // 14x14x64 k3 f64: the direct forward is faster, im2col's backward.
     assert_eq!(paths(14, 64, 3, 64), Paths { forward_im2col: false, backward_im2col: true });
     assert_eq!(paths(7, 128, 3, 128), Paths { forward_im2col: true, backward_im2col: true });
-    let g = Conv2dGeometry { batch: 1, in_h: 7, in_w: 7, in_c: 128, filters: 128, kh: 3, kw: 3, stride_h: 1, stride_w: 1, pad_top: 1, pad_bottom: 1, pad_left: 1, pad_right: 1, dil_h: 1, dil_w: 1 };
+    let g = Conv2dGeometry {
+        batch: 1,
+        in_h: 7,
+        in_w: 7,
+        in_c: 128,
+        filters: 128,
+        kh: 3,
+        kw: 3,
+        stride_h: 1,
+        stride_w: 1,
+        pad_top: 1,
+        pad_bottom: 1,
+        pad_left: 1,
+        pad_right: 1,
+        dil_h: 1,
+        dil_w: 1,
+    };
     assert_eq!(Paths::for_shape(&g), paths(7, 128, 3, 128));
 }
 

@@ -124,7 +124,9 @@ fn validation_names_parameters() {
     assert_eq!(e.to_string(), "E_CONFIG: layer 0 (dense) takes 2 inputs but receives 3");
     let e = Network::new(spec(&mlp_json(2, "relu", "mse", r#"{"kind":"sgd","lr":0.1}"#)), vec![vec![0.0; 4], vec![0.0; 3]]).err().unwrap();
     assert_eq!(e.to_string(), "E_SHAPE: setParams: params[1] has 3 floats, expected its shape's size = 2");
-    let e = Network::new(spec(&mlp_json(2, "relu", "softmaxCrossEntropy", r#"{"kind":"sgd","lr":0.1}"#)), vec![vec![0.0; 4], vec![0.0; 2]]).err().unwrap();
+    let e = Network::new(spec(&mlp_json(2, "relu", "softmaxCrossEntropy", r#"{"kind":"sgd","lr":0.1}"#)), vec![vec![0.0; 4], vec![0.0; 2]])
+        .err()
+        .unwrap();
     assert_eq!(e.code, oxnet_core::ErrorCode::Config);
     let mut net = Network::new(spec(&mlp_json(2, "relu", "mse", r#"{"kind":"sgd","lr":0.1}"#)), vec![vec![0.0; 4], vec![0.0; 2]]).unwrap();
     let data = Dataset::new(vec![0.0; 4], vec![0.0; 2], 2).unwrap();

@@ -25,7 +25,8 @@ mod big {
     }
     /// Zeroed pages, or null.
     pub unsafe fn map(size: usize) -> *mut u8 {
-        let p = libc::mmap(std::ptr::null_mut(), len(size), libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0);
+        let p =
+            libc::mmap(std::ptr::null_mut(), len(size), libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0);
         if p == libc::MAP_FAILED {
             std::ptr::null_mut()
         } else {

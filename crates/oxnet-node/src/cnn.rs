@@ -115,7 +115,13 @@ fn pool_geometry(op: &str, g: &NativePool2dGeometry) -> CoreResult<Pool2dGeometr
 }
 
 #[napi(js_name = "conv2dForward")]
-pub fn conv2d_forward<'env>(env: &'env Env, x: Float32ArraySlice, w: Float32ArraySlice, b: Option<Float32ArraySlice>, g: NativeConv2dGeometry) -> Result<Float32ArraySlice<'env>> {
+pub fn conv2d_forward<'env>(
+    env: &'env Env,
+    x: Float32ArraySlice,
+    w: Float32ArraySlice,
+    b: Option<Float32ArraySlice>,
+    g: NativeConv2dGeometry,
+) -> Result<Float32ArraySlice<'env>> {
     let op = "conv2dForward";
     let g = guarded(op, || {
         let g = conv_geometry(op, &g)?;
@@ -133,7 +139,13 @@ pub fn conv2d_forward<'env>(env: &'env Env, x: Float32ArraySlice, w: Float32Arra
 }
 
 #[napi(js_name = "conv2dBackward")]
-pub fn conv2d_backward<'env>(env: &'env Env, x: Float32ArraySlice, w: Float32ArraySlice, dy: Float32ArraySlice, g: NativeConv2dGeometry) -> Result<NativeConv2dGrads<'env>> {
+pub fn conv2d_backward<'env>(
+    env: &'env Env,
+    x: Float32ArraySlice,
+    w: Float32ArraySlice,
+    dy: Float32ArraySlice,
+    g: NativeConv2dGeometry,
+) -> Result<NativeConv2dGrads<'env>> {
     let op = "conv2dBackward";
     let g = guarded(op, || {
         let g = conv_geometry(op, &g)?;
@@ -170,7 +182,12 @@ pub fn max_pool2d_forward<'env>(env: &'env Env, x: Float32ArraySlice, g: NativeP
 }
 
 #[napi(js_name = "maxPool2dBackward")]
-pub fn max_pool2d_backward<'env>(env: &'env Env, x: Float32ArraySlice, dy: Float32ArraySlice, g: NativePool2dGeometry) -> Result<Float32ArraySlice<'env>> {
+pub fn max_pool2d_backward<'env>(
+    env: &'env Env,
+    x: Float32ArraySlice,
+    dy: Float32ArraySlice,
+    g: NativePool2dGeometry,
+) -> Result<Float32ArraySlice<'env>> {
     let op = "maxPool2dBackward";
     let g = guarded(op, || pool_inputs(op, &x, Some(&dy), &g))?;
     js_filled(env, op, "dx", g.x_len(), |dx| {
@@ -191,7 +208,12 @@ pub fn avg_pool2d_forward<'env>(env: &'env Env, x: Float32ArraySlice, g: NativeP
 
 /// `x` is only checked for its length (average pooling's gradient does not depend on it).
 #[napi(js_name = "avgPool2dBackward")]
-pub fn avg_pool2d_backward<'env>(env: &'env Env, x: Float32ArraySlice, dy: Float32ArraySlice, g: NativePool2dGeometry) -> Result<Float32ArraySlice<'env>> {
+pub fn avg_pool2d_backward<'env>(
+    env: &'env Env,
+    x: Float32ArraySlice,
+    dy: Float32ArraySlice,
+    g: NativePool2dGeometry,
+) -> Result<Float32ArraySlice<'env>> {
     let op = "avgPool2dBackward";
     let g = guarded(op, || pool_inputs(op, &x, Some(&dy), &g))?;
     js_filled(env, op, "dx", g.x_len(), |dx| {

@@ -57,7 +57,7 @@ pub const MAX_RESULT_FLOATS: usize = oxnet_core::conv::MAX_ELEMENTS;
 /// so `for (...) matmul(...)` grew RSS by the size of every result until the loop ended.
 /// Refused (E_ARG) over the limit or when V8 cannot allocate it, with V8's exception cleared.
 pub fn js_zeros<'env>(env: &'env napi::Env, op: &str, name: &str, len: usize) -> Result<napi::bindgen_prelude::Float32ArraySlice<'env>> {
-    use napi::bindgen_prelude::{FromNapiValue, Float32ArraySlice};
+    use napi::bindgen_prelude::{Float32ArraySlice, FromNapiValue};
     use napi::sys;
     if len > MAX_RESULT_FLOATS {
         return Err(core_error(CoreError::arg(format!("{op}: {name} would hold {len} floats, over the {MAX_RESULT_FLOATS}-float limit"))));
@@ -113,7 +113,8 @@ pub fn js_filled3<'env>(
     lens: [usize; 3],
     fill: impl FnOnce(&mut [f32], &mut [f32], &mut [f32]) -> oxnet_core::Result<()>,
 ) -> Result<[napi::bindgen_prelude::Float32ArraySlice<'env>; 3]> {
-    let (mut a, mut b, mut c) = (js_zeros(env, op, names[0], lens[0])?, js_zeros(env, op, names[1], lens[1])?, js_zeros(env, op, names[2], lens[2])?);
+    let (mut a, mut b, mut c) =
+        (js_zeros(env, op, names[0], lens[0])?, js_zeros(env, op, names[1], lens[1])?, js_zeros(env, op, names[2], lens[2])?);
     // SAFETY: three arrays just created, distinct from each other and from every input.
     let (sa, sb, sc) = unsafe { (a.as_mut(), b.as_mut(), c.as_mut()) };
     guarded(op, || fill(sa, sb, sc))?;

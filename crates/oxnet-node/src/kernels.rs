@@ -95,7 +95,14 @@ pub fn activation_forward<'env>(env: &'env Env, act: String, x: Float32ArraySlic
 
 /// dL/dx from x, y = f(x) and dL/dy.
 #[napi(js_name = "activationBackward")]
-pub fn activation_backward<'env>(env: &'env Env, act: String, x: Float32ArraySlice, y: Float32ArraySlice, dy: Float32ArraySlice, width: f64) -> Result<Float32ArraySlice<'env>> {
+pub fn activation_backward<'env>(
+    env: &'env Env,
+    act: String,
+    x: Float32ArraySlice,
+    y: Float32ArraySlice,
+    dy: Float32ArraySlice,
+    width: f64,
+) -> Result<Float32ArraySlice<'env>> {
     let op = "activationBackward";
     let (act, width) = guarded(op, || Ok((parse_json::<ActivationSpec>(op, "act", &act)?, to_usize(op, "width", width)?)))?;
     js_filled(env, op, "dx", x.len(), |dx| activation::backward(&act, &x, &y, &dy, width, dx))
@@ -103,9 +110,17 @@ pub fn activation_backward<'env>(env: &'env Env, act: String, x: Float32ArraySli
 
 /// Mean loss over the batch and its gradient with respect to `pred`. `spec` is a LossSpec as JSON.
 #[napi(js_name = "loss")]
-pub fn loss_fn<'env>(env: &'env Env, spec: String, pred: Float32ArraySlice, target: Float32ArraySlice, batch: f64, width: f64) -> Result<NativeLossResult<'env>> {
+pub fn loss_fn<'env>(
+    env: &'env Env,
+    spec: String,
+    pred: Float32ArraySlice,
+    target: Float32ArraySlice,
+    batch: f64,
+    width: f64,
+) -> Result<NativeLossResult<'env>> {
     let op = "loss";
-    let (spec, batch, width) = guarded(op, || Ok((parse_json::<LossSpec>(op, "loss", &spec)?, to_usize(op, "batch", batch)?, to_usize(op, "width", width)?)))?;
+    let (spec, batch, width) =
+        guarded(op, || Ok((parse_json::<LossSpec>(op, "loss", &spec)?, to_usize(op, "batch", batch)?, to_usize(op, "width", width)?)))?;
     let mut value = 0.0;
     let grad = js_filled(env, op, "grad", pred.len(), |grad| {
         value = loss::loss(&spec, &pred, &target, batch, width, grad)?;
@@ -116,7 +131,13 @@ pub fn loss_fn<'env>(env: &'env Env, spec: String, pred: Float32ArraySlice, targ
 
 /// One optimizer update in place on `param` and the `state` slots. `opt` is an OptimizerSpec as JSON.
 #[napi(js_name = "optimizerStep")]
-pub fn optimizer_step(opt: String, mut param: Float32ArraySlice, grad: Float32ArraySlice, mut state: Vec<Float32Array>, step: f64) -> Result<()> {
+pub fn optimizer_step(
+    opt: String,
+    mut param: Float32ArraySlice,
+    grad: Float32ArraySlice,
+    mut state: Vec<Float32Array>,
+    step: f64,
+) -> Result<()> {
     guarded("optimizerStep", || {
         let op = "optimizerStep";
         let opt: OptimizerSpec = parse_json(op, "opt", &opt)?;

@@ -72,7 +72,15 @@ pub struct TrainJob {
 }
 
 impl TrainJob {
-    fn new(net: &NativeNetwork, data: &NativeDataset, order: &[u32], batch_size: f64, lr: f64, step: f64, background: bool) -> Result<Self> {
+    fn new(
+        net: &NativeNetwork,
+        data: &NativeDataset,
+        order: &[u32],
+        batch_size: f64,
+        lr: f64,
+        step: f64,
+        background: bool,
+    ) -> Result<Self> {
         guarded("train", || {
             Ok(TrainJob {
                 net: Arc::clone(&net.inner),
@@ -133,7 +141,12 @@ pub struct NativeEpochStats {
 
 impl From<EpochStats> for NativeEpochStats {
     fn from(s: EpochStats) -> Self {
-        NativeEpochStats { losses: s.losses.into(), correct: s.correct.into(), epochs: s.epochs as f64, non_finite_batch: s.non_finite_batch as f64 }
+        NativeEpochStats {
+            losses: s.losses.into(),
+            correct: s.correct.into(),
+            epochs: s.epochs as f64,
+            non_finite_batch: s.non_finite_batch as f64,
+        }
     }
 }
 
@@ -180,7 +193,14 @@ impl EpochsJob {
                 (_, Some(orders)) => EpochOrder::Given(orders),
                 _ => EpochOrder::Identity,
             };
-            let plan = EpochPlan { epochs: self.epochs, batch_size: self.batch_size, lr: self.lr, step: self.step, order, stop_below: self.stop_below };
+            let plan = EpochPlan {
+                epochs: self.epochs,
+                batch_size: self.batch_size,
+                lr: self.lr,
+                step: self.step,
+                order,
+                stop_below: self.stop_below,
+            };
             lock(&self.net, wait)?.train_epochs(&self.data, &plan)
         })
     }

@@ -133,7 +133,14 @@ impl DirectScratch {
 
 /// `out` = conv(x, w) + b for the batch last given to `pad_input`; with `post`, also
 /// post.1 = activation(out), computed per sample while it is in cache.
-pub fn forward(plan: &DirectPlan, scratch: &DirectScratch, w: &[f32], b: Option<&[f32]>, out: &mut [f32], post: Option<(&ActivationSpec, &mut [f32])>) {
+pub fn forward(
+    plan: &DirectPlan,
+    scratch: &DirectScratch,
+    w: &[f32],
+    b: Option<&[f32]>,
+    out: &mut [f32],
+    post: Option<(&ActivationSpec, &mut [f32])>,
+) {
     let (f, out_len) = (plan.g.filters, plan.out_len());
     let n = scratch.padded.len() / plan.padded_len;
     assert_eq!(w.len(), plan.g.w_len(), "conv2d: w length");
@@ -200,7 +207,9 @@ pub fn backward(
         None => (None, None),
     };
     let posts = match pre_y {
-        Some((act, pre, y)) => rayon::iter::Either::Left(pre.par_chunks(per_task).zip(y.par_chunks(per_task)).map(move |(p, y)| Some((act, p, y)))),
+        Some((act, pre, y)) => {
+            rayon::iter::Either::Left(pre.par_chunks(per_task).zip(y.par_chunks(per_task)).map(move |(p, y)| Some((act, p, y))))
+        }
         None => rayon::iter::Either::Right(rayon::iter::repeat_n((), tasks).map(|_| None)),
     };
     let (dxp, dcol) = if with_dx { (Some(&mut s.dxp[..]), Some(&mut s.dcol[..])) } else { (None, None) };
@@ -476,7 +485,14 @@ mod kernels {
         }
 
         #[inline(always)]
-        fn input_grad_block<const PB: usize, const FMA: bool>(plan: &DirectPlan, dpre: &[f32], wt: &[f32], dxp: &mut [f32], dcol: &mut [f32], p0: usize) {
+        fn input_grad_block<const PB: usize, const FMA: bool>(
+            plan: &DirectPlan,
+            dpre: &[f32],
+            wt: &[f32],
+            dxp: &mut [f32],
+            dcol: &mut [f32],
+            p0: usize,
+        ) {
             let (f, kt) = (plan.g.filters, plan.taps_dx);
             for k0 in (0..kt).step_by(DX_TAPS) {
                 let mut acc = [[0.0f32; DX_TAPS]; PB];

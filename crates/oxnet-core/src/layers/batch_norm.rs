@@ -21,10 +21,7 @@ impl BatchNormLayer {
         expect_positive("batchNorm", "size", spec.size)?;
         expect_positive("batchNorm", "channels", spec.channels)?;
         if !spec.size.is_multiple_of(spec.channels) {
-            return Err(CoreError::config(format!(
-                "batchNorm: size = {} is not a multiple of channels = {}",
-                spec.size, spec.channels
-            )));
+            return Err(CoreError::config(format!("batchNorm: size = {} is not a multiple of channels = {}", spec.size, spec.channels)));
         }
         if !(spec.momentum.is_finite() && (0.0..=1.0).contains(&spec.momentum)) {
             return Err(CoreError::arg(format!("batchNorm: momentum must be in [0, 1], got {}", spec.momentum)));
@@ -67,7 +64,16 @@ impl Layer for BatchNormLayer {
         };
         if ctx.training {
             norm::batch_norm_forward_train(
-                self.channels, x, gamma, beta, self.momentum, self.epsilon, running_mean, running_var, &mut self.cache, y,
+                self.channels,
+                x,
+                gamma,
+                beta,
+                self.momentum,
+                self.epsilon,
+                running_mean,
+                running_var,
+                &mut self.cache,
+                y,
             );
         } else {
             norm::batch_norm_forward_infer(self.channels, x, gamma, beta, self.epsilon, running_mean, running_var, y);

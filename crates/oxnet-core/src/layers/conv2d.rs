@@ -27,7 +27,6 @@ pub struct Conv2dLayer {
     dpre: Vec<f32>,
 }
 
-
 impl Conv2dLayer {
     pub fn new(spec: &Conv2dSpec) -> Result<Self> {
         let geometry = Conv2dGeometry {

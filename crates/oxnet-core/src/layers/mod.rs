@@ -25,9 +25,6 @@ pub fn build_layer(spec: &LayerSpec) -> Result<Box<dyn Layer>> {
         LayerSpec::Dropout(s) => Ok(Box::new(dropout::DropoutLayer::new(s)?)),
         LayerSpec::BatchNorm(s) => Ok(Box::new(batch_norm::BatchNormLayer::new(s)?)),
         #[allow(unreachable_patterns)]
-        other => Err(CoreError::config(format!(
-            "layer type '{}' is not built into this native backend yet",
-            other.type_name()
-        ))),
+        other => Err(CoreError::config(format!("layer type '{}' is not built into this native backend yet", other.type_name()))),
     }
 }

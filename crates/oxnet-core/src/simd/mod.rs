@@ -3,11 +3,11 @@
 //! A kernel adds a packed A panel [kc][mr] times a packed B panel [kc][nr] into a C tile.
 use std::sync::OnceLock;
 
+#[cfg(target_arch = "aarch64")]
+mod neon;
 mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod x86;
-#[cfg(target_arch = "aarch64")]
-mod neon;
 
 /// C[mr x nr] (row stride `ldc`) = (load ? C : 0) + Apanel · Bpanel, k ascending per element.
 pub type KernelFn = unsafe fn(kc: usize, a: *const f32, b: *const f32, c: *mut f32, ldc: usize, load: bool);
