@@ -32,7 +32,7 @@ fn main() {
     for round in 0..3 {
         for threads in [1, 2] {
             oxnet_core::threads::set_threads(threads).unwrap();
-            let rate = (|| {
+            let rate = {
                 let params: Vec<Vec<f32>> = sizes.iter().enumerate().map(|(i, &n)| random(n, i as u32 + 1, 0.05)).collect();
                 let mut net = Network::new(NetworkSpec::from_json(W2).unwrap(), params).unwrap();
                 let plan = EpochPlan { epochs: 1, batch_size: 64, lr: 1e-3, step: 0, order: EpochOrder::Identity, stop_below: None };
@@ -41,7 +41,7 @@ fn main() {
                 let plan = EpochPlan { epochs: 2, ..plan };
                 net.train_epochs(&data, &plan).unwrap();
                 2.0 * count as f64 / t.elapsed().as_secs_f64()
-            })();
+            };
             println!("round {round} W2 threads={threads}: {rate:.0} samples/s");
         }
     }

@@ -432,7 +432,7 @@ mod tests {
         let grid = TileGrid::new(6, 4, 2);
         assert!(grid.count() >= 4, "{} tiles", grid.count());
         // Tiles cover every panel pair exactly once.
-        let mut seen = vec![0; 6 * 4];
+        let mut seen = [0; 6 * 4];
         for t in 0..grid.count() {
             let (rows, cols) = grid.tile(t);
             for i in rows {

@@ -114,9 +114,9 @@ fn batch_norm_gradients_match_central_differences() {
         minus[i] -= h;
         (eval(&plus) - eval(&minus)) / (plus[i] - minus[i]) as f64
     };
-    for i in 0..x.len() {
+    for (i, &got) in dx.iter().enumerate() {
         let want = fd(&x, i, &|v| loss(v, &gamma, &beta));
-        assert!((dx[i] as f64 - want).abs() < 2e-2 * (1.0 + want.abs()), "dx[{i}] {} vs {want}", dx[i]);
+        assert!((got as f64 - want).abs() < 2e-2 * (1.0 + want.abs()), "dx[{i}] {got} vs {want}");
     }
     for c in 0..channels {
         let want = fd(&gamma, c, &|v| loss(&x, v, &beta));
