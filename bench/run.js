@@ -15,7 +15,10 @@ function parseArgs(argv) {
     const a = argv[i];
     if (a === '--quick') opts.quick = true;
     else if (a === '--only' || a.startsWith('--only=')) {
-      const list = (a.includes('=') ? a.slice(7) : argv[++i] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const list = (a.includes('=') ? a.slice(7) : (argv[++i] ?? ''))
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const bad = list.filter((w) => !WORKLOADS.includes(w));
       if (bad.length || !list.length) throw new Error(`--only takes a comma list of ${WORKLOADS.join(', ')}; got '${list.join(',')}'`);
       opts.only = list;
@@ -102,9 +105,17 @@ function runJob(job, quick, timeoutS) {
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutS * 1000);
     const done = (code, signal) => {
       clearTimeout(timer);
-      const lines = out.split('\n').filter((l) => l.startsWith('@@bench ')).map((l) => JSON.parse(l.slice(8)));
+      const lines = out
+        .split('\n')
+        .filter((l) => l.startsWith('@@bench '))
+        .map((l) => JSON.parse(l.slice(8)));
       // The last lines of stderr (tfjs prints a banner first).
-      const tail = err.trim().split('\n').filter((l) => l.trim() && !/^=+$|TensorFlow\.js in Node/.test(l)).slice(0, 3).join(' / ');
+      const tail = err
+        .trim()
+        .split('\n')
+        .filter((l) => l.trim() && !/^=+$|TensorFlow\.js in Node/.test(l))
+        .slice(0, 3)
+        .join(' / ');
       const failure = code === 0 ? null : signal === 'SIGKILL' ? `killed after the ${timeoutS} s limit` : `exit ${code ?? signal}: ${tail}`;
       resolve({ records: lines.filter((l) => !l.skipped), skips: lines.filter((l) => l.skipped), failure });
     };
@@ -137,7 +148,8 @@ async function main() {
     console.log(r.failure ? 'failed' : r.records.length ? `${((Date.now() - t0) / 1000).toFixed(1)} s` : 'skipped');
   }
   records.splice(0, records.length, ...mergeRounds(records));
-  if (peak && opts.only.includes('W4')) records.push({ workload: 'W4', impl: 'fp32-peak', metric: 'gflops', value: peak.gflops, threads: cores, note: peak.formula });
+  if (peak && opts.only.includes('W4'))
+    records.push({ workload: 'W4', impl: 'fp32-peak', metric: 'gflops', value: peak.gflops, threads: cores, note: peak.formula });
   fs.mkdirSync(path.join(HERE, 'results'), { recursive: true });
   fs.writeFileSync(path.join(HERE, 'results', 'latest.json'), `${JSON.stringify(records, null, 1)}\n`);
   console.log(`\n${report(records, skips, peak, cores)}\n`);

@@ -24,7 +24,9 @@ async function main() {
   }
 
   const errors = reconstructionErrors(d.testX, recon, 784);
-  const worst = Array.from(errors.keys()).sort((a, b) => errors[b] - errors[a]).slice(0, 5);
+  const worst = Array.from(errors.keys())
+    .sort((a, b) => errors[b] - errors[a])
+    .slice(0, 5);
   console.log('worst reconstructed test digits:', worst.map((i) => `#${i} (a ${d.testLabels[i]}, error ${errors[i].toFixed(3)})`).join(', '));
 }
 

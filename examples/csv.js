@@ -16,7 +16,7 @@ async function main() {
     lines.push(`${blobs.x[2 * i].toFixed(3)},${blobs.x[2 * i + 1].toFixed(3)},${names[i % 3]}`);
   }
   const path = join(tmpdir(), 'oxnet-blobs.csv');
-  writeFileSync(path, lines.join('\n') + '\n');
+  writeFileSync(path, `${lines.join('\n')}\n`);
 
   const data = loadCsv(path, { task: 'classification', target: 'cluster' });
   console.log(`${data.count} rows, features ${data.featureNames.join(', ')}, classes ${data.classNames.join(', ')}`);
@@ -31,7 +31,13 @@ async function main() {
 
   const classes = model.predictClasses(split.test.x);
   console.log(`test accuracy ${accuracy(model.predict(split.test.x), split.test.y, data.targetSize).toFixed(3)}`);
-  console.log('first test rows:', classes.slice(0, 6).map((k) => data.classNames[k]).join(', '));
+  console.log(
+    'first test rows:',
+    classes
+      .slice(0, 6)
+      .map((k) => data.classNames[k])
+      .join(', '),
+  );
 }
 
 main().catch((e) => {

@@ -4,10 +4,7 @@
 // Run: npm run build:ts && node examples/iris.js
 const { join } = require('node:path');
 const { tmpdir } = require('node:os');
-const {
-  Sequential, layers, loadIris, zscore, trainValTestSplit, selectModel, selectionTable,
-  confusionMatrix, perClassScores, saveModel,
-} = require('../dist');
+const { Sequential, layers, loadIris, zscore, trainValTestSplit, selectModel, selectionTable, confusionMatrix, perClassScores, saveModel } = require('../dist');
 
 async function main() {
   const iris = loadIris();
@@ -16,7 +13,9 @@ async function main() {
 
   const build = (hidden, seed) => {
     const model = new Sequential({ seed });
-    hidden.forEach((units, i) => model.add(layers.dense({ units, activation: 'tanh', ...(i === 0 ? { inputShape: [4] } : {}) })));
+    hidden.forEach((units, i) => {
+      model.add(layers.dense({ units, activation: 'tanh', ...(i === 0 ? { inputShape: [4] } : {}) }));
+    });
     model.add(layers.dense({ units: 3, activation: 'softmax' }));
     model.compile({ loss: 'categoricalCrossentropy', optimizer: { kind: 'adam', lr: 0.02 }, metrics: ['accuracy'] });
     return model.setNormalizer(normalizer);
@@ -41,7 +40,9 @@ async function main() {
   const scores = perClassScores(matrix);
   console.log('\nconfusion matrix (rows: true species, columns: predicted)');
   iris.classNames.forEach((name, k) => {
-    console.log(`${name.padEnd(11)} ${matrix[k].map((v) => String(v).padStart(3)).join(' ')}   precision ${scores.precision[k].toFixed(2)} recall ${scores.recall[k].toFixed(2)}`);
+    console.log(
+      `${name.padEnd(11)} ${matrix[k].map((v) => String(v).padStart(3)).join(' ')}   precision ${scores.precision[k].toFixed(2)} recall ${scores.recall[k].toFixed(2)}`,
+    );
   });
   const file = join(tmpdir(), 'iris.oxnet');
   saveModel(result.best.model, file);

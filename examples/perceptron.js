@@ -3,7 +3,12 @@
 // Run: npm run build:ts && node examples/perceptron.js
 const { Sequential, layers, sgd } = require('../dist');
 
-const X = [[0, 0], [0, 1], [1, 0], [1, 1]];
+const X = [
+  [0, 0],
+  [0, 1],
+  [1, 0],
+  [1, 1],
+];
 const problems = { AND: [0, 0, 0, 1], OR: [0, 1, 1, 1], XOR: [0, 1, 1, 0] };
 
 async function main() {

@@ -2,10 +2,7 @@
 // inputs, with early stopping that restores the best weights and a learning rate that drops on
 // plateaus. Reports R^2 and MAE on the test split.
 // Run: npm run build:ts && node examples/regression.js
-const {
-  Sequential, layers, noisyFunction, zscore, trainValTestSplit, earlyStopping, reduceLROnPlateau,
-  rSquared, meanAbsoluteError,
-} = require('../dist');
+const { Sequential, layers, noisyFunction, zscore, trainValTestSplit, earlyStopping, reduceLROnPlateau, rSquared, meanAbsoluteError } = require('../dist');
 
 async function main() {
   const data = noisyFunction({ count: 2000, seed: 11, noise: 0.1 }); // y = sin(3 x1) + x2^2 / 2 + noise

@@ -3,7 +3,12 @@
 // Run: npm run build:ts && node examples/xor-restarts.js
 const { Sequential, layers, sgd, fitWithRestarts } = require('../dist');
 
-const X = [[0, 0], [0, 1], [1, 0], [1, 1]];
+const X = [
+  [0, 0],
+  [0, 1],
+  [1, 0],
+  [1, 1],
+];
 const T = [0, 1, 1, 0];
 
 function build(seed) {
@@ -14,7 +19,11 @@ function build(seed) {
   return model;
 }
 
-const untilGoal = { onEpochEnd: (_e, logs, model) => { if (logs.loss < 0.005) model.stopTraining = true; } };
+const untilGoal = {
+  onEpochEnd: (_e, logs, model) => {
+    if (logs.loss < 0.005) model.stopTraining = true;
+  },
+};
 
 async function main() {
   const { best, results } = await fitWithRestarts(build, X, T, {

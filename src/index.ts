@@ -23,14 +23,35 @@ export { loadMnist, mnistEpochOrder, type MnistSplit } from './data/mnist';
 // The training recipe (the "recipe" part): data, normalization, splits, metrics, schedules,
 // callbacks and model selection.
 export { zscore, minmax, normalizerFitter, normalizerFromJSON, withMeta, type Normalizer, type NormalizerKind, type NormalizerFitter } from './data/normalize';
-export { trainValTestSplit, kFold, shuffledIndices, epochOrder, batches, gatherRows, classLabels, type SplitResult, type SplitPart, type SplitOptions, type Fold } from './data/split';
+export {
+  trainValTestSplit,
+  kFold,
+  shuffledIndices,
+  epochOrder,
+  batches,
+  gatherRows,
+  classLabels,
+  type SplitResult,
+  type SplitPart,
+  type SplitOptions,
+  type Fold,
+} from './data/split';
 export { loadCsv, parseCsv, type CsvDataset, type CsvOptions, type CsvTask } from './data/csv';
 export { readIdx, encodeIdx, loadIdxPair, type IdxArray, type IdxType } from './data/idx';
 export { loadIris, type IrisData } from './data/iris';
 export { xorData, noisyFunction, gaussianBlobs } from './data/synthetic';
 export {
-  accuracy, confusionMatrix, perClassScores, misclassifiedCount, predictedClasses, meanSquaredError, meanAbsoluteError,
-  rSquared, reconstructionError, reconstructionErrors, type ClassScores,
+  accuracy,
+  confusionMatrix,
+  perClassScores,
+  misclassifiedCount,
+  predictedClasses,
+  meanSquaredError,
+  meanAbsoluteError,
+  rSquared,
+  reconstructionError,
+  reconstructionErrors,
+  type ClassScores,
 } from './metrics';
 export { stepDecay, exponentialDecay, cosineDecay, type Schedule } from './schedules';
 export { learningRateScheduler, reduceLROnPlateau, earlyStopping, modelCheckpoint, progressLogger, type Monitor } from './training/callbacks';

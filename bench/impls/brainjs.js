@@ -7,7 +7,7 @@ function cannot(workload) {
   return workload === 'W1' ? null : 'brain.js NeuralNetwork: one activation for all layers, MSE loss only, no conv layers';
 }
 
-async function run(workload, impl, quick) {
+async function run(_workload, impl, quick) {
   const brain = require('brain.js');
   const s = settings('W1', quick);
   const table = [0, 1, 2, 3].map((i) => ({ input: [XOR_X[2 * i], XOR_X[2 * i + 1]], output: [XOR_T[i]] }));

@@ -18,12 +18,19 @@ async function epochMs(backend, width, batch, x, y, n) {
   await m.fit(x.subarray(0, 10 * batch * 784), y.subarray(0, 10 * batch * 10), { epochs: 1, batchSize: batch, shuffle: false });
   let t0 = 0;
   let ms = 0;
-  const timer = { onTrainBegin: () => void (t0 = now()), onTrainEnd: () => void (ms = now() - t0) };
+  const timer = {
+    onTrainBegin: () => {
+      t0 = now();
+    },
+    onTrainEnd: () => {
+      ms = now() - t0;
+    },
+  };
   await m.fit(x.subarray(0, n * 784), y.subarray(0, n * 10), { epochs: 1, batchSize: batch, shuffle: false, callbacks: [timer] });
   return (ms * data.TRAIN) / n;
 }
 
-async function run(workload, impl, quick) {
+async function run(_workload, impl, quick) {
   const backend = impl === 'oxnet-native' ? 'native' : 'js';
   const d = data.loadSplit();
   const order = data.epochOrder(0);

@@ -33,11 +33,21 @@ function conv(be, impl, name, batch, [h, w, c], filters, k, minMs) {
   const b = random(filters, 3);
   const dy = random(batch * h * w * filters, 4);
   const flops = 2 * batch * h * w * filters * k * k * c; // 'same' padding, stride 1: out = in
-  record(impl, `conv_fwd ${name}`, time(() => be.conv2dForward(x, kw, b, g), minMs), flops);
-  record(impl, `conv_bwd ${name}`, time(() => be.conv2dBackward(x, kw, dy, g), minMs), 2 * flops);
+  record(
+    impl,
+    `conv_fwd ${name}`,
+    time(() => be.conv2dForward(x, kw, b, g), minMs),
+    flops,
+  );
+  record(
+    impl,
+    `conv_bwd ${name}`,
+    time(() => be.conv2dBackward(x, kw, dy, g), minMs),
+    2 * flops,
+  );
 }
 
-async function run(workload, impl, quick) {
+async function run(_workload, impl, quick) {
   const be = backendByName(impl === 'oxnet-native' ? 'native' : 'js');
   const minMs = quick ? 100 : 500;
   const batch = 64;
@@ -47,8 +57,18 @@ async function run(workload, impl, quick) {
     const b = random(n, 3);
     const dy = random(batch * n, 4);
     const flops = 2 * batch * n * n;
-    record(impl, `dense_fwd b${batch} ${n}x${n}`, time(() => be.denseForward(x, w, b, batch, n, n), minMs), flops);
-    record(impl, `dense_bwd b${batch} ${n}x${n}`, time(() => be.denseBackward(x, w, dy, batch, n, n), minMs), 2 * flops);
+    record(
+      impl,
+      `dense_fwd b${batch} ${n}x${n}`,
+      time(() => be.denseForward(x, w, b, batch, n, n), minMs),
+      flops,
+    );
+    record(
+      impl,
+      `dense_bwd b${batch} ${n}x${n}`,
+      time(() => be.denseBackward(x, w, dy, batch, n, n), minMs),
+      2 * flops,
+    );
   }
   if (!be.conv2dForward) throw new Error(`${impl}: the backend has no conv2dForward`);
   conv(be, impl, 'W3 layer 1 b32 28x28x1 k5 f8', 32, [28, 28, 1], 8, 5, minMs);
@@ -57,13 +77,25 @@ async function run(workload, impl, quick) {
   const pg = { batch: 32, inShape: [28, 28, 8], pool: [2, 2], strides: [2, 2], padding: [0, 0, 0, 0] };
   const px = random(32 * 28 * 28 * 8, 5);
   const pdy = random(32 * 14 * 14 * 8, 6);
-  record(impl, 'maxpool_fwd b32 28x28x8 2x2', time(() => be.maxPool2dForward(px, pg), minMs));
-  record(impl, 'maxpool_bwd b32 28x28x8 2x2', time(() => be.maxPool2dBackward(px, pdy, pg), minMs));
+  record(
+    impl,
+    'maxpool_fwd b32 28x28x8 2x2',
+    time(() => be.maxPool2dForward(px, pg), minMs),
+  );
+  record(
+    impl,
+    'maxpool_bwd b32 28x28x8 2x2',
+    time(() => be.maxPool2dBackward(px, pdy, pg), minMs),
+  );
   const p = random(100352, 7); // W2's first dense kernel: 784 x 128
   const grad = random(p.length, 8);
   const state = [new Float32Array(p.length), new Float32Array(p.length)];
   let t = 0;
-  record(impl, 'adam_step 784x128', time(() => be.optimizerStep({ kind: 'adam', lr: 1e-3 }, p, grad, state, ++t), minMs));
+  record(
+    impl,
+    'adam_step 784x128',
+    time(() => be.optimizerStep({ kind: 'adam', lr: 1e-3 }, p, grad, state, ++t), minMs),
+  );
 }
 
 module.exports = { run };

@@ -10,7 +10,14 @@ const { gemmWorkload } = require('./gemm');
 async function timedFitWithHistory(model, x, y, opts) {
   let t0 = 0;
   let ms = 0;
-  const timer = { onTrainBegin: () => void (t0 = now()), onTrainEnd: () => void (ms = now() - t0) };
+  const timer = {
+    onTrainBegin: () => {
+      t0 = now();
+    },
+    onTrainEnd: () => {
+      ms = now() - t0;
+    },
+  };
   const history = await model.fit(x, y, { ...opts, callbacks: [timer, ...(opts.callbacks ?? [])] });
   return { ms, history };
 }
@@ -72,7 +79,12 @@ async function w1OneCall(impl, backend, s) {
   let successes = 0;
   for (let seed = 1; seed <= s.seeds; seed++) {
     const model = xorModel(seed, backend, s.lr, []);
-    const { ms, history } = await timedFitWithHistory(model, XOR_X, XOR_T, { epochs: s.maxEpochs, batchSize: 1, shuffle: false, stopBelowLoss: s.targetMse / 2 });
+    const { ms, history } = await timedFitWithHistory(model, XOR_X, XOR_T, {
+      epochs: s.maxEpochs,
+      batchSize: 1,
+      shuffle: false,
+      stopBelowLoss: s.targetMse / 2,
+    });
     const losses = history.history.loss;
     perEpochUs.push((ms * 1000) / losses.length);
     if (losses[losses.length - 1] < s.targetMse / 2) {

@@ -11,7 +11,12 @@ const PIXELS = 784;
 const TRAIN = 8000;
 const TEST = 2000;
 const cacheFile = path.join(os.tmpdir(), `oxnet-bench-mnist-${CHECK}.bin`);
-const parts = [['trainX', TRAIN * PIXELS], ['trainY', TRAIN * 10], ['testX', TEST * PIXELS], ['testY', TEST * 10]];
+const parts = [
+  ['trainX', TRAIN * PIXELS],
+  ['trainY', TRAIN * 10],
+  ['testX', TEST * PIXELS],
+  ['testY', TEST * 10],
+];
 
 /** Builds the cache file if missing (the orchestrator calls this once, before any child). */
 function ensureMnistCache() {

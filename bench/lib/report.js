@@ -69,7 +69,7 @@ function report(records, skips, peak, cores) {
     const lines = gemm.map((r) => `- ${r.impl} n=${r.size} (${r.threads} thr): ${fmt(r.value)} GFLOP/s = ${fmt((100 * r.value) / peak.gflops)}% of peak`);
     parts.push(`## GEMM against the theoretical fp32 peak: ${fmt(peak.gflops)} GFLOP/s\n${peak.formula}\n${lines.join('\n')}`);
   }
-  if (skips.length) parts.push('## Skipped\n' + skips.map((s) => `- ${s.workload} ${s.impl}: ${s.skipped}`).join('\n'));
+  if (skips.length) parts.push(`## Skipped\n${skips.map((s) => `- ${s.workload} ${s.impl}: ${s.skipped}`).join('\n')}`);
   return parts.join('\n\n');
 }
 

@@ -17,11 +17,25 @@ test('parseArgs: --quick and --only, refusals name the value', () => {
 test('jobs: W4 adds numpy and a 1-thread native run; kernels run both oxnet backends', () => {
   const w4 = jobs({ only: ['W4'] }, 2).map((j) => `${j.impl}:${j.env.RAYON_NUM_THREADS ?? '-'}`);
   const rounds = ['oxnet-native:2', 'oxnet-native:1', 'numpy:-'];
-  assert.deepEqual(w4, ['oxnet-native:2', 'oxnet-js:-', 'tfjs-cpu:-', 'tfjs-wasm:-', 'brainjs:-', 'convnetjs:-', 'oxnet-native:1', 'numpy:-', ...rounds, ...rounds]);
+  assert.deepEqual(w4, [
+    'oxnet-native:2',
+    'oxnet-js:-',
+    'tfjs-cpu:-',
+    'tfjs-wasm:-',
+    'brainjs:-',
+    'convnetjs:-',
+    'oxnet-native:1',
+    'numpy:-',
+    ...rounds,
+    ...rounds,
+  ]);
   const w1 = jobs({ only: ['W1'] }, 2).map((j) => j.impl);
   assert.deepEqual(w1, ['oxnet-native', 'oxnet-js', 'tfjs-cpu', 'tfjs-wasm', 'brainjs', 'convnetjs']);
   assert.equal(jobs({ only: ['W3'] }, 1).length, 6, 'one core: no thread pair, no rounds');
-  assert.deepEqual(jobs({ only: ['kernels'] }, 2).map((j) => j.impl), ['oxnet-native', 'oxnet-js']);
+  assert.deepEqual(
+    jobs({ only: ['kernels'] }, 2).map((j) => j.impl),
+    ['oxnet-native', 'oxnet-js'],
+  );
 });
 
 test('mergeRounds: best speed, worst RSS and lag, first accuracy; distinct cases apart', () => {
@@ -48,7 +62,13 @@ test('mergeRounds: best speed, worst RSS and lag, first accuracy; distinct cases
   assert.deepEqual(get('oxnet-native', 'gflops', 1024), [170]);
   assert.deepEqual(get('oxnet-native', 'loop_lag_p99_ms', undefined), [9]);
   assert.deepEqual(get('oxnet-native', 'test_accuracy', undefined), [0.91]);
-  assert.deepEqual(merged.filter((x) => x.metric === 'epoch_ms').map((x) => [x.case, x.value]), [['a', 10], ['b', 30]]);
+  assert.deepEqual(
+    merged.filter((x) => x.metric === 'epoch_ms').map((x) => [x.case, x.value]),
+    [
+      ['a', 10],
+      ['b', 30],
+    ],
+  );
   assert.equal(merged.length, 8);
 });
 
@@ -62,7 +82,7 @@ test('comparison: ratio is impl / oxnet-native at the given thread count', () =>
     2,
   );
   // 25 / 100 = 0.25; the 1-thread native record is not the base.
-  assert.match(rows, /\| W2 \| samples_per_s \|  \| 100\.0 \| 25\.0 \(0\.250x\) \|/);
+  assert.match(rows, /\| W2 \| samples_per_s \| {2}\| 100\.0 \| 25\.0 \(0\.250x\) \|/);
   assert.equal(fmt(NaN), 'n/a');
 });
 

@@ -7,7 +7,7 @@
 // 3. installs the main tarball alone: the same scripts run on the js backend with exactly one
 //    warning line and the same predictions within float32 tolerance.
 // Needs the built addon and dist/ (`npm ci` or `npm run build`); no network.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -73,16 +73,22 @@ const staged = { ...pkg, napi: { ...pkg.napi, targets: [hostTriple] } };
 writeFileSync(join(stage, 'package.json'), JSON.stringify(staged, null, 2));
 copyFileSync(join(root, binaryFile), join(stage, 'artifacts', binaryFile));
 const napi = join(root, 'node_modules', '.bin', 'napi');
-step('napi create-npm-dirs, artifacts, prepublish (no publish) for ' + hostTriple);
+step(`napi create-npm-dirs, artifacts, prepublish (no publish) for ${hostTriple}`);
 run(napi, ['create-npm-dirs', '--cwd', stage], root);
 run(napi, ['artifacts', '--cwd', stage, '--output-dir', 'artifacts'], root);
 run(napi, ['prepublish', '--cwd', stage, '-t', 'npm', '--skip-optional-publish', '--no-gh-release'], root);
 const platformDir = join(stage, 'npm', hostAbi);
 const platformPkg = JSON.parse(readFileSync(join(platformDir, 'package.json'), 'utf8'));
 check(platformPkg.name === `${pkg.name}-${hostAbi}` && platformPkg.version === pkg.version, `platform package is ${platformPkg.name}@${platformPkg.version}`);
-check(JSON.stringify(platformPkg.os) === '["linux"]' && JSON.stringify(platformPkg.cpu) === '["x64"]' && JSON.stringify(platformPkg.libc) === '["glibc"]', 'platform package os/cpu/libc');
+check(
+  JSON.stringify(platformPkg.os) === '["linux"]' && JSON.stringify(platformPkg.cpu) === '["x64"]' && JSON.stringify(platformPkg.libc) === '["glibc"]',
+  'platform package os/cpu/libc',
+);
 const prepublished = JSON.parse(readFileSync(join(stage, 'package.json'), 'utf8'));
-check(prepublished.optionalDependencies?.[platformPkg.name] === pkg.version, `prepublish did not write optionalDependencies: ${JSON.stringify(prepublished.optionalDependencies)}`);
+check(
+  prepublished.optionalDependencies?.[platformPkg.name] === pkg.version,
+  `prepublish did not write optionalDependencies: ${JSON.stringify(prepublished.optionalDependencies)}`,
+);
 
 // --- pack both (--ignore-scripts: `prepare` would rebuild the addon; it is built already)
 const tarballs = join(work, 'tarballs');
@@ -91,7 +97,10 @@ step('npm pack (main package and platform package)');
 const [mainPack] = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tarballs], root).stdout);
 const [platformPack] = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tarballs], platformDir).stdout);
 checkMainTarball(mainPack, pkg, fail);
-check(platformPack.files.some((f) => f.path === binaryFile), `platform tarball lacks ${binaryFile}`);
+check(
+  platformPack.files.some((f) => f.path === binaryFile),
+  `platform tarball lacks ${binaryFile}`,
+);
 console.log(`main tarball ${mainPack.filename}: ${mainPack.size} bytes packed, ${mainPack.unpackedSize} unpacked, ${mainPack.entryCount} files`);
 const mainTgz = join(tarballs, mainPack.filename);
 const platformTgz = join(tarballs, platformPack.filename);
@@ -137,7 +146,7 @@ function maxDiff(a, b) {
 /** XOR learned: outputs on the right side of 0.5, and a save/load round trip that changes nothing. */
 function checkXor(report, label) {
   const { predictions, reloaded } = report;
-  check(predictions.length === 4 && predictions.every((p, i) => (p > 0.5) === (i === 1 || i === 2)), `${label}: XOR not learned: ${predictions}`);
+  check(predictions.length === 4 && predictions.every((p, i) => p > 0.5 === (i === 1 || i === 2)), `${label}: XOR not learned: ${predictions}`);
   check(maxDiff(predictions, reloaded) === 0, `${label}: reloaded model predicts ${reloaded}, trained one ${predictions}`);
 }
 
@@ -161,7 +170,9 @@ check(w.mainBackend === 'native' && w.workers.every((x) => x.backend === 'native
 const [a, b] = w.workers;
 console.log(`  worker fits: ${w.workers.map((x) => `seed ${x.seed} ${x.started % 100000}..${x.ended % 100000} ms`).join(', ')}`);
 check(a.started < b.ended && b.started < a.ended, `worker fits did not overlap: ${JSON.stringify(w.workers)}`);
-w.workers.forEach((x, i) => check(maxDiff(x.predictions, w.sameSeed[i]) === 0, `worker seed ${x.seed} differs from the same seed on the main thread`));
+w.workers.forEach((x, i) => {
+  check(maxDiff(x.predictions, w.sameSeed[i]) === 0, `worker seed ${x.seed} differs from the same seed on the main thread`);
+});
 
 // --- 3. main package alone: no binary fits -> js backend, one warning line, same predictions
 const jsOnly = userProject('js', [mainTgz]);
@@ -170,8 +181,10 @@ for (const script of ['xor.cjs', 'xor.mjs']) {
   step(`js fallback: node ${script}`);
   const { report, stderr } = consume(jsOnly, script);
   check(report.backend === 'js', `${script}: backend is ${report.backend}, expected js`);
-  check(stderr.length === 1 && /^oxnet: native backend unavailable on linux-x64 \(.+\); using the pure-TypeScript backend \(OXNET_BACKEND=js .*\)$/.test(stderr[0]),
-    `${script}: expected exactly one warning line, got ${stderr.length}:\n${stderr.join('\n')}`);
+  check(
+    stderr.length === 1 && /^oxnet: native backend unavailable on linux-x64 \(.+\); using the pure-TypeScript backend \(OXNET_BACKEND=js .*\)$/.test(stderr[0]),
+    `${script}: expected exactly one warning line, got ${stderr.length}:\n${stderr.join('\n')}`,
+  );
   if (script === 'xor.cjs') console.log(`  warning line: ${stderr[0]}`);
   checkXor(report, `js ${script}`);
   const d = maxDiff(report.predictions, nativeRuns[script].predictions);

@@ -61,7 +61,17 @@ export interface NativeBinding {
 }
 
 const KNOWN_CODES = new Set<OxnetErrorCode>([
-  'E_SHAPE', 'E_ARG', 'E_CONFIG', 'E_BACKEND', 'E_FORMAT', 'E_IO', 'E_NONFINITE', 'E_DATA', 'E_STATE', 'E_NATIVE', 'E_ABORTED',
+  'E_SHAPE',
+  'E_ARG',
+  'E_CONFIG',
+  'E_BACKEND',
+  'E_FORMAT',
+  'E_IO',
+  'E_NONFINITE',
+  'E_DATA',
+  'E_STATE',
+  'E_NATIVE',
+  'E_ABORTED',
 ]);
 
 /** A thrown native error as an OxnetError: "E_SHAPE: ..." keeps its code, the rest is E_NATIVE. */
@@ -80,7 +90,20 @@ export function toOxnetError(err: unknown): OxnetError {
   return new OxnetError('E_NATIVE', `native backend: ${message}`, { cause: err });
 }
 
-const NAPI_ARG_STATUSES = new Set(['InvalidArg', 'ObjectExpected', 'StringExpected', 'NameExpected', 'FunctionExpected', 'NumberExpected', 'BooleanExpected', 'ArrayExpected', 'BigintExpected', 'DateExpected', 'ArrayBufferExpected', 'DetachableArraybufferExpected']);
+const NAPI_ARG_STATUSES = new Set([
+  'InvalidArg',
+  'ObjectExpected',
+  'StringExpected',
+  'NameExpected',
+  'FunctionExpected',
+  'NumberExpected',
+  'BooleanExpected',
+  'ArrayExpected',
+  'BigintExpected',
+  'DateExpected',
+  'ArrayBufferExpected',
+  'DetachableArraybufferExpected',
+]);
 
 function guard<R>(f: () => R): R {
   try {
@@ -101,7 +124,7 @@ async function guardAsync<R>(f: () => Promise<R>): Promise<R> {
 /** Native kernels compute in float32: anything else is refused with the parameter's name. */
 function f32(op: string, name: string, a: unknown): F32 {
   if (a instanceof Float32Array) return a;
-  const kind = a === null ? 'null' : typeof a === 'object' ? (a as object).constructor?.name ?? 'object' : typeof a;
+  const kind = a === null ? 'null' : typeof a === 'object' ? ((a as object).constructor?.name ?? 'object') : typeof a;
   throw new OxnetError('E_ARG', `${op}: ${name} must be a Float32Array on the native backend (float32 only), got ${kind}`);
 }
 
@@ -225,8 +248,7 @@ export function loadNativeBackend(): Backend {
         const op = 'denseBackward';
         return grads(b.denseBackward(f32(op, 'x', x), f32(op, 'w', w), f32(op, 'dy', dy), batch, inputs, units));
       }),
-    activationForward: (act, x, width) =>
-      guard(() => out(b.activationForward(JSON.stringify(act), f32('activationForward', 'x', x), width))),
+    activationForward: (act, x, width) => guard(() => out(b.activationForward(JSON.stringify(act), f32('activationForward', 'x', x), width))),
     activationBackward: (act, x, y, dy, width) =>
       guard(() => {
         const op = 'activationBackward';

@@ -120,12 +120,13 @@ function choice<T extends string>(value: string | undefined, name: string, allow
 }
 
 export function parseCli(argv: string[]): CliArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw usage((e as Error).message.split('\n')[0]);
-  }
+  const parsed = (() => {
+    try {
+      return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    } catch (e) {
+      throw usage((e as Error).message.split('\n')[0]);
+    }
+  })();
   const { values: v, positionals } = parsed;
   if (v.help || positionals[0] === 'help' || argv.length === 0) return { command: 'help' };
   if (v.version) return { command: 'version' };

@@ -7,8 +7,8 @@ import { runPredict } from './predict';
 import { runTrain, type Output } from './train';
 
 const consoleOutput: Output = {
-  out: (line) => process.stdout.write(line + '\n'),
-  err: (line) => process.stderr.write(line + '\n'),
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
 };
 
 /** Runs the command line `argv` (without node and the script); resolves to the exit code. */

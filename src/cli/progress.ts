@@ -33,7 +33,7 @@ export class ProgressDisplay {
   /** A permanent line (clears the live line first on a TTY). */
   line(text: string): void {
     if (this.live) this.out.write('\r\x1b[2K');
-    this.out.write(text + '\n');
+    this.out.write(`${text}\n`);
   }
 }
 

@@ -54,8 +54,10 @@ function buildModel(args: TrainArgs, inputSize: number, outputSize: number, norm
 /** Early stopping bound to whichever model is being trained (selection builds one per restart). */
 function perModelCallbacks(args: TrainArgs, out: Output): { bind(model: Sequential): void; callbacks: Callback[] } {
   let current: Callback[] = [];
-  const forward = (hook: keyof Callback) => (...a: unknown[]) =>
-    Promise.all(current.map((c) => (c[hook] as ((...x: unknown[]) => unknown) | undefined)?.(...a))).then(() => undefined);
+  const forward =
+    (hook: keyof Callback) =>
+    (...a: unknown[]) =>
+      Promise.all(current.map((c) => (c[hook] as ((...x: unknown[]) => unknown) | undefined)?.(...a))).then(() => undefined);
   const dispatcher: Callback = {
     onTrainBegin: forward('onTrainBegin'),
     onEpochBegin: forward('onEpochBegin'),

@@ -7,12 +7,12 @@ import { OxnetError } from '../errors';
 export type IdxType = 'ubyte' | 'byte' | 'short' | 'int' | 'float' | 'double';
 
 const TYPES: Record<number, { name: IdxType; size: number }> = {
-  0x08: { name: 'ubyte', size: 1 },
-  0x09: { name: 'byte', size: 1 },
-  0x0b: { name: 'short', size: 2 },
-  0x0c: { name: 'int', size: 4 },
-  0x0d: { name: 'float', size: 4 },
-  0x0e: { name: 'double', size: 8 },
+  8: { name: 'ubyte', size: 1 },
+  9: { name: 'byte', size: 1 },
+  11: { name: 'short', size: 2 },
+  12: { name: 'int', size: 4 },
+  13: { name: 'float', size: 4 },
+  14: { name: 'double', size: 8 },
 };
 
 export interface IdxArray {
@@ -67,12 +67,18 @@ export function readIdx(pathOrBytes: string | Uint8Array, options: { scale?: num
 
 function readValue(view: DataView, at: number, type: IdxType): number {
   switch (type) {
-    case 'ubyte': return view.getUint8(at);
-    case 'byte': return view.getInt8(at);
-    case 'short': return view.getInt16(at, false);
-    case 'int': return view.getInt32(at, false);
-    case 'float': return view.getFloat32(at, false);
-    case 'double': return view.getFloat64(at, false);
+    case 'ubyte':
+      return view.getUint8(at);
+    case 'byte':
+      return view.getInt8(at);
+    case 'short':
+      return view.getInt16(at, false);
+    case 'int':
+      return view.getInt32(at, false);
+    case 'float':
+      return view.getFloat32(at, false);
+    case 'double':
+      return view.getFloat64(at, false);
   }
 }
 
@@ -89,7 +95,9 @@ export function encodeIdx(type: IdxType, shape: number[], values: ArrayLike<numb
   const view = new DataView(bytes.buffer);
   bytes[2] = code;
   bytes[3] = shape.length;
-  shape.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  shape.forEach((d, i) => {
+    view.setUint32(4 + 4 * i, d, false);
+  });
   for (let i = 0; i < count; i++) {
     const at = headerSize + i * size;
     const v = values[i];

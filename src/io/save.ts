@@ -131,7 +131,10 @@ export function modelFromBytes(bytes: Uint8Array, source = 'model bytes'): Seque
     throw new OxnetError('E_FORMAT', `${source}: the topology does not build: ${(e as Error).message}`, { cause: e });
   }
   if (JSON.stringify(model.inputShape) !== JSON.stringify(header.inputShape)) {
-    throw new OxnetError('E_FORMAT', `${source}: inputShape ${JSON.stringify(header.inputShape)} does not match the first layer's ${JSON.stringify(model.inputShape)}`);
+    throw new OxnetError(
+      'E_FORMAT',
+      `${source}: inputShape ${JSON.stringify(header.inputShape)} does not match the first layer's ${JSON.stringify(model.inputShape)}`,
+    );
   }
   const compile = (header as { compile?: { loss: string; optimizer: object } }).compile;
   if (compile) {
@@ -156,12 +159,18 @@ export function modelFromBytes(bytes: Uint8Array, source = 'model bytes'): Seque
 /** The stored tensors in the model's order, refusing missing, extra or mis-shaped ones. */
 function matchManifest(expected: { name: string; shape: number[] }[], stored: Named[], what: string, source: string): Float32Array[] {
   if (stored.length !== expected.length) {
-    throw new OxnetError('E_FORMAT', `${source}: ${stored.length} ${what} tensors stored, the topology has ${expected.length} (${expected.map((e) => e.name).join(', ')})`);
+    throw new OxnetError(
+      'E_FORMAT',
+      `${source}: ${stored.length} ${what} tensors stored, the topology has ${expected.length} (${expected.map((e) => e.name).join(', ')})`,
+    );
   }
   return expected.map((e, i) => {
     const s = stored[i];
     if (s.name !== e.name || JSON.stringify(s.shape) !== JSON.stringify(e.shape)) {
-      throw new OxnetError('E_FORMAT', `${source}: ${what}[${i}] is ${s.name} ${JSON.stringify(s.shape)}, the topology expects ${e.name} ${JSON.stringify(e.shape)}`);
+      throw new OxnetError(
+        'E_FORMAT',
+        `${source}: ${what}[${i}] is ${s.name} ${JSON.stringify(s.shape)}, the topology expects ${e.name} ${JSON.stringify(e.shape)}`,
+      );
     }
     return s.values;
   });
@@ -190,6 +199,9 @@ function checkDeclaredSizes(layers: Layer[], inputShape: unknown, weights: Named
   }
   // Smaller is safe to build; matchManifest then names the tensor that differs.
   if (params > stored(weights) || states > stored(state)) {
-    throw new OxnetError('E_FORMAT', `${source}: the topology (inputShape ${JSON.stringify(inputShape)}) expects ${params} weights and ${states} state values, the file stores ${stored(weights)} and ${stored(state)}`);
+    throw new OxnetError(
+      'E_FORMAT',
+      `${source}: the topology (inputShape ${JSON.stringify(inputShape)}) expects ${params} weights and ${states} state values, the file stores ${stored(weights)} and ${stored(state)}`,
+    );
   }
 }

@@ -8,12 +8,7 @@ export type ActivationArg = ActivationName | ActivationSpec;
 const KINDS: ActivationKind[] = ['linear', 'step', 'sigmoid', 'tanh', 'relu', 'leakyRelu', 'softmax'];
 
 /** Resolves an activation, with optional top-level beta (sigmoid) and alpha (leakyRelu) overrides. */
-export function resolveActivation(
-  arg: ActivationArg | undefined,
-  beta: number | undefined,
-  alpha: number | undefined,
-  param = 'activation',
-): ActivationSpec {
+export function resolveActivation(arg: ActivationArg | undefined, beta: number | undefined, alpha: number | undefined, param = 'activation'): ActivationSpec {
   // Only a missing activation means linear: 0, '' or false in a config (or an edited model file) is refused.
   if (arg !== undefined && arg !== null && typeof arg !== 'string' && typeof arg !== 'object') {
     throw new OxnetError('E_CONFIG', `${param} must be one of ${KINDS.join(', ')}, got ${JSON.stringify(arg)}`);

@@ -42,7 +42,7 @@ const FROM_CONFIG: Record<LayerType, (config: never) => Layer> = {
 
 /** Rebuilds a layer from {type, config}; unknown types are refused with `code`. */
 export function layerFromConfig(type: unknown, config: unknown, code: 'E_FORMAT' | 'E_CONFIG' = 'E_FORMAT'): Layer {
-  if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(FROM_CONFIG, type)) {
+  if (typeof type !== 'string' || !Object.hasOwn(FROM_CONFIG, type)) {
     throw new OxnetError(code, `unknown layer type ${JSON.stringify(type)}; known: ${Object.keys(FROM_CONFIG).join(', ')}`);
   }
   if (!config || typeof config !== 'object' || Array.isArray(config)) {

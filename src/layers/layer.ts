@@ -113,7 +113,9 @@ export function checkShape(shape: unknown, param: string): number[] {
   if (!Array.isArray(shape) || shape.length === 0) {
     throw new OxnetError('E_CONFIG', `${param} must be a non-empty array of positive integers, got ${JSON.stringify(shape)}`);
   }
-  shape.forEach((d, i) => positiveInt(d, `${param}[${i}]`));
+  shape.forEach((d, i) => {
+    positiveInt(d, `${param}[${i}]`);
+  });
   elementCount(shape, param);
   return [...shape];
 }

@@ -29,7 +29,13 @@ export class Activation extends Layer {
     if (this.activation.kind === 'softmax' && inputShape.length !== 1) {
       throw new OxnetError('E_CONFIG', `softmax activation layer expects a flat input, got shape ${JSON.stringify(inputShape)}`);
     }
-    return { spec: { type: 'activation', size, activation: { ...this.activation } }, outputShape: [...inputShape], params: [], state: [], activation: this.activation };
+    return {
+      spec: { type: 'activation', size, activation: { ...this.activation } },
+      outputShape: [...inputShape],
+      params: [],
+      state: [],
+      activation: this.activation,
+    };
   }
 }
 

@@ -47,10 +47,16 @@ export class Reshape extends Layer {
 
   build(inputShape: SampleShape): BuiltLayer {
     const size = elementCount(inputShape, 'reshape input shape');
-    const known = elementCount(this.targetShape.filter((d) => d !== -1), 'reshape targetShape');
+    const known = elementCount(
+      this.targetShape.filter((d) => d !== -1),
+      'reshape targetShape',
+    );
     const shape = this.targetShape.map((d) => (d === -1 ? size / known : d));
     if (shape.some((d) => !Number.isInteger(d)) || elementCount(shape, 'reshape targetShape') !== size) {
-      throw new OxnetError('E_CONFIG', `reshape targetShape ${JSON.stringify(this.targetShape)} does not hold the ${size} elements of input shape ${JSON.stringify(inputShape)}`);
+      throw new OxnetError(
+        'E_CONFIG',
+        `reshape targetShape ${JSON.stringify(this.targetShape)} does not hold the ${size} elements of input shape ${JSON.stringify(inputShape)}`,
+      );
     }
     return { spec: { type: 'reshape', size }, outputShape: shape, params: [], state: [] };
   }

@@ -3,12 +3,7 @@
 import type { ActivationSpec, LossKind, OptimizerSpec } from '../backend/types';
 import { OxnetError, showValue } from '../errors';
 
-export type LossName =
-  | LossKind
-  | 'meanSquaredError'
-  | 'binaryCrossentropy'
-  | 'categoricalCrossentropy'
-  | 'sse';
+export type LossName = LossKind | 'meanSquaredError' | 'binaryCrossentropy' | 'categoricalCrossentropy' | 'sse';
 
 const LOSS_ALIASES: Record<LossName, LossKind> = {
   halfSse: 'halfSse',
@@ -23,7 +18,7 @@ const LOSS_ALIASES: Record<LossName, LossKind> = {
 };
 
 export function resolveLoss(loss: unknown): LossKind {
-  if (typeof loss === 'string' && Object.prototype.hasOwnProperty.call(LOSS_ALIASES, loss)) return LOSS_ALIASES[loss as LossName];
+  if (typeof loss === 'string' && Object.hasOwn(LOSS_ALIASES, loss)) return LOSS_ALIASES[loss as LossName];
   if (loss && typeof loss === 'object' && 'kind' in loss) return resolveLoss((loss as { kind: unknown }).kind);
   throw new OxnetError('E_CONFIG', `loss must be one of ${Object.keys(LOSS_ALIASES).join(', ')}, got ${JSON.stringify(loss)}`);
 }

@@ -106,7 +106,8 @@ export async function runFit(model: Sequential, xIn: TensorLike, yIn: TensorLike
   const sync = Math.min(chunk * batchSize, n) * paramCount < SYNC_MAX_WORK;
   const nanGuard = opts.nanGuard ?? true;
   const stopBelow = opts.stopBelowLoss;
-  if (stopBelow !== undefined && typeof stopBelow !== 'number') throw new OxnetError('E_ARG', `fit stopBelowLoss must be a number, got ${showValue(stopBelow)}`);
+  if (stopBelow !== undefined && typeof stopBelow !== 'number')
+    throw new OxnetError('E_ARG', `fit stopBelowLoss must be a number, got ${showValue(stopBelow)}`);
   // Nothing needs JavaScript between epochs (no per-epoch callback, validation, 'mse' metric,
   // verbose line or skipping of non-finite batches): all epochs run in one backend call.
   const oneCall =
@@ -194,7 +195,16 @@ export async function runFit(model: Sequential, xIn: TensorLike, yIn: TensorLike
   return history;
 }
 
-async function trainChunk(runner: NetworkRunner, data: Dataset, order: Uint32Array, batchSize: number, b0: number, b1: number, model: Sequential, sync: boolean) {
+async function trainChunk(
+  runner: NetworkRunner,
+  data: Dataset,
+  order: Uint32Array,
+  batchSize: number,
+  b0: number,
+  b1: number,
+  model: Sequential,
+  sync: boolean,
+) {
   const slice = order.subarray(b0 * batchSize, Math.min(b1 * batchSize, order.length));
   if (sync) return runner.trainSync(data, slice, batchSize, model.learningRate, model.step);
   return runner.train(data, slice, batchSize, model.learningRate, model.step);

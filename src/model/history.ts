@@ -9,7 +9,7 @@ export class History {
   record(epoch: number, logs: EpochLogs): void {
     this.epoch.push(epoch);
     for (const [k, v] of Object.entries(logs)) {
-      if (typeof v === 'number') (this.history[k] ??= []).push(v);
+      if (typeof v === 'number') this.column(k).push(v);
     }
   }
 
@@ -21,10 +21,15 @@ export class History {
   recordColumns(first: number, count: number, columns: Record<string, ArrayLike<number> | number>): void {
     for (let e = 0; e < count; e++) this.epoch.push(first + e);
     for (const [k, col] of Object.entries(columns)) {
-      const out = (this.history[k] ??= []);
+      const out = this.column(k);
       if (typeof col === 'number') for (let e = 0; e < count; e++) out.push(col);
       else for (let e = 0; e < count; e++) out.push(col[e]);
     }
+  }
+
+  private column(key: string): number[] {
+    if (!this.history[key]) this.history[key] = [];
+    return this.history[key];
   }
 
   get loss(): number[] {

@@ -88,7 +88,10 @@ export class Sequential {
   add(layer: Layer): this {
     if (this.built) throw new OxnetError('E_STATE', `cannot add layer ${layer.name ?? layer.type}: the model is already built`);
     if (this.stack.length > 0 && layer.declaredInputShape !== undefined) {
-      throw new OxnetError('E_CONFIG', `inputShape belongs on the first layer only, got ${JSON.stringify(layer.declaredInputShape)} on layer ${this.stack.length}`);
+      throw new OxnetError(
+        'E_CONFIG',
+        `inputShape belongs on the first layer only, got ${JSON.stringify(layer.declaredInputShape)} on layer ${this.stack.length}`,
+      );
     }
     this.stack.push(layer);
     return this;
@@ -221,7 +224,16 @@ export class Sequential {
 
   private createRunner(seed: number, clipNorm?: number): NetworkRunner {
     const m = this.model();
-    const runner = this.backend().createNetwork(this.networkSpec(m.layers.map((l) => l.spec), m.inputSize, seed, undefined, clipNorm), this.params);
+    const runner = this.backend().createNetwork(
+      this.networkSpec(
+        m.layers.map((l) => l.spec),
+        m.inputSize,
+        seed,
+        undefined,
+        clipNorm,
+      ),
+      this.params,
+    );
     if (this.state.length) runner.setState(this.state);
     this.runner = runner;
     this.runnerSeed = seed;
@@ -354,7 +366,16 @@ export class Sequential {
     if (!last || last.kind === 'linear') return main;
     const params = main.getParams();
     if (this.logitsRunner) this.logitsRunner.setParams(params);
-    else this.logitsRunner = this.backend().createNetwork(this.networkSpec(m.layers.map((l) => l.spec), m.inputSize, 0, 'linear'), params);
+    else
+      this.logitsRunner = this.backend().createNetwork(
+        this.networkSpec(
+          m.layers.map((l) => l.spec),
+          m.inputSize,
+          0,
+          'linear',
+        ),
+        params,
+      );
     if (this.state.length) this.logitsRunner.setState(main.getState());
     return this.logitsRunner;
   }
@@ -402,7 +423,15 @@ export class Sequential {
     let tail = this.tailRunners.get(i);
     if (tail) tail.setParams(params);
     else {
-      tail = this.backend().createNetwork(this.networkSpec(m.layers.slice(i + 1).map((l) => l.spec), codeSize, 0, undefined), params);
+      tail = this.backend().createNetwork(
+        this.networkSpec(
+          m.layers.slice(i + 1).map((l) => l.spec),
+          codeSize,
+          0,
+          undefined,
+        ),
+        params,
+      );
       this.tailRunners.set(i, tail);
     }
     if (this.state.length) tail.setState(main.getState().slice(sFrom));
@@ -431,7 +460,10 @@ export class Sequential {
   setWeights(weights: (Float32Array | ArrayLike<number>)[]): void {
     const info = this.weightsInfo();
     if (!Array.isArray(weights) || weights.length !== info.length) {
-      throw new OxnetError('E_SHAPE', `setWeights expects ${info.length} arrays (${info.map((w) => w.name).join(', ')}), got ${Array.isArray(weights) ? weights.length : typeof weights}`);
+      throw new OxnetError(
+        'E_SHAPE',
+        `setWeights expects ${info.length} arrays (${info.map((w) => w.name).join(', ')}), got ${Array.isArray(weights) ? weights.length : typeof weights}`,
+      );
     }
     const copies = weights.map((w, i) => {
       const size = info[i].shape.reduce((a, c) => a * c, 1);

@@ -2,7 +2,13 @@
 import { OxnetError, showValue } from '../errors';
 
 /** number[][] (one row per sample, nested deeper for images), a flat array (n inferred), or {data, shape: [n, ...]}. */
-export type TensorLike = number[][] | number[][][][] | number[] | Float32Array | Float64Array | { data: Float32Array | Float64Array | number[]; shape: number[] };
+export type TensorLike =
+  | number[][]
+  | number[][][][]
+  | number[]
+  | Float32Array
+  | Float64Array
+  | { data: Float32Array | Float64Array | number[]; shape: number[] };
 
 export interface Samples {
   data: Float32Array;

@@ -218,7 +218,7 @@ export function modelCheckpoint(path: string, opts: CheckpointOptions): Callback
  */
 export function progressLogger(opts: { epochs?: number; every?: number; write?: (line: string) => void } = {}): Callback {
   const every = opts.every ?? 1;
-  const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  const write = opts.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   return {
     onEpochEnd(epoch, logs) {
       const total = opts.epochs ? `/${opts.epochs}` : '';

@@ -4,11 +4,37 @@ import { csvCell, formatValue, textTable, toCsv } from '../../src/cli/output';
 
 describe('parseCli', () => {
   it('reads a full train command with defaults filled in', () => {
-    const a = parseCli(['train', 'd.csv', '--target', 'y', '--task', 'regression', '--hidden', '16,8', '--search', '4;8;16,8', '--batch-size', '4', '--lr', '0.003']);
+    const a = parseCli([
+      'train',
+      'd.csv',
+      '--target',
+      'y',
+      '--task',
+      'regression',
+      '--hidden',
+      '16,8',
+      '--search',
+      '4;8;16,8',
+      '--batch-size',
+      '4',
+      '--lr',
+      '0.003',
+    ]);
     expect(a).toMatchObject({
-      command: 'train', data: 'd.csv', target: 'y', task: 'regression', hidden: [16, 8],
-      search: [[4], [8], [16, 8]], batchSize: 4, lr: 0.003, epochs: 200, seed: 1, restarts: 1,
-      split: [0.7, 0.15, 0.15], normalize: 'zscore', out: 'model.oxnet',
+      command: 'train',
+      data: 'd.csv',
+      target: 'y',
+      task: 'regression',
+      hidden: [16, 8],
+      search: [[4], [8], [16, 8]],
+      batchSize: 4,
+      lr: 0.003,
+      epochs: 200,
+      seed: 1,
+      restarts: 1,
+      split: [0.7, 0.15, 0.15],
+      normalize: 'zscore',
+      out: 'model.oxnet',
     });
     expect(parseCli(['train', 'd.csv', '--task', 'autoencoder'])).toMatchObject({ normalize: 'minmax' });
   });

@@ -32,14 +32,30 @@ function twoClassCsv(): string {
     const b = ((i * 11) % 23) / 23 - 0.5;
     lines.push(`${a.toFixed(4)},${b.toFixed(4)},${a + b > 0 ? 'up' : 'down'}`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 describe('oxnet train / predict', () => {
   it('classification: trains with a size search, saves, predicts class names', async () => {
     const data = file('two.csv', twoClassCsv());
     const model = file('two.oxnet');
-    const t = await run(['train', data, '--target', 'label', '--task', 'classification', '--search', '2;4', '--epochs', '150', '--seed', '3', '--out', model, '--quiet']);
+    const t = await run([
+      'train',
+      data,
+      '--target',
+      'label',
+      '--task',
+      'classification',
+      '--search',
+      '2;4',
+      '--epochs',
+      '150',
+      '--seed',
+      '3',
+      '--out',
+      model,
+      '--quiet',
+    ]);
     expect(t.err).toEqual([]);
     expect(t.code).toBe(0);
     expect(t.out.join('\n')).toMatch(/hidden\s+params/);
@@ -54,7 +70,11 @@ describe('oxnet train / predict', () => {
     expect(rows[0]).toBe('label,p(down),p(up)');
     expect(rows.length).toBe(81);
     // predictions agree with the rule a + b > 0 on most rows (the model learned it)
-    const truth = twoClassCsv().trim().split('\n').slice(1).map((l) => l.split(',')[2]);
+    const truth = twoClassCsv()
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(',')[2]);
     const agree = rows.slice(1).filter((r, i) => r.split(',')[0] === truth[i]).length;
     expect(agree / 80).toBeGreaterThan(0.85);
   });
@@ -98,7 +118,12 @@ describe('oxnet train / predict', () => {
 describe('oxnet refusals: one line on stderr, non-zero exit', () => {
   const cases: [string, () => string[], RegExp, number][] = [
     ['missing column', () => ['train', file('ok.csv', twoClassCsv()), '--target', 'kind', '--task', 'classification'], /no column named 'kind'/, 1],
-    ['non-numeric value', () => ['train', file('bad.csv', 'a,y\n1,2\nx,3\n'), '--target', 'y', '--task', 'regression'], /line 3, column 'a' has 'x', not a number/, 1],
+    [
+      'non-numeric value',
+      () => ['train', file('bad.csv', 'a,y\n1,2\nx,3\n'), '--target', 'y', '--task', 'regression'],
+      /line 3, column 'a' has 'x', not a number/,
+      1,
+    ],
     ['empty file', () => ['train', file('empty.csv', ''), '--target', 'y', '--task', 'regression'], /is empty/, 1],
     ['missing file', () => ['train', join(dir, 'nope.csv'), '--target', 'y', '--task', 'regression'], /cannot read CSV file/, 1],
     ['wrong model file', () => ['predict', file('fake.oxnet', 'not a model'), file('ok2.csv', twoClassCsv())], /fake.oxnet/, 1],

@@ -12,7 +12,15 @@ import { randomF32, seeded } from '../helpers/random';
 const IN: [number, number, number] = [6, 5, 3];
 const NET: NetworkSpec = { inputSize: 90, layers: [], loss: { kind: 'mse' }, optimizer: { kind: 'sgd', lr: 0.1 }, seed: 9 };
 const CONV: Extract<LayerSpec, { type: 'conv2d' }> = {
-  type: 'conv2d', inShape: IN, filters: 4, kernel: [3, 2], strides: [1, 1], padding: [1, 1, 0, 1], dilation: [1, 1], useBias: true, activation: { kind: 'linear' },
+  type: 'conv2d',
+  inShape: IN,
+  filters: 4,
+  kernel: [3, 2],
+  strides: [1, 1],
+  padding: [1, 1, 0, 1],
+  dilation: [1, 1],
+  useBias: true,
+  activation: { kind: 'linear' },
 };
 const POOL: LayerSpec = { type: 'maxPool2d', inShape: IN, pool: [2, 2], strides: [2, 2], padding: [0, 0, 0, 0] };
 const train = { training: true, step: 0 };
@@ -51,7 +59,13 @@ describe('js CNN layers reuse their buffers across batches', () => {
     for (const batch of [2, 1]) {
       const x = randomF32(rng, batch * layer.inputSize);
       const dy = randomF32(rng, batch * layer.outputSize);
-      const g = { batch, inShape: IN, pool: [2, 2] as [number, number], strides: [2, 2] as [number, number], padding: [0, 0, 0, 0] as [number, number, number, number] };
+      const g = {
+        batch,
+        inShape: IN,
+        pool: [2, 2] as [number, number],
+        strides: [2, 2] as [number, number],
+        padding: [0, 0, 0, 0] as [number, number, number, number],
+      };
       const y = layer.forward(x, batch, train);
       expect(Array.from(y)).toEqual(Array.from(maxPool2dForward(x, g)));
       const dx = layer.backward(dy, batch, false, true)!;

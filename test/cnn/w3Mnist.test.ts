@@ -48,7 +48,9 @@ onNative('W3 CNN on MNIST, native backend, full split (8000 train / 2000 test)',
   it('>= 0.93 test accuracy after 1 epoch, >= 0.96 after 3, loss falling', async () => {
     const t0 = performance.now();
     const { loss, acc } = await train(w3('native'), 3, 8000, 2000);
-    console.log(`[W3 native] test accuracy per epoch ${acc.map((a) => a.toFixed(4)).join(' ')}, loss ${loss.map((l) => l.toFixed(4)).join(' ')}, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `[W3 native] test accuracy per epoch ${acc.map((a) => a.toFixed(4)).join(' ')}, loss ${loss.map((l) => l.toFixed(4)).join(' ')}, ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
     expect(acc[0]).toBeGreaterThanOrEqual(0.93);
     expect(acc[2]).toBeGreaterThanOrEqual(0.96);
     expect(loss[1]).toBeLessThan(loss[0]);

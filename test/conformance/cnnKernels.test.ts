@@ -8,11 +8,29 @@ import { randomF32, seeded } from '../helpers/random';
 
 type KernelName = 'conv2dForward' | 'conv2dBackward' | 'maxPool2dForward' | 'maxPool2dBackward' | 'avgPool2dForward' | 'avgPool2dBackward';
 
-const conv = (batch: number, inShape: [number, number, number], filters: number, kernel: [number, number], extra: Partial<Conv2dGeometry> = {}): Conv2dGeometry => ({
-  batch, inShape, filters, kernel, strides: [1, 1], padding: [0, 0, 0, 0], dilation: [1, 1], ...extra,
+const conv = (
+  batch: number,
+  inShape: [number, number, number],
+  filters: number,
+  kernel: [number, number],
+  extra: Partial<Conv2dGeometry> = {},
+): Conv2dGeometry => ({
+  batch,
+  inShape,
+  filters,
+  kernel,
+  strides: [1, 1],
+  padding: [0, 0, 0, 0],
+  dilation: [1, 1],
+  ...extra,
 });
 const pool = (batch: number, inShape: [number, number, number], p: [number, number], extra: Partial<Pool2dGeometry> = {}): Pool2dGeometry => ({
-  batch, inShape, pool: p, strides: p, padding: [0, 0, 0, 0], ...extra,
+  batch,
+  inShape,
+  pool: p,
+  strides: p,
+  padding: [0, 0, 0, 0],
+  ...extra,
 });
 
 const CONV_CASES: Conv2dGeometry[] = [

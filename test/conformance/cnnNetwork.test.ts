@@ -18,7 +18,15 @@ function spec(layers: LayerSpec[], lr = 0.01): NetworkSpec {
 }
 
 const same5x5 = (inShape: [number, number, number], filters: number): LayerSpec => ({
-  type: 'conv2d', inShape, filters, kernel: [5, 5], strides: [1, 1], padding: [2, 2, 2, 2], dilation: [1, 1], useBias: true, activation: { kind: 'relu' },
+  type: 'conv2d',
+  inShape,
+  filters,
+  kernel: [5, 5],
+  strides: [1, 1],
+  padding: [2, 2, 2, 2],
+  dilation: [1, 1],
+  useBias: true,
+  activation: { kind: 'relu' },
 });
 const pool2 = (inShape: [number, number, number]): LayerSpec => ({ type: 'maxPool2d', inShape, pool: [2, 2], strides: [2, 2], padding: [0, 0, 0, 0] });
 
@@ -29,9 +37,16 @@ const pool2 = (inShape: [number, number, number]): LayerSpec => ({ type: 'maxPoo
  */
 const W3: NetworkSpec = {
   inputSize: 784,
-  layers: [same5x5([28, 28, 1], 8), pool2([28, 28, 8]), same5x5([14, 14, 8], 16), pool2([14, 14, 16]),
-    { type: 'dense', inputs: 784, units: 10, useBias: true, activation: { kind: 'softmax' } }],
-  loss: { kind: 'softmaxCrossEntropy' }, optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 }, seed: 3,
+  layers: [
+    same5x5([28, 28, 1], 8),
+    pool2([28, 28, 8]),
+    same5x5([14, 14, 8], 16),
+    pool2([14, 14, 16]),
+    { type: 'dense', inputs: 784, units: 10, useBias: true, activation: { kind: 'softmax' } },
+  ],
+  loss: { kind: 'softmaxCrossEntropy' },
+  optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 },
+  seed: 3,
 };
 
 const VARIANTS: { name: string; spec: NetworkSpec; smooth: boolean }[] = [
@@ -39,7 +54,17 @@ const VARIANTS: { name: string; spec: NetworkSpec; smooth: boolean }[] = [
     name: 'conv 3x3x4 same relu -> maxPool 2x2 -> dense 36->3 softmax',
     smooth: false,
     spec: spec([
-      { type: 'conv2d', inShape: IN, filters: 4, kernel: [3, 3], strides: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1], useBias: true, activation: { kind: 'relu' } },
+      {
+        type: 'conv2d',
+        inShape: IN,
+        filters: 4,
+        kernel: [3, 3],
+        strides: [1, 1],
+        padding: [1, 1, 1, 1],
+        dilation: [1, 1],
+        useBias: true,
+        activation: { kind: 'relu' },
+      },
       { type: 'maxPool2d', inShape: [6, 6, 4], pool: [2, 2], strides: [2, 2], padding: [0, 0, 0, 0] },
       { type: 'dense', inputs: 36, units: 3, useBias: true, activation: { kind: 'softmax' } },
     ]),
@@ -48,7 +73,17 @@ const VARIANTS: { name: string; spec: NetworkSpec; smooth: boolean }[] = [
     name: 'conv 3x3x4 same tanh -> maxPool 2x2 -> dense 36->3 softmax',
     smooth: true,
     spec: spec([
-      { type: 'conv2d', inShape: IN, filters: 4, kernel: [3, 3], strides: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1], useBias: true, activation: { kind: 'tanh' } },
+      {
+        type: 'conv2d',
+        inShape: IN,
+        filters: 4,
+        kernel: [3, 3],
+        strides: [1, 1],
+        padding: [1, 1, 1, 1],
+        dilation: [1, 1],
+        useBias: true,
+        activation: { kind: 'tanh' },
+      },
       { type: 'maxPool2d', inShape: [6, 6, 4], pool: [2, 2], strides: [2, 2], padding: [0, 0, 0, 0] },
       { type: 'dense', inputs: 36, units: 3, useBias: true, activation: { kind: 'softmax' } },
     ]),
@@ -57,7 +92,17 @@ const VARIANTS: { name: string; spec: NetworkSpec; smooth: boolean }[] = [
     name: 'conv 3x3x4 valid linear -> batchNorm -> tanh -> avgPool 2x2 -> dropout 0.25 -> dense 16->3 softmax',
     smooth: true,
     spec: spec([
-      { type: 'conv2d', inShape: IN, filters: 4, kernel: [3, 3], strides: [1, 1], padding: [0, 0, 0, 0], dilation: [1, 1], useBias: false, activation: { kind: 'linear' } },
+      {
+        type: 'conv2d',
+        inShape: IN,
+        filters: 4,
+        kernel: [3, 3],
+        strides: [1, 1],
+        padding: [0, 0, 0, 0],
+        dilation: [1, 1],
+        useBias: false,
+        activation: { kind: 'linear' },
+      },
       { type: 'batchNorm', size: 64, channels: 4, momentum: 0.9, epsilon: 1e-3 },
       { type: 'activation', size: 64, activation: { kind: 'tanh' } },
       { type: 'avgPool2d', inShape: [4, 4, 4], pool: [2, 2], strides: [2, 2], padding: [0, 0, 0, 0] },
@@ -69,7 +114,17 @@ const VARIANTS: { name: string; spec: NetworkSpec; smooth: boolean }[] = [
     name: 'conv 2x2x5 stride 2 dilation 2 sigmoid -> globalAvgPool -> dense 5->3 linear',
     smooth: true,
     spec: spec([
-      { type: 'conv2d', inShape: IN, filters: 5, kernel: [2, 2], strides: [2, 2], padding: [0, 1, 0, 1], dilation: [2, 2], useBias: true, activation: { kind: 'sigmoid' } },
+      {
+        type: 'conv2d',
+        inShape: IN,
+        filters: 5,
+        kernel: [2, 2],
+        strides: [2, 2],
+        padding: [0, 1, 0, 1],
+        dilation: [2, 2],
+        useBias: true,
+        activation: { kind: 'sigmoid' },
+      },
       { type: 'globalAvgPool2d', inShape: [3, 3, 5] },
       { type: 'dense', inputs: 5, units: 3, useBias: true, activation: { kind: 'linear' } },
     ]),
@@ -79,12 +134,35 @@ const VARIANTS: { name: string; spec: NetworkSpec; smooth: boolean }[] = [
     name: 'conv 3x3x128 same relu -> conv 3x3x64 (im2col on native) tanh -> globalAvgPool -> dense 64->3 softmax',
     smooth: false,
     // SGD + momentum, as for W3 below: Adam would turn near-zero gradients' rounding into +-lr steps.
-    spec: { ...spec([
-      { type: 'conv2d', inShape: IN, filters: 128, kernel: [3, 3], strides: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1], useBias: true, activation: { kind: 'relu' } },
-      { type: 'conv2d', inShape: [6, 6, 128], filters: 64, kernel: [3, 3], strides: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1], useBias: true, activation: { kind: 'tanh' } },
-      { type: 'globalAvgPool2d', inShape: [6, 6, 64] },
-      { type: 'dense', inputs: 64, units: 3, useBias: true, activation: { kind: 'softmax' } },
-    ]), optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 } },
+    spec: {
+      ...spec([
+        {
+          type: 'conv2d',
+          inShape: IN,
+          filters: 128,
+          kernel: [3, 3],
+          strides: [1, 1],
+          padding: [1, 1, 1, 1],
+          dilation: [1, 1],
+          useBias: true,
+          activation: { kind: 'relu' },
+        },
+        {
+          type: 'conv2d',
+          inShape: [6, 6, 128],
+          filters: 64,
+          kernel: [3, 3],
+          strides: [1, 1],
+          padding: [1, 1, 1, 1],
+          dilation: [1, 1],
+          useBias: true,
+          activation: { kind: 'tanh' },
+        },
+        { type: 'globalAvgPool2d', inShape: [6, 6, 64] },
+        { type: 'dense', inputs: 64, units: 3, useBias: true, activation: { kind: 'softmax' } },
+      ]),
+      optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 },
+    },
   },
 ];
 
@@ -148,7 +226,10 @@ describe('tiny CNNs on the js executor: gradients vs finite differences of the t
     const { x, y } = data(rng, 8);
     const runner = jsBackend.createNetwork(v.spec, params);
     const before = runner.getState();
-    expect(before.map((s) => Array.from(s))).toEqual([[0, 0, 0, 0], [1, 1, 1, 1]]); // Keras's initial stats
+    expect(before.map((s) => Array.from(s))).toEqual([
+      [0, 0, 0, 0],
+      [1, 1, 1, 1],
+    ]); // Keras's initial stats
     runner.trainSync(jsBackend.createDataset(x, y, 8), Uint32Array.from([0, 1, 2, 3, 4, 5, 6, 7]), 4, 0.01, 0);
     const state = runner.getState();
     expect(state[0].some((m) => m !== 0)).toBe(true);
@@ -177,9 +258,14 @@ describeBackends((backend) => {
   it('dropout in a network: off in predict; in training the docs mask (seed, step, layer index) and SGD step by hand', () => {
     const s: NetworkSpec = {
       inputSize: 6,
-      layers: [{ type: 'dense', inputs: 6, units: 6, useBias: false, activation: { kind: 'linear' } }, { type: 'dropout', size: 6, rate: 0.5 },
-        { type: 'dense', inputs: 6, units: 2, useBias: true, activation: { kind: 'linear' } }],
-      loss: { kind: 'halfSse' }, optimizer: { kind: 'sgd', lr: 0.1 }, seed: 77,
+      layers: [
+        { type: 'dense', inputs: 6, units: 6, useBias: false, activation: { kind: 'linear' } },
+        { type: 'dropout', size: 6, rate: 0.5 },
+        { type: 'dense', inputs: 6, units: 2, useBias: true, activation: { kind: 'linear' } },
+      ],
+      loss: { kind: 'halfSse' },
+      optimizer: { kind: 'sgd', lr: 0.1 },
+      seed: 77,
     };
     const rng = seeded(1700);
     const eye = new Float32Array(36);
@@ -191,11 +277,12 @@ describeBackends((backend) => {
     const runner = backend.createNetwork(s, [eye, w, b]);
     // Inference: y = x W + b, no mask and no 1 / (1 - rate) scale.
     const expectPred = new Float64Array(6);
-    for (let r = 0; r < 3; r++) for (let j = 0; j < 2; j++) {
-      let acc = b[j];
-      for (let i = 0; i < 6; i++) acc += x[r * 6 + i] * w[i * 2 + j];
-      expectPred[r * 2 + j] = acc;
-    }
+    for (let r = 0; r < 3; r++)
+      for (let j = 0; j < 2; j++) {
+        let acc = b[j];
+        for (let i = 0; i < 6; i++) acc += x[r * 6 + i] * w[i * 2 + j];
+        expectPred[r * 2 + j] = acc;
+      }
     expect(closeness(runner.predict(x, 3), expectPred)).toBeNull();
     // Training at step 4, dropout is layer 1: kept inputs doubled, dropped ones 0.
     const u = docsDropoutDraws(77, 4, 1, 18);
@@ -203,12 +290,13 @@ describeBackends((backend) => {
     expect(xd.filter((v) => v === 0).length).toBeGreaterThan(0);
     let loss = 0;
     const g = new Float64Array(6); // dL/dy = (y - t) / n
-    for (let r = 0; r < 3; r++) for (let j = 0; j < 2; j++) {
-      let acc = b[j];
-      for (let i = 0; i < 6; i++) acc += xd[r * 6 + i] * w[i * 2 + j];
-      loss += 0.5 * (acc - t[r * 2 + j]) ** 2 / 3;
-      g[r * 2 + j] = (acc - t[r * 2 + j]) / 3;
-    }
+    for (let r = 0; r < 3; r++)
+      for (let j = 0; j < 2; j++) {
+        let acc = b[j];
+        for (let i = 0; i < 6; i++) acc += xd[r * 6 + i] * w[i * 2 + j];
+        loss += (0.5 * (acc - t[r * 2 + j]) ** 2) / 3;
+        g[r * 2 + j] = (acc - t[r * 2 + j]) / 3;
+      }
     const stats = runner.trainSync(backend.createDataset(x, t, 3), Uint32Array.from([0, 1, 2]), 3, 0.1, 4);
     expect(closeness([stats.losses[0]], [loss])).toBeNull();
     const newW = Array.from(w, (v, k) => {
@@ -230,8 +318,11 @@ describeBackends((backend) => {
   it('batch norm in a network: running statistics and inference follow the closed form', () => {
     // 2 samples of [1, 2, 2] (2 positions x 2 channels): 4 rows per channel.
     const s: NetworkSpec = {
-      inputSize: 4, layers: [{ type: 'batchNorm', size: 4, channels: 2, momentum: 0.9, epsilon: 1e-3 }],
-      loss: { kind: 'mse' }, optimizer: { kind: 'sgd', lr: 0 }, seed: 1,
+      inputSize: 4,
+      layers: [{ type: 'batchNorm', size: 4, channels: 2, momentum: 0.9, epsilon: 1e-3 }],
+      loss: { kind: 'mse' },
+      optimizer: { kind: 'sgd', lr: 0 },
+      seed: 1,
     };
     const gamma = Float32Array.from([1.5, 0.5]);
     const beta = Float32Array.from([0.25, -1]);
@@ -246,7 +337,7 @@ describeBackends((backend) => {
     runner.setState([Float32Array.from([2, 20]), Float32Array.from([4, 100])]);
     const expected = Array.from(x, (v, i) => {
       const c = i % 2;
-      return gamma[c] * (v - [2, 20][c]) / Math.sqrt([4, 100][c] + 1e-3) + beta[c];
+      return (gamma[c] * (v - [2, 20][c])) / Math.sqrt([4, 100][c] + 1e-3) + beta[c];
     });
     expect(closeness(runner.predict(x, 2), expected)).toBeNull();
   });
@@ -283,11 +374,15 @@ describeNativeVsJs('tiny CNN training', (native, js) => {
       const pa = a.getParams();
       const pb = b.getParams();
       expect(pa.length).toBe(pb.length);
-      pa.forEach((p, k) => expect(closeness(p, pb[k]), `param ${k}`).toBeNull());
+      pa.forEach((p, k) => {
+        expect(closeness(p, pb[k]), `param ${k}`).toBeNull();
+      });
       const ta = a.getState();
       const tb = b.getState();
       expect(ta.length).toBe(tb.length);
-      ta.forEach((s, k) => expect(closeness(s, tb[k]), `state ${k}`).toBeNull());
+      ta.forEach((s, k) => {
+        expect(closeness(s, tb[k]), `state ${k}`).toBeNull();
+      });
       expect(closeness(a.predict(x, 12), b.predict(x, 12))).toBeNull();
     });
   });

@@ -13,14 +13,28 @@ const near = (a: ArrayLike<number>, b: ArrayLike<number>) => expect(closeness(a,
  */
 function shapes(seed: number): [number, number, number][] {
   const rng = seeded(seed);
-  const out: [number, number, number][] = [[1, 1, 1], [1, 7, 3], [5, 3, 1], [33, 65, 17], [70, 130, 91]];
+  const out: [number, number, number][] = [
+    [1, 1, 1],
+    [1, 7, 3],
+    [5, 3, 1],
+    [33, 65, 17],
+    [70, 130, 91],
+  ];
   for (let i = 0; i < 4; i++) out.push([randomInt(rng, 1, 20), randomInt(rng, 1, 40), randomInt(rng, 1, 20)]);
   return out;
 }
 
 const ACTIVATIONS: ActivationSpec[] = [
-  { kind: 'linear' }, { kind: 'step' }, { kind: 'sigmoid' }, { kind: 'sigmoid', beta: 0.5 }, { kind: 'sigmoid', beta: 2 },
-  { kind: 'tanh' }, { kind: 'relu' }, { kind: 'leakyRelu' }, { kind: 'leakyRelu', alpha: 0.3 }, { kind: 'softmax' },
+  { kind: 'linear' },
+  { kind: 'step' },
+  { kind: 'sigmoid' },
+  { kind: 'sigmoid', beta: 0.5 },
+  { kind: 'sigmoid', beta: 2 },
+  { kind: 'tanh' },
+  { kind: 'relu' },
+  { kind: 'leakyRelu' },
+  { kind: 'leakyRelu', alpha: 0.3 },
+  { kind: 'softmax' },
 ];
 
 const LOSSES: LossSpec['kind'][] = ['halfSse', 'mse', 'binaryCrossEntropy', 'softmaxCrossEntropy', 'perceptron'];
@@ -62,7 +76,11 @@ describeNativeVsJs('kernels', (native: Backend, js: Backend) => {
   for (const act of ACTIVATIONS) {
     it(`activation ${JSON.stringify(act)} forward and backward, rows of width 1, 3 and 10`, () => {
       const rng = seeded(602);
-      for (const [rows, width] of [[1, 1], [4, 3], [7, 10]]) {
+      for (const [rows, width] of [
+        [1, 1],
+        [4, 3],
+        [7, 10],
+      ]) {
         const x = randomF32(rng, rows * width, -4, 4);
         x[0] = 0; // the step / relu boundary itself
         const dy = randomF32(rng, rows * width);
@@ -83,12 +101,19 @@ describeNativeVsJs('kernels', (native: Backend, js: Backend) => {
   for (const kind of LOSSES) {
     it(`loss ${kind}: value and gradient, batch 1 and batch 6 x width 1 / 4`, () => {
       const rng = seeded(603);
-      for (const [n, width] of [[1, 1], [1, 4], [6, 1], [6, 4]]) {
+      for (const [n, width] of [
+        [1, 1],
+        [1, 4],
+        [6, 1],
+        [6, 4],
+      ]) {
         const pred = randomF32(rng, n * width, -3, 3);
         const target =
-          kind === 'softmaxCrossEntropy' ? Float32Array.from(oneHotRows(rng, n, width))
-          : kind === 'perceptron' ? randomF32(rng, n * width, 0, 1).map((u) => (u < 0.5 ? 0 : 1))
-          : randomF32(rng, n * width, 0, 1);
+          kind === 'softmaxCrossEntropy'
+            ? Float32Array.from(oneHotRows(rng, n, width))
+            : kind === 'perceptron'
+              ? randomF32(rng, n * width, 0, 1).map((u) => (u < 0.5 ? 0 : 1))
+              : randomF32(rng, n * width, 0, 1);
         const ln = native.loss({ kind }, pred, target, n, width);
         const lj = js.loss({ kind }, pred, target, n, width);
         near([ln.loss], [lj.loss]);
@@ -125,7 +150,9 @@ describeNativeVsJs('kernels', (native: Backend, js: Backend) => {
         js.optimizerStep(opt, pj, g, sj, t);
       }
       near(pn, pj);
-      sn.forEach((s, i) => near(s, sj[i]));
+      sn.forEach((s, i) => {
+        near(s, sj[i]);
+      });
     });
   }
 

@@ -9,7 +9,11 @@ import { oneHotRows, randomF32, seeded, type Rng } from '../helpers/random';
 import { shuffledIndices } from '../../src/backend/js/rng';
 
 const dense = (inputs: number, units: number, activation: ActivationSpec, useBias = true): LayerSpec => ({
-  type: 'dense', inputs, units, useBias, activation,
+  type: 'dense',
+  inputs,
+  units,
+  useBias,
+  activation,
 });
 
 interface Case {
@@ -20,35 +24,73 @@ interface Case {
 const CASES: Case[] = [
   {
     name: 'halfSse + sgd, sigmoid(beta 2) output',
-    spec: { inputSize: 3, layers: [dense(3, 4, { kind: 'tanh' }), dense(4, 2, { kind: 'sigmoid', beta: 2 })], loss: { kind: 'halfSse' }, optimizer: { kind: 'sgd', lr: 0.3 }, seed: 1 },
+    spec: {
+      inputSize: 3,
+      layers: [dense(3, 4, { kind: 'tanh' }), dense(4, 2, { kind: 'sigmoid', beta: 2 })],
+      loss: { kind: 'halfSse' },
+      optimizer: { kind: 'sgd', lr: 0.3 },
+      seed: 1,
+    },
   },
   {
     name: 'mse + sgd momentum 0.9 + L2 1e-3, tanh output',
-    spec: { inputSize: 3, layers: [dense(3, 5, { kind: 'relu' }), dense(5, 2, { kind: 'tanh' })], loss: { kind: 'mse' }, optimizer: { kind: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 1e-3 }, seed: 1 },
+    spec: {
+      inputSize: 3,
+      layers: [dense(3, 5, { kind: 'relu' }), dense(5, 2, { kind: 'tanh' })],
+      loss: { kind: 'mse' },
+      optimizer: { kind: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 1e-3 },
+      seed: 1,
+    },
   },
   {
     name: 'binaryCrossEntropy + adam, sigmoid(beta 2) single output',
-    spec: { inputSize: 3, layers: [dense(3, 4, { kind: 'leakyRelu', alpha: 0.1 }), dense(4, 1, { kind: 'sigmoid', beta: 2 })], loss: { kind: 'binaryCrossEntropy' }, optimizer: { kind: 'adam', lr: 0.01 }, seed: 1 },
+    spec: {
+      inputSize: 3,
+      layers: [dense(3, 4, { kind: 'leakyRelu', alpha: 0.1 }), dense(4, 1, { kind: 'sigmoid', beta: 2 })],
+      loss: { kind: 'binaryCrossEntropy' },
+      optimizer: { kind: 'adam', lr: 0.01 },
+      seed: 1,
+    },
   },
   {
     // Plain sgd here: Adam is blind to a constant gradient scale, so only sgd sees the beta factor.
     name: 'binaryCrossEntropy + sgd, sigmoid(beta 0.5) output of 2',
-    spec: { inputSize: 3, layers: [dense(3, 4, { kind: 'tanh' }), dense(4, 2, { kind: 'sigmoid', beta: 0.5 })], loss: { kind: 'binaryCrossEntropy' }, optimizer: { kind: 'sgd', lr: 0.5 }, seed: 1 },
+    spec: {
+      inputSize: 3,
+      layers: [dense(3, 4, { kind: 'tanh' }), dense(4, 2, { kind: 'sigmoid', beta: 0.5 })],
+      loss: { kind: 'binaryCrossEntropy' },
+      optimizer: { kind: 'sgd', lr: 0.5 },
+      seed: 1,
+    },
   },
   {
     name: 'binaryCrossEntropy + sgd nesterov, linear output of 3',
-    spec: { inputSize: 3, layers: [dense(3, 4, { kind: 'sigmoid' }), dense(4, 3, { kind: 'linear' })], loss: { kind: 'binaryCrossEntropy' }, optimizer: { kind: 'sgd', lr: 0.2, momentum: 0.8, nesterov: true }, seed: 1 },
+    spec: {
+      inputSize: 3,
+      layers: [dense(3, 4, { kind: 'sigmoid' }), dense(4, 3, { kind: 'linear' })],
+      loss: { kind: 'binaryCrossEntropy' },
+      optimizer: { kind: 'sgd', lr: 0.2, momentum: 0.8, nesterov: true },
+      seed: 1,
+    },
   },
   {
     name: 'softmaxCrossEntropy + adamw (decoupled decay 0.01), softmax output',
-    spec: { inputSize: 3, layers: [dense(3, 6, { kind: 'relu' }), dense(6, 4, { kind: 'softmax' })], loss: { kind: 'softmaxCrossEntropy' }, optimizer: { kind: 'adam', lr: 0.02, weightDecay: 0.01, decoupled: true }, seed: 1 },
+    spec: {
+      inputSize: 3,
+      layers: [dense(3, 6, { kind: 'relu' }), dense(6, 4, { kind: 'softmax' })],
+      loss: { kind: 'softmaxCrossEntropy' },
+      optimizer: { kind: 'adam', lr: 0.02, weightDecay: 0.01, decoupled: true },
+      seed: 1,
+    },
   },
   {
     name: 'softmaxCrossEntropy + adam with L2 and custom betas, linear output, no bias, activation layer between',
     spec: {
       inputSize: 3,
       layers: [dense(3, 5, { kind: 'linear' }, false), { type: 'activation', size: 5, activation: { kind: 'tanh' } }, dense(5, 3, { kind: 'linear' }, false)],
-      loss: { kind: 'softmaxCrossEntropy' }, optimizer: { kind: 'adam', lr: 0.05, beta1: 0.8, beta2: 0.99, epsilon: 1e-6, weightDecay: 1e-3 }, seed: 1,
+      loss: { kind: 'softmaxCrossEntropy' },
+      optimizer: { kind: 'adam', lr: 0.05, beta1: 0.8, beta2: 0.99, epsilon: 1e-6, weightDecay: 1e-3 },
+      seed: 1,
     },
   },
   {
@@ -100,7 +142,9 @@ describeBackends((backend: Backend) => {
       expect(Array.from(stats.correct)).toEqual(ref.correct);
       const got = runner.getParams();
       expect(got.length).toBe(ref.params.length);
-      got.forEach((p, i) => near(p, ref.params[i]));
+      got.forEach((p, i) => {
+        near(p, ref.params[i]);
+      });
     });
   }
 
@@ -115,7 +159,9 @@ describeBackends((backend: Backend) => {
     const sa = a.trainSync(backend.createDataset(x, y, 10), order, 3, 0.01, 0);
     const sb = await b.train(backend.createDataset(x, y, 10), order, 3, 0.01, 0);
     expect(Array.from(sb.losses)).toEqual(Array.from(sa.losses));
-    b.getParams().forEach((p, i) => expect(Array.from(p)).toEqual(Array.from(a.getParams()[i])));
+    b.getParams().forEach((p, i) => {
+      expect(Array.from(p)).toEqual(Array.from(a.getParams()[i]));
+    });
   });
 
   it('predict and predictUpTo match the reference forward; predictAsync agrees', async () => {
@@ -157,7 +203,9 @@ describeBackends((backend: Backend) => {
     const stats = runner.trainSync(backend.createDataset(x, y, 8), order, 2, 0.3, 0);
     expect(stats.nonFiniteBatch).toBe(2);
     const prefix = referenceTrain(spec, params, x, y, order.subarray(0, 4), 2, 0.3, 0);
-    runner.getParams().forEach((p, i) => near(p, prefix.params[i]));
+    runner.getParams().forEach((p, i) => {
+      near(p, prefix.params[i]);
+    });
   });
 
   it('getParams returns copies, setParams copies in, resetOptimizer clears the moments', () => {
@@ -178,16 +226,23 @@ describeBackends((backend: Backend) => {
     // A fresh runner from the trained params (zero moments) must land on the same values.
     const fresh = backend.createNetwork(spec, trained);
     fresh.trainSync(data, order, 3, 0.01, 2);
-    runner.getParams().forEach((p, i) => expect(Array.from(p)).toEqual(Array.from(fresh.getParams()[i])));
+    runner.getParams().forEach((p, i) => {
+      expect(Array.from(p)).toEqual(Array.from(fresh.getParams()[i]));
+    });
     runner.setParams(params);
-    runner.getParams().forEach((p, i) => expect(Array.from(p)).toEqual(Array.from(params[i])));
+    runner.getParams().forEach((p, i) => {
+      expect(Array.from(p)).toEqual(Array.from(params[i]));
+    });
     expect(runner.getState()).toEqual([]);
   });
 
   it('learns XOR like the course: 2-2-1 sigmoid, E = 1/2 (y - t)^2, per-sample SGD, lr 0.5', () => {
     const spec: NetworkSpec = {
-      inputSize: 2, layers: [dense(2, 2, { kind: 'sigmoid' }), dense(2, 1, { kind: 'sigmoid' })],
-      loss: { kind: 'halfSse' }, optimizer: { kind: 'sgd', lr: 0.5 }, seed: 1,
+      inputSize: 2,
+      layers: [dense(2, 2, { kind: 'sigmoid' }), dense(2, 1, { kind: 'sigmoid' })],
+      loss: { kind: 'halfSse' },
+      optimizer: { kind: 'sgd', lr: 0.5 },
+      seed: 1,
     };
     const x = Float32Array.from([0, 0, 0, 1, 1, 0, 1, 1]);
     const y = Float32Array.from([0, 1, 1, 0]);

@@ -78,8 +78,6 @@ describeBackends((backend: Backend) => {
   it('refuses a grad of the wrong length and missing state slots', () => {
     const code = (c: string) => expect.objectContaining({ code: c });
     expect(() => backend.optimizerStep({ kind: 'sgd', lr: 0.1 }, new Float32Array(3), new Float32Array(2), [], 1)).toThrow(code('E_SHAPE'));
-    expect(() => backend.optimizerStep({ kind: 'adam', lr: 0.1 }, new Float32Array(3), new Float32Array(3), [new Float32Array(3)], 1)).toThrow(
-      code('E_SHAPE'),
-    );
+    expect(() => backend.optimizerStep({ kind: 'adam', lr: 0.1 }, new Float32Array(3), new Float32Array(3), [new Float32Array(3)], 1)).toThrow(code('E_SHAPE'));
   });
 });

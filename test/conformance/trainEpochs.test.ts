@@ -41,7 +41,9 @@ function epochByEpoch(backend: Backend, orders: Uint32Array[], batchSize: number
   orders.forEach((order, e) => {
     const s = runner.trainSync(data, order, batchSize, 0.05, 7 + e * batches);
     let sum = 0;
-    s.losses.forEach((l, b) => (sum += l * Math.min(batchSize, COUNT - b * batchSize)));
+    s.losses.forEach((l, b) => {
+      sum += l * Math.min(batchSize, COUNT - b * batchSize);
+    });
     losses.push(sum / COUNT);
   });
   return { losses, params: runner.getParams() };
@@ -64,7 +66,9 @@ describeBackends((backend) => {
       expect(stats.epochs).toBe(3);
       expect(stats.nonFiniteBatch).toBe(-1);
       expect([...stats.losses]).toEqual(ref.losses);
-      runner.getParams().forEach((p, i) => expect(p).toEqual(ref.params[i]));
+      runner.getParams().forEach((p, i) => {
+        expect(p).toEqual(ref.params[i]);
+      });
     }
   });
 
@@ -89,7 +93,7 @@ describeBackends((backend) => {
     expect(() => runner.trainEpochsSync(data, { ...plan, shuffleSeeds: new Uint32Array(1) })).toThrow(/shuffleSeeds/);
   });
 
-  it('fit in one call gives the per-epoch path\'s history and weights; stopBelowLoss stops both alike', async () => {
+  it("fit in one call gives the per-epoch path's history and weights; stopBelowLoss stops both alike", async () => {
     const X = [0, 0, 0, 1, 1, 0, 1, 1];
     const T = [0, 1, 1, 0];
     const run = async (perEpoch: boolean, opts: object) => {
@@ -110,7 +114,9 @@ describeBackends((backend) => {
     for (const opts of [{ shuffle: false }, {}, { stopBelowLoss: threshold }]) {
       const [one, per] = [await run(false, opts), await run(true, opts)];
       expect(one.h.history).toEqual(per.h.history);
-      one.params.forEach((p, i) => expect(p).toEqual(per.params[i]));
+      one.params.forEach((p, i) => {
+        expect(p).toEqual(per.params[i]);
+      });
     }
     const stopped = await run(false, { stopBelowLoss: threshold });
     expect(stopped.h.history.loss).toEqual(full.slice(0, first + 1));
@@ -123,7 +129,8 @@ describeNativeVsJs('trainEpochs', (native, js) => {
     const [n, j] = [setup(native), setup(js)];
     const [sn, sj] = [n.runner.trainEpochsSync(n.data, plan), j.runner.trainEpochsSync(j.data, plan)];
     near(sn.losses, sj.losses);
-    n.runner.getParams().forEach((p, i) => near(p, j.runner.getParams()[i]));
+    n.runner.getParams().forEach((p, i) => {
+      near(p, j.runner.getParams()[i]);
+    });
   });
 });
-

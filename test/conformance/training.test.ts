@@ -52,7 +52,10 @@ describeNativeVsJs('training', (native: Backend, js: Backend) => {
           }
           const last = spec.layers[spec.layers.length - 1] as { units: number };
           const x = randomF32(rng, 11 * 5);
-          const y = loss === 'softmaxCrossEntropy' ? Float32Array.from(oneHotRows(rng, 11, last.units)) : randomF32(rng, 11 * last.units, 0, 1).map((v) => (loss === 'perceptron' ? Math.round(v) : v));
+          const y =
+            loss === 'softmaxCrossEntropy'
+              ? Float32Array.from(oneHotRows(rng, 11, last.units))
+              : randomF32(rng, 11 * last.units, 0, 1).map((v) => (loss === 'perceptron' ? Math.round(v) : v));
           const rn = native.createNetwork(spec, params);
           const rj = js.createNetwork(spec, params);
           const dn = native.createDataset(x, y, 11);
@@ -65,7 +68,9 @@ describeNativeVsJs('training', (native: Backend, js: Backend) => {
             near(sn.losses, sj.losses);
             expect(Array.from(sn.correct)).toEqual(Array.from(sj.correct));
           }
-          rn.getParams().forEach((p, i) => near(p, rj.getParams()[i]));
+          rn.getParams().forEach((p, i) => {
+            near(p, rj.getParams()[i]);
+          });
           near(rn.predict(x, 11), rj.predict(x, 11));
         });
       }

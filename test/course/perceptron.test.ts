@@ -3,7 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import { Sequential, layers, sgd } from '../../src/index';
 
-const X = [[0, 0], [0, 1], [1, 0], [1, 1]];
+const X = [
+  [0, 0],
+  [0, 1],
+  [1, 0],
+  [1, 1],
+];
 const AND = [0, 0, 0, 1];
 const OR = [0, 1, 1, 1];
 const XOR = [0, 1, 1, 0];
@@ -21,7 +26,10 @@ describe('course: perceptron', () => {
     expect(perceptronModel(1).compileConfig?.loss).toBe('perceptron');
   });
 
-  for (const [name, target] of [['AND', AND], ['OR', OR]] as const) {
+  for (const [name, target] of [
+    ['AND', AND],
+    ['OR', OR],
+  ] as const) {
     it(`learns ${name} with the perceptron rule (per-sample updates), several seeds`, async () => {
       for (const seed of [1, 2, 3, 4, 5]) {
         const model = perceptronModel(seed);
@@ -54,7 +62,11 @@ describe('course: perceptron', () => {
       await model.fit(X, XOR, {
         epochs: 100,
         batchSize: 1,
-        callbacks: { onEpochEnd: () => void (best = Math.min(best, model.evaluate(X, XOR).misclassified)) },
+        callbacks: {
+          onEpochEnd: () => {
+            best = Math.min(best, model.evaluate(X, XOR).misclassified);
+          },
+        },
       });
       // No line separates XOR: at least one of the four points is always wrong.
       expect(best).toBeGreaterThanOrEqual(1);

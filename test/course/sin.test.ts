@@ -11,7 +11,11 @@ describe('course: universal approximation of sin(x)', () => {
     model.add(layers.dense({ units: 10, activation: 'sigmoid', inputDim: 1, kernelInitializer: 'glorotUniform' }));
     model.add(layers.dense({ units: 1, activation: 'linear' }));
     model.compile({ loss: 'mse', optimizer: adam({ lr: 0.02 }) });
-    await model.fit(xs.map((x) => [x]), xs.map(Math.sin), { epochs: 3000, batchSize: 16 });
+    await model.fit(
+      xs.map((x) => [x]),
+      xs.map(Math.sin),
+      { epochs: 3000, batchSize: 16 },
+    );
     // Check between the training points too (401 points).
     const grid = Array.from({ length: 401 }, (_, i) => -Math.PI + (2 * Math.PI * i) / 400);
     const g = model.predict(grid.map((x) => [x]));

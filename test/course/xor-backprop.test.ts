@@ -4,7 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import { Sequential, fitWithRestarts, layers, sgd, type Callback } from '../../src/index';
 
-const X = [[0, 0], [0, 1], [1, 0], [1, 1]];
+const X = [
+  [0, 0],
+  [0, 1],
+  [1, 0],
+  [1, 1],
+];
 const T = [0, 1, 1, 0];
 // W1's goal "MSE < 0.01": with one output, halfSse = MSE / 2.
 const GOAL_HALF_SSE = 0.005;

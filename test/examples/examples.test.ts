@@ -32,13 +32,21 @@ describe('examples', () => {
   });
 
   it('xor-hand-set: the course table 00->0, 01->1, 10->1, 11->0', () => {
-    const lines = run('xor-hand-set.js').trim().split('\n').slice(-4).map((l) => l.replace(/\s+/g, ' ').trim());
+    const lines = run('xor-hand-set.js')
+      .trim()
+      .split('\n')
+      .slice(-4)
+      .map((l) => l.replace(/\s+/g, ' ').trim());
     expect(lines.map((l) => l.split(' ').at(-1))).toEqual(['0', '1', '1', '0']);
   });
 
   it('xor-restarts: the best restart separates XOR', () => {
     const out = run('xor-restarts.js');
-    const outputs = out.match(/outputs ([\d. ]+)/)![1].trim().split(' ').map(Number);
+    const outputs = out
+      .match(/outputs ([\d. ]+)/)![1]
+      .trim()
+      .split(' ')
+      .map(Number);
     expect(outputs[0]).toBeLessThan(0.5);
     expect(outputs[1]).toBeGreaterThan(0.5);
     expect(outputs[2]).toBeGreaterThan(0.5);

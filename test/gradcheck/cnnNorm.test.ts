@@ -2,7 +2,12 @@
 // statistics against their closed form, and the dropout mask against the docs/kernels.md recipe.
 import { describe, expect, it } from 'vitest';
 import {
-  batchNormBackward, batchNormInferenceForward, batchNormTrainForward, dropoutBackward, dropoutForward, updateRunningStats,
+  batchNormBackward,
+  batchNormInferenceForward,
+  batchNormTrainForward,
+  dropoutBackward,
+  dropoutForward,
+  updateRunningStats,
 } from '../../src/backend/js/norm';
 import { numericGradient, relativeError, weightedSum } from '../helpers/gradcheck';
 import { randomArray, seeded } from '../helpers/random';
@@ -37,7 +42,9 @@ describe('batch norm (float64)', () => {
     const { y, mean, variance } = batchNormTrainForward(x, Float64Array.from([2, 3]), Float64Array.from([0.5, -1]), 2, 2, 1e-12);
     expect(Array.from(mean)).toEqual([2, 15]);
     expect(Array.from(variance)).toEqual([1, 25]);
-    [-1.5, -4, 2.5, 2].forEach((v, k) => expect(y[k]).toBeCloseTo(v, 9));
+    [-1.5, -4, 2.5, 2].forEach((v, k) => {
+      expect(y[k]).toBeCloseTo(v, 9);
+    });
   });
 
   it('running stats: r = m r + (1 - m) stat, variance unbiased (n / (n - 1)), then used in inference', () => {

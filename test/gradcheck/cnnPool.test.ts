@@ -38,7 +38,12 @@ function check(kind: 'max' | 'avg', g: Pool2dGeometry, seed: number): void {
   const r = randomArray(rng, y.length);
   const dx = bwd(x, r, g);
   expect(dx).toBeInstanceOf(Float64Array);
-  expect(relativeError(dx, numericGradient((v) => weightedSum(fwd(v, g), r), x))).toBeLessThan(1e-6);
+  expect(
+    relativeError(
+      dx,
+      numericGradient((v) => weightedSum(fwd(v, g), r), x),
+    ),
+  ).toBeLessThan(1e-6);
 }
 
 describe('pooling gradients (float64, central differences)', () => {

@@ -99,5 +99,7 @@ export const validDense = fc.record({
   inputs: fc.integer({ min: 1, max: 4 }),
   units: fc.integer({ min: 1, max: 3 }),
   act: fc.constantFrom('sigmoid', 'relu', 'softmax', 'linear') as fc.Arbitrary<'sigmoid' | 'relu' | 'softmax' | 'linear'>,
-  loss: fc.constantFrom('mse', 'halfSse', 'binaryCrossEntropy', 'softmaxCrossEntropy') as fc.Arbitrary<'mse' | 'halfSse' | 'binaryCrossEntropy' | 'softmaxCrossEntropy'>,
+  loss: fc.constantFrom('mse', 'halfSse', 'binaryCrossEntropy', 'softmaxCrossEntropy') as fc.Arbitrary<
+    'mse' | 'halfSse' | 'binaryCrossEntropy' | 'softmaxCrossEntropy'
+  >,
 });

@@ -34,7 +34,10 @@ function saveAndKill(path: string, saves: number, delayMs: number, onTempFile: b
         })
       : null;
     p.stdout.on('data', (chunk: Buffer) => {
-      seen += chunk.toString().split('\n').filter((l) => l.startsWith('saving')).length;
+      seen += chunk
+        .toString()
+        .split('\n')
+        .filter((l) => l.startsWith('saving')).length;
       // With onTempFile, the timer is only a fallback (no temp file would mean no atomic save).
       if (seen >= saves) setTimeout(kill, onTempFile ? 500 : delayMs);
     });
@@ -86,7 +89,7 @@ describe('atomic saves under SIGKILL', () => {
       writeFileSync(join(dir, `.big.oxnet.tmp-${alive.pid}-123`), 'in progress');
       writeFileSync(join(dir, '.other.oxnet.tmp-1-1'), 'not ours');
       saveModel(first, path);
-      expect(readdirSync(dir).sort()).toEqual(['.big.oxnet.tmp-' + alive.pid + '-123', '.other.oxnet.tmp-1-1', 'big.oxnet'].sort());
+      expect(readdirSync(dir).sort()).toEqual([`.big.oxnet.tmp-${alive.pid}-123`, '.other.oxnet.tmp-1-1', 'big.oxnet'].sort());
     } finally {
       alive.kill('SIGKILL');
     }

@@ -75,11 +75,17 @@ describe.each(backends())('source arrays changed while work runs (%s backend)', 
     const d = data(64, 4);
     const order = new Uint32Array(64).map((_, i) => (i * 7) % 64);
 
-    const ref = b.createNetwork(spec, w0.map((w) => w.slice()));
+    const ref = b.createNetwork(
+      spec,
+      w0.map((w) => w.slice()),
+    );
     const refStats = await ref.train(b.createDataset(d.x.slice(), d.y.slice(), 64), order.slice(), 8, 0.1, 0);
     const refOut = await ref.predictAsync(d.x.slice(), 64);
 
-    const net = b.createNetwork(spec, w0.map((w) => w.slice()));
+    const net = b.createNetwork(
+      spec,
+      w0.map((w) => w.slice()),
+    );
     const x = d.x.slice();
     const ds = b.createDataset(x, d.y.slice(), 64);
     clobber(x); // the dataset already holds its own copy

@@ -14,32 +14,48 @@ const { native } = nativeOrNull();
 const TIMEOUT = 60_000 + RUNS * 20;
 
 describe('API fuzz: only typed errors, the process stays up', () => {
-  it.runIf(native)(`native backend: ${RUNS * 2} malformed calls`, async () => {
-    const tally = newTally();
-    const failures = await fuzzBackend(native!, RUNS * 2, SEED, tally);
-    expect(failures).toEqual([]);
-    expect(tally.calls).toBe(RUNS * 2);
-    // The generators must reach the refusals, not only the happy path.
-    expect(tally.refused.get('E_SHAPE') ?? 0).toBeGreaterThan(RUNS / 20);
-    expect(tally.refused.get('E_ARG') ?? 0).toBeGreaterThan(RUNS / 20);
-  }, TIMEOUT);
+  it.runIf(native)(
+    `native backend: ${RUNS * 2} malformed calls`,
+    async () => {
+      const tally = newTally();
+      const failures = await fuzzBackend(native!, RUNS * 2, SEED, tally);
+      expect(failures).toEqual([]);
+      expect(tally.calls).toBe(RUNS * 2);
+      // The generators must reach the refusals, not only the happy path.
+      expect(tally.refused.get('E_SHAPE') ?? 0).toBeGreaterThan(RUNS / 20);
+      expect(tally.refused.get('E_ARG') ?? 0).toBeGreaterThan(RUNS / 20);
+    },
+    TIMEOUT,
+  );
 
-  it.runIf(native)(`raw native binding: ${RUNS} malformed calls`, async () => {
-    const tally = newTally();
-    const failures = await fuzzBinding(loadNativeBinding(), RUNS, SEED + 1, tally);
-    expect(failures).toEqual([]);
-    expect(tally.calls).toBe(RUNS);
-  }, TIMEOUT);
+  it.runIf(native)(
+    `raw native binding: ${RUNS} malformed calls`,
+    async () => {
+      const tally = newTally();
+      const failures = await fuzzBinding(loadNativeBinding(), RUNS, SEED + 1, tally);
+      expect(failures).toEqual([]);
+      expect(tally.calls).toBe(RUNS);
+    },
+    TIMEOUT,
+  );
 
-  it(`js backend: ${RUNS} malformed calls`, async () => {
-    const tally = newTally();
-    const failures = await fuzzBackend(jsBackend, RUNS, SEED + 2, tally);
-    expect(failures).toEqual([]);
-  }, TIMEOUT);
+  it(
+    `js backend: ${RUNS} malformed calls`,
+    async () => {
+      const tally = newTally();
+      const failures = await fuzzBackend(jsBackend, RUNS, SEED + 2, tally);
+      expect(failures).toEqual([]);
+    },
+    TIMEOUT,
+  );
 
-  it(`public model API: ${Math.ceil(RUNS / 3)} malformed fit/predict sequences`, async () => {
-    const tally = newTally();
-    const failures = await fuzzPublic(Math.ceil(RUNS / 3), SEED + 3, tally);
-    expect(failures).toEqual([]);
-  }, TIMEOUT);
+  it(
+    `public model API: ${Math.ceil(RUNS / 3)} malformed fit/predict sequences`,
+    async () => {
+      const tally = newTally();
+      const failures = await fuzzPublic(Math.ceil(RUNS / 3), SEED + 3, tally);
+      expect(failures).toEqual([]);
+    },
+    TIMEOUT,
+  );
 });

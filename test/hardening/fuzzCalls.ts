@@ -37,7 +37,10 @@ async function judge(tally: FuzzTally, label: string, call: () => unknown, map: 
 }
 
 type AnyFn = (...args: unknown[]) => unknown;
-const call = (f: unknown, ...args: unknown[]) => () => (f as AnyFn)(...args);
+const call =
+  (f: unknown, ...args: unknown[]) =>
+  () =>
+    (f as AnyFn)(...args);
 
 /** One random malformed Backend call: [label, thunk]. */
 function backendCall(b: Backend): fc.Arbitrary<[string, () => unknown]> {
@@ -45,16 +48,28 @@ function backendCall(b: Backend): fc.Arbitrary<[string, () => unknown]> {
   const m = (name: string) => k[name].bind(b);
   return fc.oneof(
     fc.tuple(arr, arr, num, num, num).map(([a, c, x, y, z]) => ['matmul', call(m('matmul'), a, c, x, y, z)] as [string, () => unknown]),
-    fc.tuple(arr, arr, fc.option(arr), numOrJunk, num, num).map(([x, w, bb, n, i, u]) => ['denseForward', call(m('denseForward'), x, w, bb, n, i, u)] as [string, () => unknown]),
-    fc.tuple(arr, arr, arr, num, num, num).map(([x, w, dy, n, i, u]) => ['denseBackward', call(m('denseBackward'), x, w, dy, n, i, u)] as [string, () => unknown]),
+    fc
+      .tuple(arr, arr, fc.option(arr), numOrJunk, num, num)
+      .map(([x, w, bb, n, i, u]) => ['denseForward', call(m('denseForward'), x, w, bb, n, i, u)] as [string, () => unknown]),
+    fc
+      .tuple(arr, arr, arr, num, num, num)
+      .map(([x, w, dy, n, i, u]) => ['denseBackward', call(m('denseBackward'), x, w, dy, n, i, u)] as [string, () => unknown]),
     fc.tuple(activation, arr, numOrJunk).map(([a, x, w]) => ['activationForward', call(m('activationForward'), a, x, w)] as [string, () => unknown]),
-    fc.tuple(activation, arr, arr, arr, num).map(([a, x, y, dy, w]) => ['activationBackward', call(m('activationBackward'), a, x, y, dy, w)] as [string, () => unknown]),
+    fc
+      .tuple(activation, arr, arr, arr, num)
+      .map(([a, x, y, dy, w]) => ['activationBackward', call(m('activationBackward'), a, x, y, dy, w)] as [string, () => unknown]),
     fc.tuple(lossSpec, arr, arr, numOrJunk, num).map(([l, p, t, n, w]) => ['loss', call(m('loss'), l, p, t, n, w)] as [string, () => unknown]),
-    fc.tuple(optimizer, f32, f32, fc.array(f32, { maxLength: 3 }), numOrJunk).map(([o, p, g, s, st]) => ['optimizerStep', call(m('optimizerStep'), o, p, g, s, st)] as [string, () => unknown]),
-    fc.tuple(arr, arr, fc.option(arr), convGeometry).map(([x, w, bb, g]) => ['conv2dForward', call(m('conv2dForward'), x, w, bb, g)] as [string, () => unknown]),
+    fc
+      .tuple(optimizer, f32, f32, fc.array(f32, { maxLength: 3 }), numOrJunk)
+      .map(([o, p, g, s, st]) => ['optimizerStep', call(m('optimizerStep'), o, p, g, s, st)] as [string, () => unknown]),
+    fc
+      .tuple(arr, arr, fc.option(arr), convGeometry)
+      .map(([x, w, bb, g]) => ['conv2dForward', call(m('conv2dForward'), x, w, bb, g)] as [string, () => unknown]),
     fc.tuple(arr, arr, arr, convGeometry).map(([x, w, dy, g]) => ['conv2dBackward', call(m('conv2dBackward'), x, w, dy, g)] as [string, () => unknown]),
     fc.tuple(fc.constantFrom('maxPool2dForward', 'avgPool2dForward'), arr, poolGeometry).map(([f, x, g]) => [f, call(m(f), x, g)] as [string, () => unknown]),
-    fc.tuple(fc.constantFrom('maxPool2dBackward', 'avgPool2dBackward'), arr, arr, poolGeometry).map(([f, x, dy, g]) => [f, call(m(f), x, dy, g)] as [string, () => unknown]),
+    fc
+      .tuple(fc.constantFrom('maxPool2dBackward', 'avgPool2dBackward'), arr, arr, poolGeometry)
+      .map(([f, x, dy, g]) => [f, call(m(f), x, dy, g)] as [string, () => unknown]),
     fc.tuple(arr, arr, numOrJunk).map(([x, y, n]) => ['createDataset', call(m('createDataset'), x, y, n)] as [string, () => unknown]),
     fc.tuple(networkSpec, paramList).map(([s, p]) => ['createNetwork', call(m('createNetwork'), s, p)] as [string, () => unknown]),
     runnerCall(b),
@@ -64,8 +79,9 @@ function backendCall(b: Backend): fc.Arbitrary<[string, () => unknown]> {
 /** A valid small network, then one malformed runner call on it. */
 function runnerCall(b: Backend): fc.Arbitrary<[string, () => unknown]> {
   const method = fc.constantFrom('train', 'trainSync', 'predict', 'predictAsync', 'predictUpTo', 'setParams', 'setState');
-  return fc.tuple(validDense, method, arr, arr, numOrJunk, numOrJunk, numOrJunk, paramList, fc.array(numOrJunk, { maxLength: 4 })).map(
-    ([d, meth, x, y, n, lr, step, params, order]) => {
+  return fc
+    .tuple(validDense, method, arr, arr, numOrJunk, numOrJunk, numOrJunk, paramList, fc.array(numOrJunk, { maxLength: 4 }))
+    .map(([d, meth, x, _y, n, lr, step, params, order]) => {
       const thunk = async () => {
         const spec: NetworkSpec = {
           inputSize: d.inputs,
@@ -88,24 +104,37 @@ function runnerCall(b: Backend): fc.Arbitrary<[string, () => unknown]> {
         }
       };
       return [`runner.${meth}`, thunk] as [string, () => unknown];
-    },
-  );
+    });
 }
 
 /** Malformed calls on the raw binding (errors mapped the way native.ts maps them). */
 function bindingCall(binding: NativeBinding): fc.Arbitrary<[string, () => unknown]> {
   const k = binding as unknown as Record<string, AnyFn>;
-  const str = fc.oneof(fc.json(), fc.string(), activation.map((a) => JSON.stringify(a)), networkSpec.map((s) => JSON.stringify(s, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))));
+  const str = fc.oneof(
+    fc.json(),
+    fc.string(),
+    activation.map((a) => JSON.stringify(a)),
+    networkSpec.map((s) => JSON.stringify(s, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))),
+  );
   const junk = fc.oneof(arr, num, str, fc.constantFrom<unknown>(null, undefined, {}, [], [new Float32Array(1)]));
   return fc.oneof(
-    fc.tuple(fc.constantFrom('matmul', 'denseForward', 'denseBackward', 'activationForward', 'activationBackward', 'loss', 'optimizerStep'), fc.array(junk, { maxLength: 7 })).map(
-      ([f, args]) => [`binding.${f}`, () => k[f](...args)] as [string, () => unknown],
-    ),
-    fc.tuple(fc.constantFrom('conv2dForward', 'conv2dBackward', 'maxPool2dForward', 'avgPool2dBackward'), arr, arr, fc.oneof(convGeometry, poolGeometry)).map(
-      ([f, a, c, g]) => [`binding.${f}`, () => k[f](a, c, g)] as [string, () => unknown],
-    ),
-    fc.tuple(str, paramList).map(([s, p]) => ['binding.NativeNetwork', () => new binding.NativeNetwork(s as string, p as Float32Array[])] as [string, () => unknown]),
-    fc.tuple(junk, junk, junk).map(([x, y, n]) => ['binding.NativeDataset', () => new binding.NativeDataset(x as Float32Array, y as Float32Array, n as number)] as [string, () => unknown]),
+    fc
+      .tuple(
+        fc.constantFrom('matmul', 'denseForward', 'denseBackward', 'activationForward', 'activationBackward', 'loss', 'optimizerStep'),
+        fc.array(junk, { maxLength: 7 }),
+      )
+      .map(([f, args]) => [`binding.${f}`, () => k[f](...args)] as [string, () => unknown]),
+    fc
+      .tuple(fc.constantFrom('conv2dForward', 'conv2dBackward', 'maxPool2dForward', 'avgPool2dBackward'), arr, arr, fc.oneof(convGeometry, poolGeometry))
+      .map(([f, a, c, g]) => [`binding.${f}`, () => k[f](a, c, g)] as [string, () => unknown]),
+    fc
+      .tuple(str, paramList)
+      .map(([s, p]) => ['binding.NativeNetwork', () => new binding.NativeNetwork(s as string, p as Float32Array[])] as [string, () => unknown]),
+    fc
+      .tuple(junk, junk, junk)
+      .map(
+        ([x, y, n]) => ['binding.NativeDataset', () => new binding.NativeDataset(x as Float32Array, y as Float32Array, n as number)] as [string, () => unknown],
+      ),
   );
 }
 
@@ -113,22 +142,32 @@ function bindingCall(binding: NativeBinding): fc.Arbitrary<[string, () => unknow
 function publicCall(): fc.Arbitrary<[string, () => unknown]> {
   const data = fc.oneof(arr, fc.array(fc.array(num, { maxLength: 4 }), { maxLength: 4 }), fc.constantFrom<unknown>([], [[]], 'x', null, [[1, 2], [3]]));
   const layerCfg = fc.record(
-    { units: numOrJunk, activation: fc.constantFrom<unknown>('relu', 'sigmoid', 'softmax', 'nope', 3), inputShape: fc.oneof(fc.array(num, { maxLength: 3 }), fc.constantFrom<unknown>(undefined, 'a')), useBias: fc.constantFrom<unknown>(true, false, 'yes') },
+    {
+      units: numOrJunk,
+      activation: fc.constantFrom<unknown>('relu', 'sigmoid', 'softmax', 'nope', 3),
+      inputShape: fc.oneof(fc.array(num, { maxLength: 3 }), fc.constantFrom<unknown>(undefined, 'a')),
+      useBias: fc.constantFrom<unknown>(true, false, 'yes'),
+    },
     { requiredKeys: [] },
   );
   // epochs stays small: a huge valid epoch count would be a long (correct) run, not a fuzz case.
   const epochs = fc.oneof(fc.integer({ min: -1, max: 2 }), fc.constantFrom<unknown>(NaN, 0.5, '1', null, Infinity));
-  const fitOpts = fc.record({ epochs, batchSize: numOrJunk, validationSplit: num, seed: numOrJunk, shuffle: fc.boolean(), clipNorm: numOrJunk }, { requiredKeys: [] });
-  return fc.tuple(layerCfg, fc.constantFrom<unknown>('mse', 'softmaxCrossEntropy', 'binaryCrossEntropy', 'bogus'), optimizer, data, data, fitOpts).map(([cfg, loss, opt, x, y, fo]) => {
-    const thunk = async () => {
-      const model = sequential({ seed: 3 });
-      model.add(layers.dense(cfg as never));
-      model.compile({ loss: loss as never, optimizer: opt as never });
-      await model.fit(x as never, y as never, { epochs: 1, ...(fo as object) });
-      model.predict(x as never);
-    };
-    return ['public fit/predict', thunk] as [string, () => unknown];
-  });
+  const fitOpts = fc.record(
+    { epochs, batchSize: numOrJunk, validationSplit: num, seed: numOrJunk, shuffle: fc.boolean(), clipNorm: numOrJunk },
+    { requiredKeys: [] },
+  );
+  return fc
+    .tuple(layerCfg, fc.constantFrom<unknown>('mse', 'softmaxCrossEntropy', 'binaryCrossEntropy', 'bogus'), optimizer, data, data, fitOpts)
+    .map(([cfg, loss, opt, x, y, fo]) => {
+      const thunk = async () => {
+        const model = sequential({ seed: 3 });
+        model.add(layers.dense(cfg as never));
+        model.compile({ loss: loss as never, optimizer: opt as never });
+        await model.fit(x as never, y as never, { epochs: 1, ...(fo as object) });
+        model.predict(x as never);
+      };
+      return ['public fit/predict', thunk] as [string, () => unknown];
+    });
 }
 
 export async function fuzzBackend(b: Backend, runs: number, seed: number, tally: FuzzTally): Promise<string[]> {
@@ -144,7 +183,13 @@ export async function fuzzPublic(runs: number, seed: number, tally: FuzzTally): 
 }
 
 /** Runs `runs` generated calls (no shrinking: every failure is reported, deduplicated by label). */
-async function collect(arb: fc.Arbitrary<[string, () => unknown]>, runs: number, seed: number, tally: FuzzTally, map: (e: unknown) => unknown): Promise<string[]> {
+async function collect(
+  arb: fc.Arbitrary<[string, () => unknown]>,
+  runs: number,
+  seed: number,
+  tally: FuzzTally,
+  map: (e: unknown) => unknown,
+): Promise<string[]> {
   const failures = new Map<string, string>();
   const samples = fc.sample(arb, { numRuns: runs, seed });
   for (const [label, thunk] of samples) {

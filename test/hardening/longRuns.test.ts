@@ -50,7 +50,9 @@ describe.runIf(native)('long runs (child processes)', () => {
     // Warm-up until V8's heap and JIT have settled (measured: growth 30% after 300 steps of
     // warm-up, 0-3% after 1,500), then the measured steps.
     const r = runChild('rssSteps', LONG ? ['2000', '10000'] : ['2000', '2000'], {}, ['--expose-gc']);
-    console.log(`[hardening] native live bytes ${r.nativeBefore} -> ${r.nativeAfter}; RSS ${(r.before / 2 ** 20).toFixed(1)} -> ${(r.after / 2 ** 20).toFixed(1)} MiB over ${r.steps} steps (${(100 * r.growth).toFixed(2)}%, ${r.seconds}s)`);
+    console.log(
+      `[hardening] native live bytes ${r.nativeBefore} -> ${r.nativeAfter}; RSS ${(r.before / 2 ** 20).toFixed(1)} -> ${(r.after / 2 ** 20).toFixed(1)} MiB over ${r.steps} steps (${(100 * r.growth).toFixed(2)}%, ${r.seconds}s)`,
+    );
     expect(r.steps).toBe(LONG ? 10_000 : 2000);
     // The native side holds the same bytes before and after (no leak behind the RSS), give or
     // take one GEMM packing buffer (~400 KB for W2): each thread keeps its own, allocated the first

@@ -16,7 +16,13 @@ function model(): Sequential {
   m.add(layers.flatten());
   m.add(layers.dense({ units: 3, activation: 'softmax' }));
   m.compile({ loss: 'categoricalCrossentropy', optimizer: adam({ lr: 0.01 }) });
-  m.setNormalizer(zscore().fit(new Float32Array(32).map((_, i) => Math.cos(i)), 2, 16));
+  m.setNormalizer(
+    zscore().fit(
+      new Float32Array(32).map((_, i) => Math.cos(i)),
+      2,
+      16,
+    ),
+  );
   return m;
 }
 
@@ -56,7 +62,7 @@ function mutations(): [string, Uint8Array][] {
   for (let k = 0; k < 120; k++) {
     const pos = Math.floor((k * good.length) / 120);
     const b = good.slice();
-    b[pos] ^= 1 << k % 8;
+    b[pos] ^= 1 << (k % 8);
     out.push([`bit ${k % 8} of byte ${pos} flipped`, b]);
   }
   // Length fields and the version, with everything else intact.
@@ -67,11 +73,13 @@ function mutations(): [string, Uint8Array][] {
   };
   for (const v of [0, 2, 0xffffffff]) field(`version ${v}`, (d) => d.setUint32(4, v, true));
   for (const v of [0, 1, headerLength - 1, headerLength + 1, 2 ** 24, 2 ** 32 - 1]) field(`header length ${v}`, (d) => d.setUint32(8, v, true));
-  for (const v of [0n, 1n, BigInt(payload.length - 4), BigInt(payload.length + 4), 2n ** 53n, 2n ** 64n - 1n]) field(`payload length ${v}`, (d) => d.setBigUint64(16, v, true));
+  for (const v of [0n, 1n, BigInt(payload.length - 4), BigInt(payload.length + 4), 2n ** 53n, 2n ** 64n - 1n])
+    field(`payload length ${v}`, (d) => d.setBigUint64(16, v, true));
   // Header JSON edits, resealed so the checksum passes and the deeper checks must catch them.
   const w = header.weights.length;
   for (let i = 0; i < w; i++) {
-    for (const shape of [[], [0], [2 ** 31], [2 ** 31, 2 ** 31], [-1], [1.5], 'x', null]) out.push([`weights[${i}].shape ${JSON.stringify(shape)}`, edit((h) => (h.weights[i].shape = shape))]);
+    for (const shape of [[], [0], [2 ** 31], [2 ** 31, 2 ** 31], [-1], [1.5], 'x', null])
+      out.push([`weights[${i}].shape ${JSON.stringify(shape)}`, edit((h) => (h.weights[i].shape = shape))]);
     for (const dtype of ['float64', 'int8', undefined]) out.push([`weights[${i}].dtype ${dtype}`, edit((h) => (h.weights[i].dtype = dtype))]);
     for (const offset of [-4, 1, 2 ** 40, payload.length, 1.5, '0']) out.push([`weights[${i}].offset ${offset}`, edit((h) => (h.weights[i].offset = offset))]);
     out.push([`weights[${i}] name duplicated`, edit((h) => (h.weights[i].name = h.weights[(i + 1) % w].name))]);
@@ -87,7 +95,8 @@ function mutations(): [string, Uint8Array][] {
     out.push([`layers[${i}] no config`, edit((h) => delete h.layers[i].config)]);
     out.push([`layers[${i}] null`, edit((h) => (h.layers[i] = null))]);
     for (const key of Object.keys(header.layers[i].config)) {
-      for (const value of [-1, 0, 1e9, 'x', null, [1e5, 1e5]]) out.push([`layers[${i}].config.${key} = ${JSON.stringify(value)}`, edit((h) => (h.layers[i].config[key] = value))]);
+      for (const value of [-1, 0, 1e9, 'x', null, [1e5, 1e5]])
+        out.push([`layers[${i}].config.${key} = ${JSON.stringify(value)}`, edit((h) => (h.layers[i].config[key] = value))]);
     }
   }
   out.push(['layers removed', edit((h) => h.layers.pop())]);
@@ -125,7 +134,10 @@ describe('mutated model files', () => {
     for (const [name, bytes] of cases) {
       try {
         const m = modelFromBytes(bytes, name);
-        if (JSON.stringify(m.getWeights().map((a) => Array.from(a))) !== JSON.stringify(weights.map((a) => Array.from(a))) || JSON.stringify(m.getState().map((a) => Array.from(a))) !== JSON.stringify(state.map((a) => Array.from(a)))) {
+        if (
+          JSON.stringify(m.getWeights().map((a) => Array.from(a))) !== JSON.stringify(weights.map((a) => Array.from(a))) ||
+          JSON.stringify(m.getState().map((a) => Array.from(a))) !== JSON.stringify(state.map((a) => Array.from(a)))
+        ) {
           wrong.push(`${name}: loaded different weights`);
         }
         loaded++;

@@ -84,7 +84,10 @@ describe.each(backends())('gradient-norm clipping (%s backend)', (name) => {
   });
 
   it('whole networks trained on logits of +-1e4 stay finite (softmax CE and BCE from logits)', async () => {
-    for (const [units, act, loss] of [[3, 'softmax', 'categoricalCrossentropy'], [1, 'sigmoid', 'binaryCrossentropy']] as const) {
+    for (const [units, act, loss] of [
+      [3, 'softmax', 'categoricalCrossentropy'],
+      [1, 'sigmoid', 'binaryCrossentropy'],
+    ] as const) {
       const m = new Sequential({ seed: 2, backend: name });
       m.add(layers.dense({ units, activation: act, inputDim: 2 }));
       m.compile({ loss, optimizer: sgd({ lr: 1e-6 }) });
@@ -115,19 +118,34 @@ describe.runIf(backends().includes('native'))('clipping agrees across backends',
       seed: 3,
       clipNorm: 0.1,
     };
-    const params = [new Float32Array(12).map((_, i) => Math.sin(i + 1)), new Float32Array(4), new Float32Array(8).map((_, i) => Math.cos(i)), new Float32Array(2)];
+    const params = [
+      new Float32Array(12).map((_, i) => Math.sin(i + 1)),
+      new Float32Array(4),
+      new Float32Array(8).map((_, i) => Math.cos(i)),
+      new Float32Array(2),
+    ];
     const x = new Float32Array(18).map((_, i) => Math.sin(i * 0.7) * 3);
     const y = new Float32Array(12).map((_, i) => (i % 2 === Math.floor(i / 2) % 2 ? 1 : 0));
     const run = (b: ReturnType<typeof backendByName>) => {
-      const net = b.createNetwork(spec, params.map((p) => p.slice()));
+      const net = b.createNetwork(
+        spec,
+        params.map((p) => p.slice()),
+      );
       net.trainSync(b.createDataset(x, y, 6), Uint32Array.of(0, 1, 2, 3, 4, 5), 2, 0.05, 0);
       return net.getParams();
     };
     const [n, j] = [run(backendByName('native')), run(backendByName('js'))];
     // Same algorithm, different summation order inside the GEMMs: agree to float32 rounding.
-    n.forEach((p, i) => p.forEach((v, k) => expect(v).toBeCloseTo(j[i][k], 5)));
+    n.forEach((p, i) => {
+      p.forEach((v, k) => {
+        expect(v).toBeCloseTo(j[i][k], 5);
+      });
+    });
     // And the clipping did act: an unclipped run moves the weights differently.
-    const unclipped = backendByName('js').createNetwork({ ...spec, clipNorm: undefined }, params.map((p) => p.slice()));
+    const unclipped = backendByName('js').createNetwork(
+      { ...spec, clipNorm: undefined },
+      params.map((p) => p.slice()),
+    );
     unclipped.trainSync(backendByName('js').createDataset(x, y, 6), Uint32Array.of(0, 1, 2, 3, 4, 5), 2, 0.05, 0);
     expect(unclipped.getParams()[0]).not.toEqual(j[0]);
   });

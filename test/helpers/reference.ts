@@ -22,8 +22,14 @@ function lastActivation(layer: MlpLayer): ActivationSpec {
 }
 
 export function referenceTrain(
-  spec: NetworkSpec, initial: Float32Array[], x: Float32Array, y: Float32Array, order: Uint32Array,
-  batchSize: number, lr: number, step: number,
+  spec: NetworkSpec,
+  initial: Float32Array[],
+  x: Float32Array,
+  y: Float32Array,
+  order: Uint32Array,
+  batchSize: number,
+  lr: number,
+  step: number,
 ): ReferenceResult {
   const layers = spec.layers as MlpLayer[];
   const params = initial.map((p) => p.slice());
@@ -74,8 +80,14 @@ export function referenceTrain(
     let grad: Float64Array;
     const fromLogits = kind === 'softmaxCrossEntropy' || kind === 'binaryCrossEntropy' || kind === 'perceptron';
     if (kind === 'binaryCrossEntropy') {
-      const beta = act.kind === 'sigmoid' ? act.beta ?? 1 : 1;
-      const r = js.loss(spec.loss, a.map((v) => beta * v), tb, n, outSize);
+      const beta = act.kind === 'sigmoid' ? (act.beta ?? 1) : 1;
+      const r = js.loss(
+        spec.loss,
+        a.map((v) => beta * v),
+        tb,
+        n,
+        outSize,
+      );
       lossValue = r.loss;
       grad = r.grad.map((g) => g * beta);
     } else if (fromLogits) {
@@ -101,7 +113,9 @@ export function referenceTrain(
         g = dpre;
       }
     }
-    params.forEach((p, i) => js.optimizerStep({ ...spec.optimizer, lr }, p, Float32Array.from(grads[i]), state[i], step + bi + 1));
+    params.forEach((p, i) => {
+      js.optimizerStep({ ...spec.optimizer, lr }, p, Float32Array.from(grads[i]), state[i], step + bi + 1);
+    });
   }
   return { params, losses, correct };
 }

@@ -1,10 +1,15 @@
 // The Sequential API on every available backend: determinism, validationSplit, weights, callbacks,
 // learning-rate control, abort, NaN guard, encode/decode, channelsFirst, inputs, summary.
 import { describe, expect, it } from 'vitest';
-import { OxnetError, Sequential, adam, layers, sgd, validationSplitIndices } from '../../src/index';
+import { type OxnetError, Sequential, adam, layers, sgd, validationSplitIndices } from '../../src/index';
 import { backends } from './helpers';
 
-const X = [[0, 0], [0, 1], [1, 0], [1, 1]];
+const X = [
+  [0, 0],
+  [0, 1],
+  [1, 0],
+  [1, 1],
+];
 const T = [0, 1, 1, 0];
 
 function codeOf(f: () => unknown): string | undefined {
@@ -100,7 +105,9 @@ describe.each(backends())('Sequential (%s backend)', (backend) => {
   it('AbortSignal rejects with E_ABORTED after the current chunk; the model stays usable', async () => {
     const m = mlp(4);
     const ctl = new AbortController();
-    const err = await rejectsWith(m.fit(X, T, { epochs: 100, batchSize: 1, signal: ctl.signal, callbacks: { onEpochEnd: (e) => void (e === 1 && ctl.abort()) } }));
+    const err = await rejectsWith(
+      m.fit(X, T, { epochs: 100, batchSize: 1, signal: ctl.signal, callbacks: { onEpochEnd: (e) => void (e === 1 && ctl.abort()) } }),
+    );
     expect(err.code).toBe('E_ABORTED');
     const h = await m.fit(X, T, { epochs: 1 });
     expect(h.loss).toHaveLength(1);
@@ -167,7 +174,9 @@ describe.each(backends())('Sequential (%s backend)', (backend) => {
     expect(m.encode(x, 'code')).toEqual(code);
     const back = m.decode(code);
     const direct = m.predict(x);
-    back.forEach((v, i) => expect(v).toBeCloseTo(direct[i], 5));
+    back.forEach((v, i) => {
+      expect(v).toBeCloseTo(direct[i], 5);
+    });
   });
 
   it('channelsFirst conv2d: NCHW input transposed once equals the channels-last model', () => {
@@ -189,7 +198,10 @@ describe.each(backends())('Sequential (%s backend)', (backend) => {
 describe('input forms and refusals', () => {
   const m = new Sequential({ seed: 1, layers: [layers.dense({ units: 3, inputDim: 2 })] });
   it('number[][], flat Float32Array and {data, shape} give the same predictions', () => {
-    const a = m.predict([[1, 2], [3, 4]]);
+    const a = m.predict([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(m.predict(new Float32Array([1, 2, 3, 4]))).toEqual(a);
     expect(m.predict({ data: new Float32Array([1, 2, 3, 4]), shape: [2, 2] })).toEqual(a);
     expect(a).toHaveLength(6);
@@ -204,7 +216,19 @@ describe('input forms and refusals', () => {
   });
   it('targets with the wrong sample count are E_SHAPE', async () => {
     const c = new Sequential({ seed: 1, layers: [layers.dense({ units: 1, inputDim: 2 })] }).compile({ loss: 'mse' });
-    expect((await rejectsWith(c.fit([[1, 2], [3, 4]], [1, 2, 3]))).code).toBe('E_SHAPE');
+    expect(
+      (
+        await rejectsWith(
+          c.fit(
+            [
+              [1, 2],
+              [3, 4],
+            ],
+            [1, 2, 3],
+          ),
+        )
+      ).code,
+    ).toBe('E_SHAPE');
   });
 });
 
@@ -248,12 +272,19 @@ describe('validationSplit', () => {
     const h = await m.fit(x, y, { epochs: 30, validationSplit: 0.2 });
     expect(h.valLoss).toHaveLength(30);
     const held = [...val];
-    expect(h.valLoss[29]).toBeCloseTo(m.evaluate(held.map((i) => x[i]), held.map((i) => y[i])).loss, 6);
+    expect(h.valLoss[29]).toBeCloseTo(
+      m.evaluate(
+        held.map((i) => x[i]),
+        held.map((i) => y[i]),
+      ).loss,
+      6,
+    );
   });
 });
 
 describe('compile pairing rules (docs/kernels.md)', () => {
-  const model = (act: 'softmax' | 'relu' | 'step' | 'sigmoid') => new Sequential({ seed: 1, layers: [layers.dense({ units: 2, activation: act, inputDim: 2 })] });
+  const model = (act: 'softmax' | 'relu' | 'step' | 'sigmoid') =>
+    new Sequential({ seed: 1, layers: [layers.dense({ units: 2, activation: act, inputDim: 2 })] });
   it('refuses softmax CE on relu, BCE on softmax, perceptron on sigmoid, halfSse on step', () => {
     expect(codeOf(() => model('relu').compile({ loss: 'categoricalCrossentropy' }))).toBe('E_CONFIG');
     expect(codeOf(() => model('softmax').compile({ loss: 'binaryCrossentropy' }))).toBe('E_CONFIG');
@@ -271,7 +302,12 @@ describe('compile pairing rules (docs/kernels.md)', () => {
     const m = model('sigmoid').compile({ loss: 'mse', optimizer: sgd({ learningRate: 0.3, momentum: 0.9, nesterov: true }) });
     expect(m.compileConfig?.optimizer).toEqual({ kind: 'sgd', lr: 0.3, momentum: 0.9, nesterov: true });
     expect(m.learningRate).toBe(0.3);
-    expect(model('sigmoid').compile({ loss: 'mse', optimizer: 'adamw' }).compileConfig?.optimizer).toEqual({ kind: 'adam', lr: 1e-3, weightDecay: 0.004, decoupled: true });
+    expect(model('sigmoid').compile({ loss: 'mse', optimizer: 'adamw' }).compileConfig?.optimizer).toEqual({
+      kind: 'adam',
+      lr: 1e-3,
+      weightDecay: 0.004,
+      decoupled: true,
+    });
   });
 });
 

@@ -33,7 +33,10 @@ describe('npm start options', () => {
 
 async function runQuiet(opts: MnistCliOptions): Promise<{ r: Awaited<ReturnType<typeof runMnist>>; text: string }> {
   const lines: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (lines.push(String(s)), true));
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+    lines.push(String(s));
+    return true;
+  });
   try {
     return { r: await runMnist(opts), text: lines.join('') };
   } finally {

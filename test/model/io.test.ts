@@ -125,11 +125,31 @@ describe('save/load', () => {
       new DataView(c.buffer).setBigUint64(16, 2n ** 60n, true);
       refused(c, /truncated/);
     });
-    it('wrong dtype', () => refused(withHeader(good, (h) => (h.weights[0].dtype = 'float64')), /dtype/));
-    it('mismatched shape', () => refused(withHeader(good, (h) => (h.weights[0].shape = [3, 3, 1, 3])), /expects|outside/));
-    it('duplicate names', () => refused(withHeader(good, (h) => (h.weights[1].name = h.weights[0].name)), /duplicate/));
-    it('unknown layer type (nothing that names code is ever run)', () => refused(withHeader(good, (h) => (h.layers[0].type = 'eval')), /unknown layer type/));
-    it('a tensor outside the payload', () => refused(withHeader(good, (h) => (h.weights[0].offset = 1e9)), /outside/));
+    it('wrong dtype', () =>
+      refused(
+        withHeader(good, (h) => (h.weights[0].dtype = 'float64')),
+        /dtype/,
+      ));
+    it('mismatched shape', () =>
+      refused(
+        withHeader(good, (h) => (h.weights[0].shape = [3, 3, 1, 3])),
+        /expects|outside/,
+      ));
+    it('duplicate names', () =>
+      refused(
+        withHeader(good, (h) => (h.weights[1].name = h.weights[0].name)),
+        /duplicate/,
+      ));
+    it('unknown layer type (nothing that names code is ever run)', () =>
+      refused(
+        withHeader(good, (h) => (h.layers[0].type = 'eval')),
+        /unknown layer type/,
+      ));
+    it('a tensor outside the payload', () =>
+      refused(
+        withHeader(good, (h) => (h.weights[0].offset = 1e9)),
+        /outside/,
+      ));
     it('not a file of ours at all', () => {
       const path = join(dir, 'junk.oxnet');
       writeFileSync(path, 'hello world, this is not a model file');

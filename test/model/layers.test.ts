@@ -24,7 +24,16 @@ describe('conv2d and pooling shapes (docs/kernels.md formulas)', () => {
   });
   it('valid, explicit [t,b,l,r] and [[t,b],[l,r]] padding, dilation, non-square kernels', () => {
     // (10 + 0 - 2*(3-1) - 1) / 1 + 1 = 6 rows; (8 + 1 + 2 - 2 - 1) / 2 + 1 = 5 columns.
-    const c = layers.conv2d({ filters: 3, kernelSize: [3, 2], dilationRate: [2, 1], strides: [1, 2], padding: [[0, 0], [1, 2]] });
+    const c = layers.conv2d({
+      filters: 3,
+      kernelSize: [3, 2],
+      dilationRate: [2, 1],
+      strides: [1, 2],
+      padding: [
+        [0, 0],
+        [1, 2],
+      ],
+    });
     const b = c.build([10, 8, 2], 0);
     expect(b.outputShape).toEqual([6, 5, 3]);
     expect(b.params.map((p) => p.shape)).toEqual([[3, 2, 2, 3], [3]]);
@@ -48,17 +57,38 @@ describe('refused configurations', () => {
     ['negative stride', () => layers.conv2d({ filters: 1, kernelSize: 3, strides: -1 }), /strides must be a positive integer, got -1/],
     ['zero kernel', () => layers.conv2d({ filters: 1, kernelSize: [0, 3] }), /kernelSize\[0\].*got 0/],
     ['zero dilation', () => layers.conv2d({ filters: 1, kernelSize: 3, dilationRate: 0 }), /dilationRate.*got 0/],
-    ['kernel larger than padded input', () => built(layers.conv2d({ filters: 1, kernelSize: 5, inputShape: [4, 4, 1] })).build(), /larger than the padded input height 4/],
-    ['dilated kernel larger than input', () => built(layers.conv2d({ filters: 1, kernelSize: 3, dilationRate: 3, inputShape: [6, 6, 1] })).build(), /window of 7/],
+    [
+      'kernel larger than padded input',
+      () => built(layers.conv2d({ filters: 1, kernelSize: 5, inputShape: [4, 4, 1] })).build(),
+      /larger than the padded input height 4/,
+    ],
+    [
+      'dilated kernel larger than input',
+      () => built(layers.conv2d({ filters: 1, kernelSize: 3, dilationRate: 3, inputShape: [6, 6, 1] })).build(),
+      /window of 7/,
+    ],
     ['pool larger than input', () => built(layers.maxPooling2d({ poolSize: 3, inputShape: [2, 2, 1] })).build(), /maxPooling2d.*larger/],
     ['bad padding', () => layers.conv2d({ filters: 1, kernelSize: 3, padding: 'full' as never }), /padding must be/],
     ['negative explicit padding', () => layers.conv2d({ filters: 1, kernelSize: 3, padding: [1, -1, 0, 0] }), /padding\[1\].*got -1/],
     ['dropout rate 1', () => layers.dropout({ rate: 1 }), /rate must be a number in \[0, 1\), got 1/],
     ['element count overflow', () => built(layers.dense({ units: 65536, inputDim: 65536 })).build(), /more than 2147483647 elements/],
     ['inputShape overflow', () => layers.flatten({ inputShape: [1 << 16, 1 << 16, 4] }), /more than/],
-    ['dense after conv without flatten', () => built(layers.conv2d({ filters: 1, kernelSize: 1, inputShape: [2, 2, 1] }), layers.dense({ units: 1 })).build(), /add flatten/],
+    [
+      'dense after conv without flatten',
+      () => built(layers.conv2d({ filters: 1, kernelSize: 1, inputShape: [2, 2, 1] }), layers.dense({ units: 1 })).build(),
+      /add flatten/,
+    ],
     ['conv on a flat input', () => built(layers.conv2d({ filters: 1, kernelSize: 1, inputShape: [4] })).build(), /rank 3/],
-    ['channelsFirst after the first layer', () => built(layers.flatten({ inputShape: [1, 4, 4] }), layers.reshape({ targetShape: [1, 4, 4] }), layers.conv2d({ filters: 1, kernelSize: 1, dataFormat: 'channelsFirst' })).build(), /first layer only/],
+    [
+      'channelsFirst after the first layer',
+      () =>
+        built(
+          layers.flatten({ inputShape: [1, 4, 4] }),
+          layers.reshape({ targetShape: [1, 4, 4] }),
+          layers.conv2d({ filters: 1, kernelSize: 1, dataFormat: 'channelsFirst' }),
+        ).build(),
+      /first layer only/,
+    ],
     ['reshape that loses elements', () => built(layers.reshape({ targetShape: [3, 3], inputShape: [8] })).build(), /does not hold the 8 elements/],
     ['beta on relu', () => layers.dense({ units: 1, activation: 'relu', beta: 2 }), /beta applies to sigmoid only/],
     ['unknown activation', () => layers.dense({ units: 1, activation: 'swish' as never }), /activation must be one of/],

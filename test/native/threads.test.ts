@@ -13,7 +13,7 @@ const initial = getThreads();
 /** Values in [-1, 1] with 1/64 steps from a multiplicative hash (no repeats along rows). */
 function values(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = ((Math.imul(i + 1, 2654435761) + seed * 97) >>> 7) % 129 / 64 - 1;
+  for (let i = 0; i < n; i++) out[i] = (((Math.imul(i + 1, 2654435761) + seed * 97) >>> 7) % 129) / 64 - 1;
   return out;
 }
 

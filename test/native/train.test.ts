@@ -57,7 +57,9 @@ describe('native training', () => {
     expect(sb.nonFiniteBatch).toBe(-1);
     const pa = a.getParams();
     const pb = b.getParams();
-    pa.forEach((p, i) => expect(Array.from(pb[i])).toEqual(Array.from(p)));
+    pa.forEach((p, i) => {
+      expect(Array.from(pb[i])).toEqual(Array.from(p));
+    });
     // The first loss is close to ln 3 (near-uniform softmax of small logits).
     expect(Math.abs(sa.losses[0] - Math.log(3))).toBeLessThan(0.1);
   });

@@ -28,7 +28,10 @@ describe(`MNIST autoencoder 784-32-784 (${backend} backend)`, () => {
     // a model that outputs the mean image scores much worse: compression really happened
     const mean = new Float32Array(784);
     for (let i = 0; i < 8000; i++) for (let k = 0; k < 784; k++) mean[k] += d.trainX[i * 784 + k] / 8000;
-    const baseline = meanSquaredError(Float32Array.from({ length: d.testX.length }, (_, i) => mean[i % 784]), d.testX);
+    const baseline = meanSquaredError(
+      Float32Array.from({ length: d.testX.length }, (_, i) => mean[i % 784]),
+      d.testX,
+    );
     expect(mse).toBeLessThan(baseline / 2);
 
     const codes = model.encode(d.testX, 'code');

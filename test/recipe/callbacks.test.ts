@@ -3,9 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Callback, EpochLogs } from '../../src/model/callbacks';
 import { stepDecay } from '../../src/schedules';
-import {
-  earlyStopping, learningRateScheduler, modelCheckpoint, progressLogger, reduceLROnPlateau,
-} from '../../src/training/callbacks';
+import { earlyStopping, learningRateScheduler, modelCheckpoint, progressLogger, reduceLROnPlateau } from '../../src/training/callbacks';
 
 class FakeModel {
   stopTraining = false;
@@ -78,7 +76,13 @@ describe('learning rate callbacks', () => {
     const model = new FakeModel();
     const lrs: number[] = [];
     const cb = reduceLROnPlateau(model, { factor: 0.5, patience: 2, cooldown: 1, minLr: 0.02 });
-    const record: Callback = { ...cb, onEpochEnd: async (e, logs) => { await cb.onEpochEnd?.(e, logs); lrs.push(model.learningRate); } };
+    const record: Callback = {
+      ...cb,
+      onEpochEnd: async (e, logs) => {
+        await cb.onEpochEnd?.(e, logs);
+        lrs.push(model.learningRate);
+      },
+    };
     // Keras's rule traced by hand: improves at epoch 0 only; waits 1, 2 -> halve at epoch 2; epoch 3
     // ends the cooldown and counts 1; epoch 4 counts 2 -> halve; epoch 6 -> 0.0125, floored to 0.02
     await run(model, record, [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
@@ -99,9 +103,6 @@ describe('modelCheckpoint and progressLogger', () => {
   it('writes one line per epoch', async () => {
     const lines: string[] = [];
     await run(new FakeModel(), progressLogger({ epochs: 2, write: (l) => lines.push(l) }), [0.5, 0.25]);
-    expect(lines).toEqual([
-      'epoch 1/2 loss 1 valLoss 0.5000 valAcc 0.5000 lr 0.100',
-      'epoch 2/2 loss 1 valLoss 0.2500 valAcc 0.7500 lr 0.100',
-    ]);
+    expect(lines).toEqual(['epoch 1/2 loss 1 valLoss 0.5000 valAcc 0.5000 lr 0.100', 'epoch 2/2 loss 1 valLoss 0.2500 valAcc 0.7500 lr 0.100']);
   });
 });

@@ -33,7 +33,9 @@ describe('earlyStopping with a real model', () => {
     const best = snapshots[stop.bestEpoch];
     const last = snapshots[snapshots.length - 1];
     const now = model.getWeights();
-    now.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(best[i])));
+    now.forEach((w, i) => {
+      expect(Array.from(w)).toEqual(Array.from(best[i]));
+    });
     expect(now.some((w, i) => w.some((v, j) => v !== last[i][j]))).toBe(true);
     // the best epoch's logged validation loss is the lowest, and the model reproduces it
     expect(Math.min(...history.valLoss)).toBe(history.valLoss[stop.bestEpoch]);

@@ -20,7 +20,9 @@ describe('iris recipe', () => {
       configs,
       build: (hidden, seed) => {
         const m = new Sequential({ seed });
-        hidden.forEach((units, i) => m.add(dense({ units, activation: 'tanh', ...(i === 0 ? { inputShape: [4] } : {}) })));
+        hidden.forEach((units, i) => {
+          m.add(dense({ units, activation: 'tanh', ...(i === 0 ? { inputShape: [4] } : {}) }));
+        });
         m.add(dense({ units: 3, activation: 'softmax', ...(hidden.length === 0 ? { inputShape: [4] } : {}) }));
         m.compile({ loss: 'categoricalCrossentropy', optimizer: { kind: 'adam', lr: 0.02 }, metrics: ['accuracy'] });
         return m.setNormalizer(norm);

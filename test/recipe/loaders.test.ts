@@ -53,9 +53,7 @@ describe('loadCsv', () => {
   });
 
   it('names line and column of bad values, refuses empty and missing', () => {
-    expect(() => parseCsv('a,b,label\n1,x,cat\n', { task: 'classification', target: 'label' })).toThrow(
-      /line 2, column 'b' has 'x', not a number/,
-    );
+    expect(() => parseCsv('a,b,label\n1,x,cat\n', { task: 'classification', target: 'label' })).toThrow(/line 2, column 'b' has 'x', not a number/);
     expect(() => parseCsv('a,y\n1,2\n3,\n', { task: 'regression', target: 'y' })).toThrow(/line 3, column 'y' has an empty value/);
     expect(() => parseCsv(text, { task: 'classification', target: 'nope' })).toThrow(/no column named 'nope'/);
     expect(() => parseCsv('a,b\n1,2\n3\n', { task: 'autoencoder' })).toThrow(/line 3/);

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
-  accuracy, confusionMatrix, meanAbsoluteError, meanSquaredError, misclassifiedCount, perClassScores,
-  predictedClasses, reconstructionError, reconstructionErrors, rSquared,
+  accuracy,
+  confusionMatrix,
+  meanAbsoluteError,
+  meanSquaredError,
+  misclassifiedCount,
+  perClassScores,
+  predictedClasses,
+  reconstructionError,
+  reconstructionErrors,
+  rSquared,
 } from '../../src/metrics';
 import { cosineDecay, exponentialDecay, stepDecay } from '../../src/schedules';
 
@@ -31,7 +39,12 @@ describe('classification metrics (counted by hand from the rows above)', () => {
     expect(s.f1).toEqual([1, 0.5, 0.5]);
     expect(s.support).toEqual([1, 2, 2]);
     // a class never predicted nor present: 0, not NaN
-    expect(perClassScores([[2, 0], [0, 0]]).precision).toEqual([1, 0]);
+    expect(
+      perClassScores([
+        [2, 0],
+        [0, 0],
+      ]).precision,
+    ).toEqual([1, 0]);
   });
 
   it('refuses mismatched lengths', () => {

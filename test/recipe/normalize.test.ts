@@ -11,9 +11,7 @@ describe('zscore', () => {
     const out = norm.transform(train, 3);
     // column 0: mean 2, std sqrt(2/3) -> (x - 2) / 0.8165
     const s = Math.sqrt(2 / 3);
-    expect(Array.from(out)).toEqual(
-      [-1 / s, 0, 0, 0, 1 / s, 0].map((v) => Math.fround(v)),
-    );
+    expect(Array.from(out)).toEqual([-1 / s, 0, 0, 0, 1 / s, 0].map((v) => Math.fround(v)));
     expect(out.some(Number.isNaN)).toBe(false);
   });
 
@@ -52,8 +50,14 @@ describe('errors', () => {
     const norm = zscore().fit(train, 3, 2);
     expect(() => norm.transform(new Float32Array(5), 3)).toThrow(/n \* dim = 3 \* 2/);
     expect(() => zscore().fit(new Float32Array([1, NaN]), 1, 2)).toThrow(/row 0, column 1/);
-    const bad: unknown[] = [null, 3, { kind: 'zscore', dim: 2, mean: [0], std: [1, 1] }, { kind: 'x', dim: 1 },
-      { kind: 'minmax', dim: 1, min: [2], max: [1] }, { kind: 'zscore', dim: 1, mean: [0], std: [-1] }];
+    const bad: unknown[] = [
+      null,
+      3,
+      { kind: 'zscore', dim: 2, mean: [0], std: [1, 1] },
+      { kind: 'x', dim: 1 },
+      { kind: 'minmax', dim: 1, min: [2], max: [1] },
+      { kind: 'zscore', dim: 1, mean: [0], std: [-1] },
+    ];
     for (const json of bad) {
       try {
         normalizerFromJSON(json);

@@ -13,7 +13,9 @@ function fnv1a(bytes: number[]): string {
 describe('shuffledIndices', () => {
   it('reproduces the shared MNIST split of docs/workloads (FNV-1a check value 69a8dc05)', () => {
     const labels: number[] = [];
-    MNIST_COUNTS.forEach((c, d) => { for (let k = 0; k < c; k++) labels.push(d); });
+    MNIST_COUNTS.forEach((c, d) => {
+      for (let k = 0; k < c; k++) labels.push(d);
+    });
     const order = shuffledIndices(labels.length, 42);
     // first 8000 = train, next 2000 = test; hash train labels then test labels, one byte each
     expect(fnv1a(Array.from(order, (i) => labels[i]))).toBe('69a8dc05');

@@ -33,7 +33,13 @@ async function failures(seeds: number[], restarts: number): Promise<number> {
         epochs: EPOCHS,
         batchSize: 1,
         // stop a run once converged (the epoch loss is the mean of the per-sample losses seen)
-        callbacks: [{ onEpochEnd: (_e, logs) => void (logs.loss < TARGET_HALF_SSE * 0.8 && (current!.stopTraining = true)) }],
+        callbacks: [
+          {
+            onEpochEnd: (_e, logs) => {
+              if (logs.loss < TARGET_HALF_SSE * 0.8) current!.stopTraining = true;
+            },
+          },
+        ],
       },
     });
     if (best.model.evaluate(xor.x, xor.y).mse >= 0.01) failed++;

@@ -43,7 +43,7 @@ export function activationForwardInto(act: ActivationSpec, x: FloatArray, y: Flo
       for (let i = 0; i < count; i++) y[i] = Math.tanh(x[i]);
       return;
     case 'relu':
-      for (let i = 0; i < count; i++) y[i] = x[i] > 0 ? x[i] : 0;
+      for (let i = 0; i < count; i++) y[i] = Math.max(x[i], 0);
       return;
     case 'leakyRelu': {
       const alpha = act.alpha ?? 0.01;
@@ -70,9 +70,7 @@ export function softmaxRow(x: FloatArray, y: FloatArray, row: number, width: num
 }
 
 /** dx = dL/dx from y = f(x) and dy = dL/dy (dx may alias dy). */
-export function activationBackwardInto(
-  act: ActivationSpec, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray, count: number, width: number,
-): void {
+export function activationBackwardInto(act: ActivationSpec, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray, count: number, width: number): void {
   switch (act.kind) {
     case 'linear':
       if (dx !== dy) for (let i = 0; i < count; i++) dx[i] = dy[i];

@@ -102,7 +102,21 @@ export function planConv2d(g: Conv2dGeometry): ConvPlan {
   const oh = Math.floor((h + pt + pb - spanH) / sh) + 1;
   const ow = Math.floor((w + pl + pr - spanW) / sw) + 1;
   return {
-    batch: g.batch, h, w, cin, filters: g.filters, kh, kw, sh, sw, padTop: pt, padLeft: pl, dh, dw, oh, ow,
+    batch: g.batch,
+    h,
+    w,
+    cin,
+    filters: g.filters,
+    kh,
+    kw,
+    sh,
+    sw,
+    padTop: pt,
+    padLeft: pl,
+    dh,
+    dw,
+    oh,
+    ow,
     xCount: elementCount('x (batch*height*width*channels)', [g.batch, h, w, cin]),
     wCount: elementCount('kernel (kh*kw*inChannels*filters)', [kh, kw, cin, g.filters]),
     yCount: elementCount('output (batch*outHeight*outWidth*filters)', [g.batch, oh, ow, g.filters]),

@@ -9,7 +9,11 @@ export class JsDataset implements Dataset {
   readonly x: Float32Array;
   readonly y: Float32Array;
 
-  constructor(x: Float32Array, y: Float32Array, readonly count: number) {
+  constructor(
+    x: Float32Array,
+    y: Float32Array,
+    readonly count: number,
+  ) {
     checkInt('count', count);
     if (x.length === 0 || x.length % count !== 0) {
       throw new OxnetError('E_SHAPE', `x length ${x.length} must be a positive multiple of count ${count}`);

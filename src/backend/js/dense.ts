@@ -13,8 +13,15 @@ export function denseForwardInto(x: FloatArray, w: FloatArray, b: FloatArray | n
 
 /** dx = dy·W^T, dW = x^T·dy, db = column sums of dy (no 1/n: the loss gradient has it). */
 export function denseBackwardInto(
-  x: FloatArray, w: FloatArray, dy: FloatArray, dx: FloatArray | null, dw: FloatArray, db: FloatArray | null,
-  batch: number, inputs: number, units: number,
+  x: FloatArray,
+  w: FloatArray,
+  dy: FloatArray,
+  dx: FloatArray | null,
+  dw: FloatArray,
+  db: FloatArray | null,
+  batch: number,
+  inputs: number,
+  units: number,
 ): void {
   if (dx) gemmNTInto(dy, w, dx, batch, units, inputs);
   gemmTNInto(x, dy, dw, inputs, batch, units);

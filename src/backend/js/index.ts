@@ -34,7 +34,8 @@ export const jsBackend: Backend = {
       return new JsNetworkRunner(spec, params);
     } catch (e) {
       // A layer size past what a typed array can hold: refused like any other bad config.
-      if (e instanceof RangeError) throw new OxnetError('E_CONFIG', `createNetwork: cannot allocate the network (${e.message}); a layer size is too large`, { cause: e });
+      if (e instanceof RangeError)
+        throw new OxnetError('E_CONFIG', `createNetwork: cannot allocate the network (${e.message}); a layer size is too large`, { cause: e });
       throw e;
     }
   },

@@ -17,14 +17,23 @@ export function gemmInto(a: FloatArray, b: FloatArray, c: FloatArray, m: number,
     const cS = cR + n;
     let p = 0;
     for (; p < k4; p += 4) {
-      const r0 = a[aR + p], r1 = a[aR + p + 1], r2 = a[aR + p + 2], r3 = a[aR + p + 3];
-      const s0 = a[aS + p], s1 = a[aS + p + 1], s2 = a[aS + p + 2], s3 = a[aS + p + 3];
+      const r0 = a[aR + p],
+        r1 = a[aR + p + 1],
+        r2 = a[aR + p + 2],
+        r3 = a[aR + p + 3];
+      const s0 = a[aS + p],
+        s1 = a[aS + p + 1],
+        s2 = a[aS + p + 2],
+        s3 = a[aS + p + 3];
       const b0 = p * n;
       const b1 = b0 + n;
       const b2 = b1 + n;
       const b3 = b2 + n;
       for (let j = 0; j < n; j++) {
-        const x0 = b[b0 + j], x1 = b[b1 + j], x2 = b[b2 + j], x3 = b[b3 + j];
+        const x0 = b[b0 + j],
+          x1 = b[b1 + j],
+          x2 = b[b2 + j],
+          x3 = b[b3 + j];
         c[cR + j] += r0 * x0 + r1 * x1 + r2 * x2 + r3 * x3;
         c[cS + j] += s0 * x0 + s1 * x1 + s2 * x2 + s3 * x3;
       }
@@ -86,18 +95,30 @@ export function gemmTNInto(a: FloatArray, b: FloatArray, c: FloatArray, m: numbe
     const b3 = b2 + n;
     let i = 0;
     for (; i + 1 < m; i += 2) {
-      const r0 = a[a0 + i], r1 = a[a1 + i], r2 = a[a2 + i], r3 = a[a3 + i];
-      const s0 = a[a0 + i + 1], s1 = a[a1 + i + 1], s2 = a[a2 + i + 1], s3 = a[a3 + i + 1];
+      const r0 = a[a0 + i],
+        r1 = a[a1 + i],
+        r2 = a[a2 + i],
+        r3 = a[a3 + i];
+      const s0 = a[a0 + i + 1],
+        s1 = a[a1 + i + 1],
+        s2 = a[a2 + i + 1],
+        s3 = a[a3 + i + 1];
       const cR = i * n;
       const cS = cR + n;
       for (let j = 0; j < n; j++) {
-        const x0 = b[b0 + j], x1 = b[b1 + j], x2 = b[b2 + j], x3 = b[b3 + j];
+        const x0 = b[b0 + j],
+          x1 = b[b1 + j],
+          x2 = b[b2 + j],
+          x3 = b[b3 + j];
         c[cR + j] += r0 * x0 + r1 * x1 + r2 * x2 + r3 * x3;
         c[cS + j] += s0 * x0 + s1 * x1 + s2 * x2 + s3 * x3;
       }
     }
     if (i < m) {
-      const r0 = a[a0 + i], r1 = a[a1 + i], r2 = a[a2 + i], r3 = a[a3 + i];
+      const r0 = a[a0 + i],
+        r1 = a[a1 + i],
+        r2 = a[a2 + i],
+        r3 = a[a3 + i];
       const cR = i * n;
       for (let j = 0; j < n; j++) c[cR + j] += r0 * b[b0 + j] + r1 * b[b1 + j] + r2 * b[b2 + j] + r3 * b[b3 + j];
     }

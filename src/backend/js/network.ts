@@ -33,7 +33,10 @@ export class JsNetworkRunner implements NetworkRunner {
   private readonly gradBuf = new ScratchBuffer();
   private readonly logitBuf = new ScratchBuffer();
 
-  constructor(private readonly spec: NetworkSpec, params: Float32Array[]) {
+  constructor(
+    private readonly spec: NetworkSpec,
+    params: Float32Array[],
+  ) {
     checkInt('inputSize', spec.inputSize);
     if (!Array.isArray(spec.layers) || spec.layers.length === 0) {
       throw new OxnetError('E_CONFIG', 'network needs at least one layer');
@@ -120,13 +123,8 @@ export class JsNetworkRunner implements NetworkRunner {
     const batches = Math.ceil(count / batchSize);
     const losses: number[] = [];
     const correct: number[] = [];
-    let identity: Uint32Array | null = null;
     for (let e = 0; e < epochs; e++) {
-      const order = shuffleSeeds
-        ? shuffledIndices(count, shuffleSeeds[e])
-        : orders
-          ? orders.subarray(e * count, (e + 1) * count)
-          : (identity ??= Uint32Array.from({ length: count }, (_, i) => i));
+      const order = shuffleSeeds ? shuffledIndices(count, shuffleSeeds[e]) : orders ? orders.subarray(e * count, (e + 1) * count) : identityOrder(count);
       const stats = this.trainSync(ds, order, batchSize, plan.lr, plan.step + e * batches);
       if (stats.nonFiniteBatch >= 0) {
         return { losses: Float64Array.from(losses), correct: Float64Array.from(correct), epochs: e, nonFiniteBatch: stats.nonFiniteBatch };
@@ -186,7 +184,11 @@ export class JsNetworkRunner implements NetworkRunner {
 
   setState(state: Float32Array[]): void {
     checkArrayList('state', state);
-    copyInto('state', state, this.layers.flatMap((l) => l.state));
+    copyInto(
+      'state',
+      state,
+      this.layers.flatMap((l) => l.state),
+    );
   }
 
   resetOptimizer(): void {
@@ -258,6 +260,11 @@ export class JsNetworkRunner implements NetworkRunner {
   }
 }
 
+/** 0, 1, ..., count - 1. */
+function identityOrder(count: number): Uint32Array {
+  return Uint32Array.from({ length: count }, (_, i) => i);
+}
+
 /** width > 1: argmax match; width 1: both sides of 0.5 agree (docs/kernels.md). */
 function countCorrect(out: Float32Array, t: Float32Array, n: number, width: number): number {
   let correct = 0;
@@ -282,8 +289,12 @@ function copyInto(name: string, src: Float32Array[], dst: Float32Array[]): void 
   if (!Array.isArray(src) || src.length !== dst.length) {
     throw new OxnetError('E_SHAPE', `${name} must be an array of ${dst.length} arrays, got ${Array.isArray(src) ? src.length : typeof src}`);
   }
-  src.forEach((s, i) => checkLength(`${name}[${i}]`, s, dst[i].length, `${dst[i].length}`));
-  src.forEach((s, i) => dst[i].set(s));
+  src.forEach((s, i) => {
+    checkLength(`${name}[${i}]`, s, dst[i].length, `${dst[i].length}`);
+  });
+  src.forEach((s, i) => {
+    dst[i].set(s);
+  });
 }
 
 function checkArrayList(name: string, list: unknown): void {

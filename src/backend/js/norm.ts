@@ -63,7 +63,13 @@ function checkBatchNorm(x: FloatArray, gamma: FloatArray, beta: FloatArray, rows
  * variance per channel, y = gamma (x - mean) / sqrt(var + epsilon) + beta.
  */
 export function batchNormTrainForward<T extends FloatArray>(
-  x: T, gamma: T, beta: T, rows: number, channels: number, epsilon: number, ws?: Workspace,
+  x: T,
+  gamma: T,
+  beta: T,
+  rows: number,
+  channels: number,
+  epsilon: number,
+  ws?: Workspace,
 ): { y: T; mean: Float64Array; variance: Float64Array; cache: BatchNormCache } {
   checkBatchNorm(x, gamma, beta, rows, channels, epsilon);
   const mean = zeros64(ws, 'bn.mean', channels);
@@ -98,7 +104,12 @@ export function batchNormTrainForward<T extends FloatArray>(
  * dx = invStd (g - mean(g) - xhat mean(g xhat)) per channel; dgamma = sum dy xhat; dbeta = sum dy.
  */
 export function batchNormBackward<T extends FloatArray>(
-  dy: T, gamma: T, cache: BatchNormCache, rows: number, channels: number, ws?: Workspace,
+  dy: T,
+  gamma: T,
+  cache: BatchNormCache,
+  rows: number,
+  channels: number,
+  ws?: Workspace,
 ): { dx: T; dgamma: T; dbeta: T } {
   requireLength('dy', dy, rows * channels, 'rows*channels');
   requireLength('gamma', gamma, channels, 'channels');
@@ -126,7 +137,15 @@ export function batchNormBackward<T extends FloatArray>(
 
 /** Inference-mode batch norm with the running statistics. */
 export function batchNormInferenceForward<T extends FloatArray>(
-  x: T, gamma: T, beta: T, runningMean: FloatArray, runningVar: FloatArray, rows: number, channels: number, epsilon: number, ws?: Workspace,
+  x: T,
+  gamma: T,
+  beta: T,
+  runningMean: FloatArray,
+  runningVar: FloatArray,
+  rows: number,
+  channels: number,
+  epsilon: number,
+  ws?: Workspace,
 ): T {
   checkBatchNorm(x, gamma, beta, rows, channels, epsilon);
   requireLength('runningMean', runningMean, channels, 'channels');
@@ -145,7 +164,12 @@ export function batchNormInferenceForward<T extends FloatArray>(
  * batch variance (times rows / (rows - 1), as Keras does); with a single row it takes the biased one (0).
  */
 export function updateRunningStats(
-  runningMean: FloatArray, runningVar: FloatArray, mean: Float64Array, variance: Float64Array, rows: number, momentum: number,
+  runningMean: FloatArray,
+  runningVar: FloatArray,
+  mean: Float64Array,
+  variance: Float64Array,
+  rows: number,
+  momentum: number,
 ): void {
   const bessel = rows > 1 ? rows / (rows - 1) : 1;
   for (let c = 0; c < mean.length; c++) {

@@ -29,14 +29,25 @@ export function resolveOptimizer(opt: OptimizerSpec, lr = opt?.lr): ResolvedOpti
   const base = { lr: finite('lr', lr), weightDecay: finite('weightDecay', opt.weightDecay ?? 0) };
   if (opt.kind === 'sgd') {
     return {
-      kind: 'sgd', ...base, momentum: finite('momentum', opt.momentum ?? 0), nesterov: opt.nesterov ?? false,
-      beta1: 0, beta2: 0, epsilon: 0, decoupled: false,
+      kind: 'sgd',
+      ...base,
+      momentum: finite('momentum', opt.momentum ?? 0),
+      nesterov: opt.nesterov ?? false,
+      beta1: 0,
+      beta2: 0,
+      epsilon: 0,
+      decoupled: false,
     };
   }
   return {
-    kind: 'adam', ...base, momentum: 0, nesterov: false,
-    beta1: finite('beta1', opt.beta1 ?? 0.9), beta2: finite('beta2', opt.beta2 ?? 0.999),
-    epsilon: finite('epsilon', opt.epsilon ?? 1e-7), decoupled: opt.decoupled ?? false,
+    kind: 'adam',
+    ...base,
+    momentum: 0,
+    nesterov: false,
+    beta1: finite('beta1', opt.beta1 ?? 0.9),
+    beta2: finite('beta2', opt.beta2 ?? 0.999),
+    epsilon: finite('epsilon', opt.epsilon ?? 1e-7),
+    decoupled: opt.decoupled ?? false,
   };
 }
 
@@ -68,8 +79,8 @@ export function applyOptimizer(opt: ResolvedOptimizer, param: Float32Array, grad
   const { beta1, beta2, epsilon, decoupled } = opt;
   const m = state[0];
   const v = state[1];
-  const c1 = 1 - Math.pow(beta1, t);
-  const c2 = 1 - Math.pow(beta2, t);
+  const c1 = 1 - beta1 ** t;
+  const c2 = 1 - beta2 ** t;
   for (let i = 0; i < n; i++) {
     let p = param[i];
     let g = grad[i];

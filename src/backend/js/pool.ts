@@ -47,22 +47,29 @@ export function planPool2d(g: Pool2dGeometry): PoolPlan {
   const [pt, pb, pl, pr] = requirePadding(g.padding);
   // A pad as wide as the window could make a window of padding only (no max, nothing to average).
   if (pt >= ph || pb >= ph || pl >= pw || pr >= pw) {
-    throw new OxnetError(
-      'E_ARG',
-      `padding [${pt}, ${pb}, ${pl}, ${pr}] must be smaller than pool [${ph}, ${pw}] on each side`,
-    );
+    throw new OxnetError('E_ARG', `padding [${pt}, ${pb}, ${pl}, ${pr}] must be smaller than pool [${ph}, ${pw}] on each side`);
   }
   if (ph > h + pt + pb || pw > w + pl + pr) {
     throw new OxnetError(
       'E_SHAPE',
-      `pool [${ph}, ${pw}] is larger than the padded input [${h + pt + pb}, ${w + pl + pr}] ` +
-        `(inShape [${h}, ${w}], padding [${pt}, ${pb}, ${pl}, ${pr}])`,
+      `pool [${ph}, ${pw}] is larger than the padded input [${h + pt + pb}, ${w + pl + pr}] ` + `(inShape [${h}, ${w}], padding [${pt}, ${pb}, ${pl}, ${pr}])`,
     );
   }
   const oh = Math.floor((h + pt + pb - ph) / sh) + 1;
   const ow = Math.floor((w + pl + pr - pw) / sw) + 1;
   return {
-    batch: g.batch, h, w, c, ph, pw, sh, sw, padTop: pt, padLeft: pl, oh, ow,
+    batch: g.batch,
+    h,
+    w,
+    c,
+    ph,
+    pw,
+    sh,
+    sw,
+    padTop: pt,
+    padLeft: pl,
+    oh,
+    ow,
     xCount: elementCount('x (batch*height*width*channels)', [g.batch, h, w, c]),
     yCount: elementCount('output (batch*outHeight*outWidth*channels)', [g.batch, oh, ow, c]),
   };
@@ -72,10 +79,7 @@ export function planPool2d(g: Pool2dGeometry): PoolPlan {
  * Visits every output cell with its valid window: `visit(xn, yo, y0, y1, x0, x1)` where xn indexes
  * the sample in x, yo channel 0 of the output pixel, and [y0, y1) x [x0, x1) the valid window.
  */
-function forEachWindow(
-  p: PoolPlan,
-  visit: (xn: number, yo: number, y0: number, y1: number, x0: number, x1: number) => void,
-): void {
+function forEachWindow(p: PoolPlan, visit: (xn: number, yo: number, y0: number, y1: number, x0: number, x1: number) => void): void {
   let yo = 0;
   for (let n = 0; n < p.batch; n++) {
     const xn = n * p.h * p.w * p.c;

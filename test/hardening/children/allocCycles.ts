@@ -45,5 +45,5 @@ async function cycle(seed: number): Promise<void> {
   for (let i = 1; i <= cycles; i++) await cycle(cycles + i);
   await settle();
   const after = live();
-  process.stdout.write(JSON.stringify({ baseline, mid, after, cycles }) + '\n');
+  process.stdout.write(`${JSON.stringify({ baseline, mid, after, cycles })}\n`);
 })();

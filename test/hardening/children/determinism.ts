@@ -21,6 +21,11 @@ m.compile({ loss: 'categoricalCrossentropy', optimizer: adam({ lr: 1e-3 }) });
   const weights = m.getWeights();
   for (const w of weights) hash.update(new Uint8Array(w.buffer, w.byteOffset, w.byteLength));
   // Per-tensor hashes name the layer whose weights differ, should they ever differ.
-  const perTensor = weights.map((w) => createHash('sha256').update(new Uint8Array(w.buffer, w.byteOffset, w.byteLength)).digest('hex').slice(0, 12));
-  process.stdout.write(JSON.stringify({ threads: getThreads(), samples, hash: hash.digest('hex'), perTensor }) + '\n');
+  const perTensor = weights.map((w) =>
+    createHash('sha256')
+      .update(new Uint8Array(w.buffer, w.byteOffset, w.byteLength))
+      .digest('hex')
+      .slice(0, 12),
+  );
+  process.stdout.write(`${JSON.stringify({ threads: getThreads(), samples, hash: hash.digest('hex'), perTensor })}\n`);
 })();

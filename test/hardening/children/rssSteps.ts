@@ -57,5 +57,7 @@ function settledRss(samples: number[]): number {
   await settle();
   const after = settledRss(run);
   const nativeAfter = liveBytes();
-  process.stdout.write(JSON.stringify({ warmup, steps, before, after, nativeBefore, nativeAfter, growth: (after - before) / before, seconds: (Date.now() - t0) / 1000 }) + '\n');
+  process.stdout.write(
+    `${JSON.stringify({ warmup, steps, before, after, nativeBefore, nativeAfter, growth: (after - before) / before, seconds: (Date.now() - t0) / 1000 })}\n`,
+  );
 })();

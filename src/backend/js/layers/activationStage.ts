@@ -11,7 +11,10 @@ export class ActivationStage {
   private out: Float32Array = new Float32Array(0);
 
   /** `width`: softmax row length (the layer's output size per sample; channels for conv). */
-  constructor(readonly activation: ActivationSpec, private readonly width: number) {}
+  constructor(
+    readonly activation: ActivationSpec,
+    private readonly width: number,
+  ) {}
 
   /** Applies the activation to `pre` (kept by reference); linear returns `pre` itself. */
   forward(pre: Float32Array): Float32Array {

@@ -3,9 +3,7 @@
 import type { LayerSpec } from '../../types';
 import { OxnetError } from '../../../errors';
 import { checkInt } from '../check';
-import {
-  batchNormBackward, batchNormInferenceForward, batchNormTrainForward, updateRunningStats, type BatchNormCache,
-} from '../norm';
+import { batchNormBackward, batchNormInferenceForward, batchNormTrainForward, updateRunningStats, type BatchNormCache } from '../norm';
 import { Workspace } from '../workspace';
 import type { JsLayer, PassContext } from './types';
 

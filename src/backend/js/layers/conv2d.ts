@@ -24,8 +24,13 @@ export class Conv2dLayer implements JsLayer {
   constructor(spec: Conv2dSpec) {
     checkActivation(spec.activation);
     this.geometry = {
-      batch: 1, inShape: spec.inShape, filters: spec.filters, kernel: spec.kernel,
-      strides: spec.strides, padding: spec.padding, dilation: spec.dilation,
+      batch: 1,
+      inShape: spec.inShape,
+      filters: spec.filters,
+      kernel: spec.kernel,
+      strides: spec.strides,
+      padding: spec.padding,
+      dilation: spec.dilation,
     };
     const plan = planConv2d(this.geometry); // refuses a bad geometry when the network is built
     this.inputSize = plan.xCount;
