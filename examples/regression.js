@@ -15,12 +15,12 @@ async function main() {
   model.compile({ loss: 'mse', optimizer: { kind: 'adam', lr: 0.01 } });
   model.setNormalizer(zscore().fit(split.train.x, split.train.count, 2));
 
-  const stop = earlyStopping(model, { patience: 25, restoreBestWeights: true });
+  const stop = earlyStopping({ patience: 25, restoreBestWeights: true });
   const history = await model.fit(split.train.x, split.train.y, {
     epochs: 400,
     batchSize: 32,
     validationData: [split.val.x, split.val.y],
-    callbacks: [stop, reduceLROnPlateau(model, { factor: 0.5, patience: 10 })],
+    callbacks: [stop, reduceLROnPlateau({ factor: 0.5, patience: 10 })],
   });
   console.log(`trained ${history.loss.length} epochs; best validation loss at epoch ${stop.bestEpoch + 1}: ${history.valLoss[stop.bestEpoch].toFixed(5)}`);
 

@@ -11,6 +11,7 @@ const PIXELS = 784;
 const TRAIN = 8000;
 const TEST = 2000;
 const cacheFile = path.join(os.tmpdir(), `oxnet-bench-mnist-${CHECK}.bin`);
+/** @type {[string, number][]} */
 const parts = [
   ['trainX', TRAIN * PIXELS],
   ['trainY', TRAIN * 10],

@@ -7,6 +7,7 @@ const dir = process.argv[2];
 mkdirSync(dir, { recursive: true });
 const act = (kind) => ({ kind });
 const opt = { kind: 'adam', lr: 0.01 };
+/** @type {[object, number[]][]} */
 const specs = [
   [
     {

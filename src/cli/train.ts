@@ -51,28 +51,6 @@ function buildModel(args: TrainArgs, inputSize: number, outputSize: number, norm
   };
 }
 
-/** Early stopping bound to whichever model is being trained (selection builds one per restart). */
-function perModelCallbacks(args: TrainArgs, out: Output): { bind(model: Sequential): void; callbacks: Callback[] } {
-  let current: Callback[] = [];
-  const forward =
-    (hook: keyof Callback) =>
-    (...a: unknown[]) =>
-      Promise.all(current.map((c) => (c[hook] as ((...x: unknown[]) => unknown) | undefined)?.(...a))).then(() => undefined);
-  const dispatcher: Callback = {
-    onTrainBegin: forward('onTrainBegin'),
-    onEpochBegin: forward('onEpochBegin'),
-    onEpochEnd: forward('onEpochEnd'),
-    onTrainEnd: forward('onTrainEnd'),
-  };
-  return {
-    bind(model) {
-      current = [earlyStopping(model, { patience: args.patience, restoreBestWeights: true })];
-      if (!args.quiet) current.push(progressLogger({ epochs: args.epochs, every: Math.max(1, Math.floor(args.epochs / 10)), write: out.err }));
-    },
-    callbacks: [dispatcher],
-  };
-}
-
 export async function runTrain(args: TrainArgs, io: Output): Promise<void> {
   const data = loadCsv(args.data, { task: args.task, target: args.target });
   const minimum = 10;
@@ -99,7 +77,10 @@ export async function runTrain(args: TrainArgs, io: Output): Promise<void> {
   };
   const normalizer = withMeta(inputNorm, card as unknown as Record<string, unknown>);
   const build = buildModel(args, data.inputSize, data.task === 'autoencoder' ? data.inputSize : data.targetSize, normalizer);
-  const bound = perModelCallbacks(args, io);
+  // One set of callbacks for every restart: each fit's onTrainBegin resets them, and the hooks
+  // receive the model being trained.
+  const callbacks: Callback[] = [earlyStopping({ patience: args.patience, restoreBestWeights: true })];
+  if (!args.quiet) callbacks.push(progressLogger({ epochs: args.epochs, every: Math.max(1, Math.floor(args.epochs / 10)), write: io.err }));
   const configs = args.search ?? [args.hidden];
   let run = 0;
   io.out(`${data.count} rows: ${split.train.count} train, ${split.val.count} validation, ${split.test.count} test; ${data.inputSize} features`);
@@ -109,7 +90,6 @@ export async function runTrain(args: TrainArgs, io: Output): Promise<void> {
       const model = build(hidden, seed);
       const restart = (run++ % args.restarts) + 1;
       if (!args.quiet) io.err(`training hidden ${hidden.join(',') || 'none'}, restart ${restart}/${args.restarts}`);
-      bound.bind(model);
       return model;
     },
     train: { x: split.train.x, y: targets(split.train) },
@@ -117,7 +97,7 @@ export async function runTrain(args: TrainArgs, io: Output): Promise<void> {
     test: split.test.count > 0 ? { x: split.test.x, y: targets(split.test) } : undefined,
     restarts: args.restarts,
     seed: args.seed,
-    fitArgs: { epochs: args.epochs, batchSize: args.batchSize, callbacks: bound.callbacks },
+    fitArgs: { epochs: args.epochs, batchSize: args.batchSize, callbacks },
     label: (hidden) => (hidden.length ? hidden.join(',') : 'none'),
   });
   if (configs.length > 1) io.out(selectionTable(result, { accuracy: args.task === 'classification' }));

@@ -27,6 +27,8 @@ export interface TrainingModel {
   learningRate: number;
   getWeights(): Float32Array[];
   setWeights(weights: Float32Array[]): void;
+  /** Writes the model to one .oxnet file (modelCheckpoint's default). */
+  save(path: string): void;
 }
 
 export interface Callback {

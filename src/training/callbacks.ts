@@ -1,22 +1,10 @@
 // The recipe's callbacks (Keras-style, on the Callback hooks of src/model/callbacks.ts): learning
 // rate schedules, reduce-on-plateau, early stopping that can restore the best weights, model
-// checkpoints and a progress logger. Each takes the model it steers when it is made.
-import type { Callback, EpochLogs } from '../model/callbacks';
+// checkpoints and a progress logger. Each takes its options only; the model it steers reaches it
+// through the hooks when fit runs it, so one callback object serves whichever model it is given to.
+import { OxnetError, showValue } from '../errors';
+import type { Callback, EpochLogs, TrainingModel } from '../model/callbacks';
 import type { Schedule } from '../schedules';
-import { OxnetError } from '../errors';
-import { saveModel } from '../io';
-import type { Sequential } from '../model/sequential';
-
-/** What a callback may touch on the model: fit reads both before each epoch. */
-export interface SteerableModel {
-  stopTraining: boolean;
-  learningRate: number;
-}
-
-export interface WeightedModel extends SteerableModel {
-  getWeights(): Float32Array[];
-  setWeights(weights: Float32Array[]): void;
-}
 
 export type Monitor = 'loss' | 'valLoss' | 'acc' | 'valAcc';
 
@@ -29,8 +17,10 @@ class BestTracker {
     private readonly minDelta: number,
   ) {
     const known: Monitor[] = ['loss', 'valLoss', 'acc', 'valAcc'];
-    if (!known.includes(monitor)) throw new OxnetError('E_ARG', `monitor must be one of ${known.join(', ')}, got '${String(monitor)}'`);
-    if (!Number.isFinite(minDelta) || minDelta < 0) throw new OxnetError('E_ARG', `minDelta must be a finite number >= 0, got ${minDelta}`);
+    if (!known.includes(monitor)) throw new OxnetError('E_ARG', `monitor must be one of ${known.join(', ')}, got ${showValue(monitor)}`);
+    if (typeof minDelta !== 'number' || !Number.isFinite(minDelta) || minDelta < 0) {
+      throw new OxnetError('E_ARG', `minDelta must be a finite number >= 0, got ${showValue(minDelta)}`);
+    }
     this.sign = monitor.endsWith('cc') ? -1 : 1;
     this.best = Infinity;
   }
@@ -59,14 +49,53 @@ class BestTracker {
   }
 }
 
-function checkPatience(patience: number): void {
-  if (!Number.isInteger(patience) || patience < 0) throw new OxnetError('E_ARG', `patience must be an integer >= 0, got ${patience}`);
+/**
+ * The options object of callback `name`: undefined gives {}; a model, an array or a primitive is
+ * refused (E_ARG), and so is a key the callback does not know (a typo would otherwise do nothing).
+ */
+function options<T extends object>(name: string, opts: unknown, keys: readonly (keyof T & string)[]): Partial<T> {
+  if (opts === undefined) return {};
+  const hint = `${name} takes an options object only ({ ${keys.join(', ')} }); the model reaches the callback when fit runs it`;
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new OxnetError('E_ARG', `${hint}, got ${describe(opts)}`);
+  if ('getWeights' in opts || 'stopTraining' in opts) throw new OxnetError('E_ARG', `${hint}, got a model`);
+  const unknown = Object.keys(opts).filter((k) => !(keys as readonly string[]).includes(k));
+  if (unknown.length) throw new OxnetError('E_ARG', `${name}: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; known: ${keys.join(', ')}`);
+  return opts as Partial<T>;
 }
 
-/** Sets model.learningRate = schedule(epoch, current) before each epoch (epochs count from 0). */
-export function learningRateScheduler(model: SteerableModel, schedule: Schedule | ((epoch: number, lr: number) => number)): Callback {
+/** One more argument than the callback takes: the old (model, options) form, refused with the new one. */
+function noExtra(name: string, extra: unknown[], form: string): void {
+  if (extra.length > 0) throw new OxnetError('E_ARG', `${name} takes ${form} only; the model reaches the callback when fit runs it`);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' || typeof v === 'function' ? `a ${typeof v}` : `${typeof v} ${showValue(v)}`;
+}
+
+function nonNegativeInt(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
+    throw new OxnetError('E_ARG', `${name} must be an integer >= 0, got ${showValue(value)}`);
+  return value;
+}
+
+function finite(value: unknown, name: string, ok: (v: number) => boolean, rule: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) throw new OxnetError('E_ARG', `${name} must be ${rule}, got ${showValue(value)}`);
+  return value;
+}
+
+/** Sets the model's learning rate to schedule(epoch, current) before each epoch (epochs count from 0). */
+export function learningRateScheduler(schedule: Schedule | ((epoch: number, lr: number) => number), ...extra: unknown[]): Callback {
+  if (typeof schedule !== 'function') {
+    throw new OxnetError(
+      'E_ARG',
+      `learningRateScheduler takes a schedule (epoch, lr) => lr, got ${describe(schedule)}; the model reaches the callback when fit runs it`,
+    );
+  }
+  noExtra('learningRateScheduler', extra, 'a schedule');
   return {
-    onEpochBegin(epoch) {
+    onEpochBegin(epoch, model) {
       const lr = schedule(epoch, model.learningRate);
       if (!Number.isFinite(lr) || lr <= 0) throw new OxnetError('E_ARG', `schedule gave learning rate ${lr} for epoch ${epoch}`);
       model.learningRate = lr;
@@ -87,14 +116,14 @@ export interface PlateauOptions {
 }
 
 /** Multiplies the learning rate by `factor` when `monitor` stalls for `patience` epochs (as Keras). */
-export function reduceLROnPlateau(model: SteerableModel, opts: PlateauOptions = {}): Callback {
-  const factor = opts.factor ?? 0.1;
-  const patience = opts.patience ?? 10;
-  const cooldown = opts.cooldown ?? 0;
-  const minLr = opts.minLr ?? 0;
-  if (!(factor > 0 && factor < 1)) throw new OxnetError('E_ARG', `factor must be in (0, 1), got ${factor}`);
-  checkPatience(patience);
-  const tracker = new BestTracker(opts.monitor ?? 'valLoss', opts.minDelta ?? 1e-4);
+export function reduceLROnPlateau(opts?: PlateauOptions, ...extra: unknown[]): Callback {
+  const o = options<PlateauOptions>('reduceLROnPlateau', opts, ['monitor', 'factor', 'patience', 'minDelta', 'cooldown', 'minLr']);
+  noExtra('reduceLROnPlateau', extra, 'an options object');
+  const factor = finite(o.factor ?? 0.1, 'factor', (v) => v > 0 && v < 1, 'in (0, 1)');
+  const patience = nonNegativeInt(o.patience ?? 10, 'patience');
+  const cooldown = nonNegativeInt(o.cooldown ?? 0, 'cooldown');
+  const minLr = finite(o.minLr ?? 0, 'minLr', (v) => v >= 0, 'a finite number >= 0');
+  const tracker = new BestTracker(o.monitor ?? 'valLoss', o.minDelta ?? 1e-4);
   let wait = 0;
   let cooling = 0;
   return {
@@ -103,7 +132,7 @@ export function reduceLROnPlateau(model: SteerableModel, opts: PlateauOptions = 
       wait = 0;
       cooling = 0;
     },
-    onEpochEnd(_epoch, logs) {
+    onEpochEnd(_epoch, logs, model) {
       if (cooling > 0) {
         cooling--;
         wait = 0;
@@ -136,10 +165,15 @@ export interface EarlyStoppingCallback extends Callback {
 }
 
 /** Stops when `monitor` (default valLoss) stops improving; optionally restores the best weights. */
-export function earlyStopping(model: WeightedModel, opts: EarlyStoppingOptions = {}): EarlyStoppingCallback {
-  const patience = opts.patience ?? 0;
-  checkPatience(patience);
-  const tracker = new BestTracker(opts.monitor ?? 'valLoss', opts.minDelta ?? 0);
+export function earlyStopping(opts?: EarlyStoppingOptions, ...extra: unknown[]): EarlyStoppingCallback {
+  const o = options<EarlyStoppingOptions>('earlyStopping', opts, ['monitor', 'patience', 'minDelta', 'restoreBestWeights']);
+  noExtra('earlyStopping', extra, 'an options object');
+  const patience = nonNegativeInt(o.patience ?? 0, 'patience');
+  if (o.restoreBestWeights !== undefined && typeof o.restoreBestWeights !== 'boolean') {
+    throw new OxnetError('E_ARG', `restoreBestWeights must be a boolean, got ${showValue(o.restoreBestWeights)}`);
+  }
+  const restore = o.restoreBestWeights === true;
+  const tracker = new BestTracker(o.monitor ?? 'valLoss', o.minDelta ?? 0);
   let wait = 0;
   let bestWeights: Float32Array[] | null = null;
   let lastEpoch = -1;
@@ -158,12 +192,12 @@ export function earlyStopping(model: WeightedModel, opts: EarlyStoppingOptions =
       state.bestEpoch = -1;
       state.stoppedEpoch = -1;
     },
-    onEpochEnd(epoch, logs) {
+    onEpochEnd(epoch, logs, model) {
       lastEpoch = epoch;
       if (tracker.improves(logs)) {
         wait = 0;
         state.bestEpoch = epoch;
-        if (opts.restoreBestWeights) bestWeights = model.getWeights().map((w) => w.slice());
+        if (restore) bestWeights = model.getWeights().map((w) => w.slice());
         return;
       }
       if (++wait >= Math.max(patience, 1)) {
@@ -171,42 +205,45 @@ export function earlyStopping(model: WeightedModel, opts: EarlyStoppingOptions =
         model.stopTraining = true;
       }
     },
-    onTrainEnd() {
-      if (opts.restoreBestWeights && bestWeights && state.bestEpoch !== lastEpoch) model.setWeights(bestWeights);
+    onTrainEnd(_logs, model) {
+      if (restore && bestWeights && state.bestEpoch !== lastEpoch) model.setWeights(bestWeights);
     },
   };
 }
 
 export interface CheckpointOptions {
+  /** Where to write; may hold {epoch}, replaced by the epoch number. */
+  path: string;
   monitor?: Monitor;
   /** true (default): save only when `monitor` improves; false: after every epoch. */
   saveBestOnly?: boolean;
-  /** The model to save with saveModel (atomic .oxnet file), unless `save` is given. */
-  model?: Sequential;
-  /** Writes the model to `path` instead of saveModel. */
-  save?: (path: string, epoch: number) => Promise<void> | void;
+  /** Writes the model to `path` instead of model.save (an atomic .oxnet file). */
+  save?: (path: string, epoch: number, model: TrainingModel) => Promise<void> | void;
 }
 
-/**
- * Saves the model at each improvement of `monitor` (or every epoch); `path` may hold {epoch},
- * replaced by the epoch number. `saved` lists the paths written.
- */
-export function modelCheckpoint(path: string, opts: CheckpointOptions): Callback & { readonly saved: string[] } {
-  const model = opts.model;
-  const save = opts.save ?? (model ? (p: string) => saveModel(model, p) : undefined);
-  if (!save) throw new OxnetError('E_ARG', 'modelCheckpoint needs opts.model (saved with saveModel) or opts.save');
-  const tracker = new BestTracker(opts.monitor ?? 'valLoss', 0);
-  const saveBestOnly = opts.saveBestOnly ?? true;
+/** Saves the model at each improvement of `monitor` (or every epoch). `saved` lists the paths written. */
+export function modelCheckpoint(opts: CheckpointOptions, ...extra: unknown[]): Callback & { readonly saved: string[] } {
+  const o = options<CheckpointOptions>('modelCheckpoint', opts, ['path', 'monitor', 'saveBestOnly', 'save']);
+  noExtra('modelCheckpoint', extra, 'an options object');
+  if (typeof o.path !== 'string' || o.path === '') throw new OxnetError('E_ARG', `modelCheckpoint: path must be a non-empty string, got ${showValue(o.path)}`);
+  if (o.save !== undefined && typeof o.save !== 'function') throw new OxnetError('E_ARG', `modelCheckpoint: save must be a function, got ${describe(o.save)}`);
+  if (o.saveBestOnly !== undefined && typeof o.saveBestOnly !== 'boolean') {
+    throw new OxnetError('E_ARG', `modelCheckpoint: saveBestOnly must be a boolean, got ${showValue(o.saveBestOnly)}`);
+  }
+  const path = o.path;
+  const save = o.save ?? ((p: string, _epoch: number, model: TrainingModel) => model.save(p));
+  const tracker = new BestTracker(o.monitor ?? 'valLoss', 0);
+  const saveBestOnly = o.saveBestOnly ?? true;
   const saved: string[] = [];
   return {
     saved,
     onTrainBegin() {
       tracker.reset();
     },
-    async onEpochEnd(epoch, logs) {
+    async onEpochEnd(epoch, logs, model) {
       if (saveBestOnly && !tracker.improves(logs)) return;
       const target = path.replace('{epoch}', String(epoch));
-      await save(target, epoch);
+      await save(target, epoch, model);
       saved.push(target);
     },
   };

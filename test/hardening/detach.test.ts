@@ -13,7 +13,7 @@ function clobber(...arrays: (Float32Array | Uint32Array)[]): void {
   for (const a of arrays) {
     if (a instanceof Float32Array) a.fill(NaN);
     else a.fill(0xffffffff);
-    structuredClone(a.buffer, { transfer: [a.buffer] });
+    structuredClone(a.buffer, { transfer: [a.buffer as ArrayBuffer] });
     expect(a.length).toBe(0); // detached
   }
 }

@@ -106,8 +106,8 @@ describe('refused configurations', () => {
 
 describe('initializers', () => {
   it('defaults: smallUniform for sigmoid (bias too), He for relu with zero bias, glorot for linear', () => {
-    const sig = layers.dense({ units: 4, activation: 'sigmoid' }).build([3], 0);
-    const relu = layers.dense({ units: 4, activation: 'relu' }).build([3], 0);
+    const sig = layers.dense({ units: 4, activation: 'sigmoid' }).build([3]);
+    const relu = layers.dense({ units: 4, activation: 'relu' }).build([3]);
     const next = mulberry32(1);
     expect(layers.dense({ units: 1, activation: 'sigmoid' }).kernelInitializer.kind).toBe('smallUniform');
     expect(Array.from(sig.params[1].init(next)).some((v) => v !== 0)).toBe(true);

@@ -20,7 +20,7 @@ describe('earlyStopping with a real model', () => {
     model.add(dense({ units: 1 }));
     model.compile({ loss: 'mse', optimizer: { kind: 'adam', lr: 0.05 } });
     const snapshots: Float32Array[][] = [];
-    const stop = earlyStopping(model, { patience: 5, restoreBestWeights: true });
+    const stop = earlyStopping({ patience: 5, restoreBestWeights: true });
     const history = await model.fit(train.x, train.y, {
       epochs: 300,
       batchSize: 8,
@@ -52,7 +52,7 @@ describe('modelCheckpoint with saveModel', () => {
     model.add(dense({ units: 1 }));
     model.compile({ loss: 'mse', optimizer: { kind: 'adam', lr: 0.05 } });
     const path = join(mkdtempSync(join(tmpdir(), 'oxnet-ckpt-')), 'best.oxnet');
-    const ckpt = modelCheckpoint(path, { model });
+    const ckpt = modelCheckpoint({ path });
     const history = await model.fit(train.x, train.y, { epochs: 40, batchSize: 8, validationData: [val.x, val.y], callbacks: [ckpt] });
     const bestEpoch = history.valLoss.indexOf(Math.min(...history.valLoss));
     // one save per new best; the file holds the best epoch's weights (same validation loss)

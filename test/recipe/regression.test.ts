@@ -19,7 +19,7 @@ describe('regression recipe', () => {
     model.add(dense({ units: 1, activation: 'linear' }));
     model.compile({ loss: 'mse', optimizer: { kind: 'adam', lr: 0.01 } });
     model.setNormalizer(zscore().fit(s.train.x, s.train.count, 2));
-    const stop = earlyStopping(model, { patience: 20, restoreBestWeights: true });
+    const stop = earlyStopping({ patience: 20, restoreBestWeights: true });
     await model.fit(s.train.x, s.train.y, { epochs: 300, batchSize: 32, validationData: [s.val.x, s.val.y], callbacks: [stop] });
     const pred = model.predict(s.test.x);
     const r2 = rSquared(pred, s.test.y);

@@ -1,0 +1,106 @@
+// Documentation is code: every ```ts / ```js block of README.md and docs/*.md runs here, as a
+// user would paste it (`from 'oxnet'` resolves to this checkout's src/index.ts), and the values it
+// computes are checked, so the docs cannot drift from the API again.
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = resolve(__dirname, '../..');
+const outDir = join(root, 'target', 'doc-snippets');
+rmSync(outDir, { recursive: true, force: true });
+mkdirSync(outDir, { recursive: true });
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+interface Snippet {
+  file: string;
+  line: number;
+  lang: 'ts' | 'js';
+  code: string;
+}
+
+/** The fenced ts/js blocks of a markdown file, with the line each starts on. */
+function snippets(file: string): Snippet[] {
+  const text = readFileSync(join(root, file), 'utf8');
+  const out: Snippet[] = [];
+  const fence = /^```(ts|js|typescript|javascript)\s*\n([\s\S]*?)^```\s*$/gm;
+  for (let m = fence.exec(text); m; m = fence.exec(text)) {
+    const line = text.slice(0, m.index).split('\n').length;
+    out.push({ file, line, lang: m[1].startsWith('t') ? 'ts' : 'js', code: m[2] });
+  }
+  return out;
+}
+
+/** Top-level names a snippet declares (const x, const { a, b }), so the test can read its results. */
+function topLevelNames(code: string): string[] {
+  const names: string[] = [];
+  for (const m of code.matchAll(/^(?:const|let|var)\s+(\w+)/gm)) names.push(m[1]);
+  for (const m of code.matchAll(/^(?:const|let|var)\s+\{([^}]*)\}/gm)) {
+    for (const part of m[1].split(',')) {
+      const name = part.split(':').at(-1)?.split('=')[0].trim();
+      if (name) names.push(name);
+    }
+  }
+  return names;
+}
+
+/** Runs a snippet as an ES module and returns its top-level values. */
+async function runSnippet(s: Snippet, index: number): Promise<Record<string, unknown>> {
+  const src = pathToFileURL(join(root, 'src', 'index.ts')).href;
+  const body = s.code.replace(/from\s+['"]oxnet['"]/g, `from '${src}'`);
+  const names = topLevelNames(s.code);
+  const file = join(outDir, `${s.file.replace(/[/.]/g, '_')}-${index}.${s.lang === 'ts' ? 'mts' : 'mjs'}`);
+  writeFileSync(file, `${body}\nexport const __scope = { ${names.join(', ')} };\n`);
+  const mod = await import(/* @vite-ignore */ pathToFileURL(file).href);
+  return mod.__scope as Record<string, unknown>;
+}
+
+const docs = [
+  'README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
+const all = docs.flatMap(snippets);
+
+/** What each block must compute, keyed by a phrase in its code; a block with none must still run. */
+const checks: { key: string; check(scope: Record<string, unknown>): void }[] = [
+  {
+    key: 'XOR with a 2-2-1 sigmoid network',
+    check({ model, x }) {
+      const y = (model as { predict(x: unknown): Float32Array }).predict(x);
+      expect(Array.from(y, (v) => Math.round(v))).toEqual([0, 1, 1, 0]);
+    },
+  },
+  {
+    key: 'loadIris()',
+    check({ model, test }) {
+      const m = model as { evaluate(x: unknown, y: unknown): { accuracy: number } };
+      const t = test as { x: unknown; y: unknown };
+      expect(m.evaluate(t.x, t.y).accuracy).toBeGreaterThan(0.85);
+    },
+  },
+  {
+    key: 'layers.conv2d({ filters: 8',
+    check({ cnn }) {
+      expect((cnn as { outputShape: number[] }).outputShape).toEqual([10]);
+    },
+  },
+];
+
+describe('documentation snippets run and compute what they say', () => {
+  it('finds the README blocks', () => {
+    expect(all.filter((s) => s.file === 'README.md').length).toBeGreaterThanOrEqual(3);
+  });
+  it.each(all.map((s, i) => [`${s.file}:${s.line}`, s, i] as const))('%s', async (_where, s, i) => {
+    const scope = await runSnippet(s, i);
+    for (const c of checks) if (s.code.includes(c.key)) c.check(scope);
+  });
+  it('every check matches a block (a renamed snippet must not silently lose its check)', () => {
+    for (const c of checks)
+      expect(
+        all.some((s) => s.code.includes(c.key)),
+        c.key,
+      ).toBe(true);
+  });
+});
