@@ -1,12 +1,14 @@
 // npm run test:install: installs oxnet the way a user does and checks what they would see.
 // 1. stages the linux-x64-gnu platform package with the napi CLI (create-npm-dirs, artifacts,
 //    prepublish without publishing) and packs it and the main package with `npm pack`;
-// 2. installs both tarballs into a fresh project, offline, with no Rust toolchain on PATH:
+// 2. installs both tarballs (with tarballs of oxnet's runtime dependencies, packed from node_modules)
+//    into a fresh project, offline, with no Rust toolchain on PATH:
 //    XOR trains, saves and reloads on the native backend, from CommonJS, from an ES module and
 //    in two worker_threads at once;
 // 3. installs the main tarball alone: the same scripts run on the js backend with exactly one
 //    warning line and the same predictions within float32 tolerance.
-// Needs the built addon and dist/ (`npm ci` or `npm run build`); no network.
+// Needs the built addon and dist/ (`npm ci` or `npm run build`); no network, and nothing in the
+// npm cache beyond what `npm ci` put there.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,6 +53,13 @@ const userEnv = { ...process.env, PATH: pathWithoutRust() };
 const inherited = /^(OXNET_|NAPI_RS_|CARGO|RUSTUP|npm_(?!config_cache$))/i;
 for (const k of Object.keys(userEnv)) if (inherited.test(k)) delete userEnv[k];
 Object.assign(userEnv, { npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' });
+
+// The user projects live in the system temp dir: removed on every exit, fail() included. (No
+// signal handler: the script is synchronous, so one would only run after the last step.)
+const tempDirs = [];
+process.on('exit', () => {
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
 
 function run(cmd, args, cwd, env = process.env) {
   const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8' });
@@ -105,26 +114,81 @@ console.log(`main tarball ${mainPack.filename}: ${mainPack.size} bytes packed, $
 const mainTgz = join(tarballs, mainPack.filename);
 const platformTgz = join(tarballs, platformPack.filename);
 
+/** The folder Node would load `name` from, seen from the package in `from`; null if not installed. */
+function installedDir(from, name) {
+  for (let d = from; d.startsWith(root); d = dirname(d)) {
+    if (existsSync(join(d, 'node_modules', name, 'package.json'))) return join(d, 'node_modules', name);
+  }
+  return null;
+}
+
+/**
+ * A tarball's own dependencies are resolved from the registry, and offline that needs their
+ * metadata (packuments) in the cache: `npm ci` caches only the tarballs behind the lock file's
+ * URLs, so on a fresh machine `npm install --offline oxnet.tgz` fails with ENOTCACHED. So every
+ * runtime dependency, transitively, is packed from the node_modules `npm ci` installed (the
+ * versions the lock file pins) and installed alongside: an edge an installed package already
+ * satisfies is never looked up. (The user project lists them in its package.json as well.)
+ */
+function packDependencies() {
+  const packed = new Map(); // name -> installed folder
+  const queue = [[root, pkg]];
+  while (queue.length > 0) {
+    const [from, p] = queue.shift();
+    // npm installs peers too; optional ones (and optional dependencies) may be absent on this platform
+    const optional = (name) => name in (p.optionalDependencies ?? {}) || p.peerDependenciesMeta?.[name]?.optional === true;
+    const bundled = new Set(Array.isArray(p.bundleDependencies) ? p.bundleDependencies : []); // inside p's own tarball
+    for (const name of Object.keys({ ...p.dependencies, ...p.optionalDependencies, ...p.peerDependencies })) {
+      if (bundled.has(name)) continue;
+      const dir = installedDir(from, name);
+      if (dir === null) {
+        check(optional(name), `${p.name} depends on ${name}, which is not installed: run 'npm ci'`);
+        continue;
+      }
+      if (packed.get(name) === dir) continue;
+      // One version per name: a root project cannot hold two, and npm would look the other one up.
+      check(!packed.has(name), `two installed versions of ${name} (${packed.get(name)}, ${dir}): packDependencies cannot hand both to npm`);
+      packed.set(name, dir);
+      queue.push([dir, JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))]);
+    }
+  }
+  return [...packed.values()].map((dir) => {
+    const [dep] = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tarballs, dir], root).stdout);
+    return { name: dep.name, tgz: join(tarballs, dep.filename) };
+  });
+}
+
+step('npm pack (runtime dependencies, from node_modules)');
+const deps = packDependencies();
+console.log(`runtime dependencies: ${deps.map((d) => d.tgz.split('/').pop()).join(' ') || 'none'}`);
+const depTgzs = deps.map((d) => d.tgz);
+
 /**
  * npm 11 lists dependencies whose install scripts no `allowScripts` entry covers. oxnet has no
  * preinstall/install/postinstall (checked on the tarball), and neither has csv-parse. npm lists
  * `prepare` only for non-registry sources (a local tarball, git), where it runs it only for git and
- * linked folders: so the one line allowed here is oxnet's prepare, which a registry install never
- * lists, and which cannot have run (it builds with cargo, and cargo is not on PATH).
+ * linked folders: so the only lines allowed here are the prepare of oxnet and of the dependencies
+ * packed above, which a registry install never lists, and which did not run (oxnet's builds with
+ * cargo, and cargo is not on PATH).
  */
+const tarballNames = new Set([pkg.name, ...deps.map((d) => d.name)]);
 function checkAllowScriptsNotice(output) {
   const flagged = [...output.matchAll(/^npm warn install-scripts {3}(\S+) \((.*)\)$/gm)].map((m) => `${m[1]} (${m[2]})`);
-  const unexpected = flagged.filter((f) => !/^oxnet@[^ ]+ \(prepare: [^;]*\)$/.test(f));
+  const unexpected = flagged.filter((f) => {
+    const m = /^(@?[^@ ]+)@[^ ]+ \(prepare: [^;]*\)$/.exec(f);
+    return !(m && tarballNames.has(m[1]));
+  });
   check(unexpected.length === 0, `npm flags install scripts:\n${unexpected.join('\n')}`);
 }
 
 /** A fresh user project outside the repository with the consumer scripts and the given tarballs installed offline. */
 function userProject(label, tgzs) {
   const dir = mkdtempSync(join(tmpdir(), `oxnet-install-${label}-`));
+  tempDirs.push(dir);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `oxnet-user-${label}`, version: '1.0.0', private: true }, null, 2));
   cpSync(join(here, 'consumer'), dir, { recursive: true });
-  step(`${label}: npm install --offline ${tgzs.map((t) => t.split('/').pop()).join(' ')}`);
-  const r = run('npm', ['install', '--offline', '--no-audit', '--no-fund', ...tgzs], dir, userEnv);
+  step(`${label}: npm install --offline ${tgzs.map((t) => t.split('/').pop()).join(' ')} (+ ${depTgzs.length} dependency tarballs)`);
+  const r = run('npm', ['install', '--offline', '--no-audit', '--no-fund', ...tgzs, ...depTgzs], dir, userEnv);
   checkAllowScriptsNotice(r.stdout + r.stderr);
   check(spawnSync('cargo', ['--version'], { env: userEnv }).error !== undefined, 'cargo is still on the user PATH');
   return dir;
@@ -192,5 +256,4 @@ for (const script of ['xor.cjs', 'xor.mjs']) {
   console.log(`  js vs native max |diff| ${d.toExponential(2)}`);
 }
 
-for (const dir of [native, jsOnly]) rmSync(dir, { recursive: true, force: true });
-step('passed');
+step('passed'); // the exit handler removes the user projects
