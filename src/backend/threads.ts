@@ -1,5 +1,7 @@
-// How many threads the native kernels use: OXNET_THREADS (read once, at first use) or
-// setThreads(n) at run time. The js backend runs on the calling thread: 1, and setThreads is a no-op.
+// How many threads the native kernels use: OXNET_THREADS (read once, at the first native call) or
+// setThreads(n) at run time. An OXNET_THREADS that is not an integer in [1, 256] makes every native
+// call, getThreads and setThreads included, throw OxnetError('E_ARG'). The js backend runs on the
+// calling thread: 1, and setThreads is a no-op.
 import { getBackend } from './index';
 import { loadNativeBinding, toOxnetError } from './native';
 import { OxnetError } from '../errors';
@@ -26,5 +28,9 @@ export function setThreads(n: number): number {
 /** Threads the parallel native kernels use now (1 on the js backend). */
 export function getThreads(): number {
   if (getBackend() !== 'native') return 1;
-  return loadNativeBinding().getThreads?.() ?? 1;
+  try {
+    return loadNativeBinding().getThreads?.() ?? 1;
+  } catch (err) {
+    throw toOxnetError(err);
+  }
 }

@@ -1,10 +1,14 @@
-// Thread control of the native kernels: OXNET_THREADS read at first use, setThreads/getThreads
-// from the package root, and GEMM results bitwise identical whatever the thread count.
+// Thread control of the native kernels: OXNET_THREADS read at first use, whatever native call
+// comes first, setThreads/getThreads from the package root, and GEMM results bitwise identical
+// whatever the thread count.
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { getBackend, getThreads, setBackend, setThreads } from '../../src';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Sequential, getBackend, getThreads, layers, setBackend, setThreads } from '../../src';
 import { loadNativeBackend } from '../../src/backend/native';
+import { bundleChild } from '../hardening/childBundle';
 
 const native = loadNativeBackend();
 const root = path.resolve(__dirname, '../..');
@@ -71,4 +75,67 @@ describe('native thread count', () => {
       setBackend('native');
     }
   });
+});
+
+// Each child starts with OXNET_THREADS set and makes one kind of first native call. Pooling and
+// the direct convolution used to reach rayon's global pool before oxnet sized it: the pool then
+// had one thread per core, getThreads() said so, and OXNET_THREADS was ignored without a word.
+describe('OXNET_THREADS sizes the pool whatever native call comes first (child processes)', () => {
+  let child = '';
+  let dir = '';
+  let modelFile = '';
+
+  beforeAll(async () => {
+    child = await bundleChild('threadsFirstCall');
+    dir = mkdtempSync(path.join(tmpdir(), 'oxnet-threads-'));
+    modelFile = path.join(dir, 'conv.oxnet');
+    const m = new Sequential({ seed: 1, backend: 'js' });
+    m.add(layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu', inputShape: [8, 8, 1] }));
+    m.add(layers.maxPooling2d({ poolSize: 2 }));
+    m.add(layers.flatten());
+    m.add(layers.dense({ units: 2 }));
+    m.save(modelFile);
+  }, 120_000);
+
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  function firstCall(mode: string, threads: string): any {
+    // RAYON_NUM_THREADS is cleared: it must not stand in for OXNET_THREADS.
+    const env: Record<string, string | undefined> = { ...process.env, OXNET_THREADS: threads };
+    delete env.RAYON_NUM_THREADS;
+    const out = execFileSync(process.execPath, [child, mode, modelFile], { cwd: root, env, timeout: 60_000, stdio: ['ignore', 'pipe', 'inherit'] });
+    return JSON.parse(out.toString().trim().split('\n').pop()!);
+  }
+
+  for (const mode of ['predict', 'fit', 'maxPool', 'conv', 'loadModel']) {
+    it(`OXNET_THREADS=1, first call ${mode}: one pool thread, getThreads() 1`, () => {
+      const r = firstCall(mode, '1');
+      expect(r.error).toBeUndefined();
+      expect(r.threads).toBe(1);
+      // The pool's threads carry oxnet's names; the process gains no other thread over the call
+      // (libuv's pool is already running before the first snapshot).
+      expect(r.pool).toBe(1);
+      expect(r.gained).toBeLessThanOrEqual(1);
+    });
+  }
+
+  it('OXNET_THREADS=2, first call predict: two pool threads, getThreads() 2', () => {
+    const r = firstCall('predict', '2');
+    expect(r.error).toBeUndefined();
+    expect(r.threads).toBe(2);
+    expect(r.pool).toBe(2);
+    expect(r.gained).toBeLessThanOrEqual(2);
+  });
+
+  for (const bad of ['abc', '0', '257', '1.5']) {
+    it(`OXNET_THREADS=${bad}: a typed E_ARG on first native use (predict and getThreads), no pool`, () => {
+      const r = firstCall('predict', bad);
+      const want = { name: 'OxnetError', code: 'E_ARG', message: expect.stringContaining(`OXNET_THREADS must be an integer in [1, 256], got "${bad}"`) };
+      expect(r.error).toEqual(want);
+      expect(r.threadsError).toEqual(want);
+      expect(r.pool).toBe(0);
+    });
+  }
 });

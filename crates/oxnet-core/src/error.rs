@@ -14,6 +14,8 @@ pub enum ErrorCode {
     NonFinite,
     /// API used in the wrong order.
     State,
+    /// The runtime under the kernels cannot be set up as asked (the thread pool).
+    Backend,
 }
 
 impl ErrorCode {
@@ -25,6 +27,7 @@ impl ErrorCode {
             ErrorCode::Config => "E_CONFIG",
             ErrorCode::NonFinite => "E_NONFINITE",
             ErrorCode::State => "E_STATE",
+            ErrorCode::Backend => "E_BACKEND",
         }
     }
 }
@@ -47,6 +50,9 @@ impl CoreError {
     }
     pub fn config(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Config, message)
+    }
+    pub fn backend(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Backend, message)
     }
 }
 

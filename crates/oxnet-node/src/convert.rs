@@ -13,8 +13,15 @@ pub fn core_error(e: CoreError) -> Error {
 }
 
 /// Runs `f`, mapping its CoreError and turning a panic into an E_NATIVE error so Node lives on.
+/// First it sizes the thread pool (threads::init: OXNET_THREADS, once; a OnceLock read after the
+/// first call): every export comes through here before any kernel runs, so no parallel work can
+/// start rayon's global pool at its default size first. A bad OXNET_THREADS is refused here.
 pub fn guarded<T>(op: &str, f: impl FnOnce() -> oxnet_core::Result<T>) -> Result<T> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+    let sized = || {
+        oxnet_core::threads::init()?;
+        f()
+    };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(sized)) {
         Ok(result) => result.map_err(core_error),
         Err(panic) => {
             let what = panic

@@ -1,5 +1,5 @@
-//! Thread count of the native kernels (oxnet_core::threads): OXNET_THREADS at first use, or
-//! setThreads(n) at run time.
+//! Thread count of the native kernels (oxnet_core::threads): OXNET_THREADS at the first native
+//! call (guarded sizes the pool), or setThreads(n) at run time.
 use napi::Result;
 use napi_derive::napi;
 
@@ -12,7 +12,8 @@ pub fn set_threads(n: f64) -> Result<()> {
 }
 
 /// Threads parallel kernels use now.
+// Under guarded like every export: a bad OXNET_THREADS is refused here too (E_ARG).
 #[napi(js_name = "getThreads")]
-pub fn get_threads() -> u32 {
-    oxnet_core::threads::threads() as u32
+pub fn get_threads() -> Result<u32> {
+    guarded("getThreads", || Ok(oxnet_core::threads::threads() as u32))
 }
