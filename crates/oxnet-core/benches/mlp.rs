@@ -6,9 +6,11 @@
 //! tiles (one parallel region per product) did not change that.
 use std::time::Instant;
 
-use oxnet_core::net::{Dataset, EpochOrder, EpochPlan, Network};
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use oxnet_core::executor::{Dataset, EpochOrder, EpochPlan, Network};
 use oxnet_core::rng::Mulberry32;
-use oxnet_core::spec::NetworkSpec;
 
 const W2: &str = r#"{"inputSize":784,"seed":7,"loss":{"kind":"softmaxCrossEntropy"},"optimizer":{"kind":"adam","lr":0.001},
 "layers":[{"type":"dense","inputs":784,"units":128,"useBias":true,"activation":{"kind":"relu"}},
@@ -27,14 +29,17 @@ fn main() {
     for i in 0..count {
         y[i * 10 + (i * 7) % 10] = 1.0;
     }
-    let data = Dataset::new(x, y, count).unwrap();
+    let data = Dataset::single(x, y, count).unwrap();
     let sizes = [784 * 128, 128, 128 * 64, 64, 64 * 10, 10];
     for round in 0..3 {
         for threads in [1, 2] {
             oxnet_core::threads::set_threads(threads).unwrap();
             let rate = {
                 let params: Vec<Vec<f32>> = sizes.iter().enumerate().map(|(i, &n)| random(n, i as u32 + 1, 0.05)).collect();
-                let mut net = Network::new(NetworkSpec::from_json(W2).unwrap(), params).unwrap();
+                let mut net = {
+                    let (spec, state) = common::chain(W2);
+                    Network::new(spec, params, state).unwrap()
+                };
                 let plan = EpochPlan { epochs: 1, batch_size: 64, lr: 1e-3, step: 0, order: EpochOrder::Identity, stop_below: None };
                 net.train_epochs(&data, &plan).unwrap();
                 let t = Instant::now();

@@ -3,8 +3,10 @@
 //! `fit({ stopBelowLoss })` takes. The figure to hold against brain.js's ~1 us per epoch.
 use std::time::Instant;
 
-use oxnet_core::net::{Dataset, EpochOrder, EpochPlan, Network};
-use oxnet_core::spec::NetworkSpec;
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use oxnet_core::executor::{Dataset, EpochOrder, EpochPlan, Network};
 
 fn main() {
     let json = r#"{"inputSize":2,"seed":1,"layers":[
@@ -12,11 +14,14 @@ fn main() {
         {"type":"dense","inputs":2,"units":1,"useBias":true,"activation":{"kind":"sigmoid"}}],
         "loss":{"kind":"halfSse"},"optimizer":{"kind":"sgd","lr":0.5}}"#;
     let params = vec![vec![0.3, -0.2, 0.4, 0.1], vec![0.05, -0.05], vec![0.2, -0.3], vec![0.1]];
-    let data = Dataset::new(vec![0., 0., 0., 1., 1., 0., 1., 1.], vec![0., 1., 1., 0.], 4).unwrap();
+    let data = Dataset::single(vec![0., 0., 0., 1., 1., 0., 1., 1.], vec![0., 1., 1., 0.], 4).unwrap();
     let epochs = std::env::args().skip(1).find_map(|s| s.parse().ok()).unwrap_or(200_000);
     let mut best = f64::INFINITY;
     for _ in 0..5 {
-        let mut net = Network::new(NetworkSpec::from_json(json).unwrap(), params.clone()).unwrap();
+        let mut net = {
+            let (spec, state) = common::chain(json);
+            Network::new(spec, params.clone(), state).unwrap()
+        };
         let plan = EpochPlan { epochs, batch_size: 1, lr: 0.5, step: 0, order: EpochOrder::Identity, stop_below: None };
         let t = Instant::now();
         let stats = net.train_epochs(&data, &plan).unwrap();

@@ -30,7 +30,8 @@ pub fn apply_mask(mask: &[f32], x: &[f32], y: &mut [f32]) {
     }
 }
 
-/// Per-channel statistics of one training batch, kept for the backward pass.
+/// Per-channel statistics of one training batch, kept for the backward pass, and the f64 sums
+/// both passes accumulate in (kept too, so a batch allocates nothing once the sizes are seen).
 #[derive(Clone, Debug, Default)]
 pub struct BatchNormCache {
     pub mean: Vec<f32>,
@@ -38,51 +39,70 @@ pub struct BatchNormCache {
     pub inv_std: Vec<f32>,
     /// Normalized input (x - mean) * inv_std, x-sized.
     pub x_hat: Vec<f32>,
+    sum: Vec<f64>,
+    sq: Vec<f64>,
+    mean_dy: Vec<f32>,
+    mean_dy_xhat: Vec<f32>,
+}
+
+/// A batch-norm layer's constants.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchNormSettings {
+    pub channels: usize,
+    pub momentum: f32,
+    pub epsilon: f32,
+}
+
+/// The running statistics, updated by training forwards and read by inference.
+pub struct Running<'a> {
+    pub mean: &'a mut [f32],
+    pub var: &'a mut [f32],
 }
 
 /// Training forward: y = gamma (x - mean) / sqrt(var + eps) + beta with batch mean and biased
 /// variance per channel (all elements whose flat index ≡ c mod channels); updates running stats
 /// r = momentum r + (1 - momentum) stat, the running variance from the unbiased variance
 /// (count / (count - 1) times the biased one; the biased one when count is 1).
-#[allow(clippy::too_many_arguments)]
 pub fn batch_norm_forward_train(
-    channels: usize,
+    s: &BatchNormSettings,
     x: &[f32],
     gamma: &[f32],
     beta: &[f32],
-    momentum: f32,
-    epsilon: f32,
-    running_mean: &mut [f32],
-    running_var: &mut [f32],
+    running: Running,
     cache: &mut BatchNormCache,
     y: &mut [f32],
 ) {
+    let channels = s.channels;
     assert!(x.len().is_multiple_of(channels) && x.len() == y.len(), "batch_norm: x and y lengths");
     let count = x.len() / channels;
     // f64 sums: a batch of 32 28x28 maps is 25k values per channel.
-    let mut sum = vec![0f64; channels];
+    let (sum, sq) = (&mut cache.sum, &mut cache.sq);
+    sum.clear();
+    sum.resize(channels, 0.0);
     for row in x.chunks_exact(channels) {
-        for (s, v) in sum.iter_mut().zip(row) {
-            *s += *v as f64;
+        for (a, v) in sum.iter_mut().zip(row) {
+            *a += *v as f64;
         }
     }
-    let mean: Vec<f64> = sum.iter().map(|s| s / count as f64).collect();
-    let mut sq = vec![0f64; channels];
+    sum.iter_mut().for_each(|a| *a /= count as f64); // now the mean
+    sq.clear();
+    sq.resize(channels, 0.0);
     for row in x.chunks_exact(channels) {
-        for ((s, v), m) in sq.iter_mut().zip(row).zip(&mean) {
+        for ((a, v), m) in sq.iter_mut().zip(row).zip(sum.iter()) {
             let d = *v as f64 - m;
-            *s += d * d;
+            *a += d * d;
         }
     }
     cache.mean.clear();
     cache.inv_std.clear();
     for c in 0..channels {
+        let mean = sum[c];
         let var = sq[c] / count as f64;
         let unbiased = if count > 1 { sq[c] / (count - 1) as f64 } else { var };
-        cache.mean.push(mean[c] as f32);
-        cache.inv_std.push((1.0 / (var + epsilon as f64).sqrt()) as f32);
-        running_mean[c] = momentum * running_mean[c] + (1.0 - momentum) * mean[c] as f32;
-        running_var[c] = momentum * running_var[c] + (1.0 - momentum) * unbiased as f32;
+        cache.mean.push(mean as f32);
+        cache.inv_std.push((1.0 / (var + s.epsilon as f64).sqrt()) as f32);
+        running.mean[c] = s.momentum * running.mean[c] + (1.0 - s.momentum) * mean as f32;
+        running.var[c] = s.momentum * running.var[c] + (1.0 - s.momentum) * unbiased as f32;
     }
     cache.x_hat.resize(x.len(), 0.0);
     for ((xr, hr), yr) in x.chunks_exact(channels).zip(cache.x_hat.chunks_exact_mut(channels)).zip(y.chunks_exact_mut(channels)) {
@@ -95,22 +115,13 @@ pub fn batch_norm_forward_train(
 }
 
 /// Inference forward with the running statistics.
-#[allow(clippy::too_many_arguments)]
-pub fn batch_norm_forward_infer(
-    channels: usize,
-    x: &[f32],
-    gamma: &[f32],
-    beta: &[f32],
-    epsilon: f32,
-    running_mean: &[f32],
-    running_var: &[f32],
-    y: &mut [f32],
-) {
+pub fn batch_norm_forward_infer(s: &BatchNormSettings, x: &[f32], gamma: &[f32], beta: &[f32], mean: &[f32], var: &[f32], y: &mut [f32]) {
+    let channels = s.channels;
     assert!(x.len().is_multiple_of(channels) && x.len() == y.len(), "batch_norm: x and y lengths");
     for (xr, yr) in x.chunks_exact(channels).zip(y.chunks_exact_mut(channels)) {
         for c in 0..channels {
-            let inv_std = 1.0 / (running_var[c] + epsilon).sqrt();
-            yr[c] = gamma[c] * (xr[c] - running_mean[c]) * inv_std + beta[c];
+            let inv_std = 1.0 / (var[c] + s.epsilon).sqrt();
+            yr[c] = gamma[c] * (xr[c] - mean[c]) * inv_std + beta[c];
         }
     }
 }
@@ -120,7 +131,7 @@ pub fn batch_norm_forward_infer(
 /// dgamma and dbeta are overwritten.
 pub fn batch_norm_backward(
     channels: usize,
-    cache: &BatchNormCache,
+    cache: &mut BatchNormCache,
     gamma: &[f32],
     dy: &[f32],
     dx: Option<&mut [f32]>,
@@ -129,8 +140,11 @@ pub fn batch_norm_backward(
 ) {
     assert_eq!(dy.len(), cache.x_hat.len(), "batch_norm: dy length");
     let count = dy.len() / channels;
-    let mut sum_dy = vec![0f64; channels];
-    let mut sum_dy_xhat = vec![0f64; channels];
+    let (sum_dy, sum_dy_xhat) = (&mut cache.sum, &mut cache.sq);
+    sum_dy.clear();
+    sum_dy.resize(channels, 0.0);
+    sum_dy_xhat.clear();
+    sum_dy_xhat.resize(channels, 0.0);
     for (dr, hr) in dy.chunks_exact(channels).zip(cache.x_hat.chunks_exact(channels)) {
         for c in 0..channels {
             sum_dy[c] += dr[c] as f64;
@@ -142,11 +156,14 @@ pub fn batch_norm_backward(
         dgamma[c] = sum_dy_xhat[c] as f32;
     }
     let Some(dx) = dx else { return };
-    let mean_dy: Vec<f32> = sum_dy.iter().map(|s| (*s / count as f64) as f32).collect();
-    let mean_dy_xhat: Vec<f32> = sum_dy_xhat.iter().map(|s| (*s / count as f64) as f32).collect();
+    let n = count as f64;
+    cache.mean_dy.clear();
+    cache.mean_dy.extend(cache.sum.iter().map(|s| (*s / n) as f32));
+    cache.mean_dy_xhat.clear();
+    cache.mean_dy_xhat.extend(cache.sq.iter().map(|s| (*s / n) as f32));
     for ((dr, hr), xr) in dy.chunks_exact(channels).zip(cache.x_hat.chunks_exact(channels)).zip(dx.chunks_exact_mut(channels)) {
         for c in 0..channels {
-            xr[c] = gamma[c] * cache.inv_std[c] * (dr[c] - mean_dy[c] - hr[c] * mean_dy_xhat[c]);
+            xr[c] = gamma[c] * cache.inv_std[c] * (dr[c] - cache.mean_dy[c] - hr[c] * cache.mean_dy_xhat[c]);
         }
     }
 }

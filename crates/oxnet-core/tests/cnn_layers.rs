@@ -1,16 +1,17 @@
-//! CNN layers through the factory: a chain conv2d -> batchNorm -> maxPool -> dropout ->
-//! globalAvgPool checked against central finite differences, layer-versus-kernel agreement,
-//! dropout and batch-norm modes, refusals, and a small CNN that learns through the Network.
-use oxnet_core::layer::{Ctx, GradOf, Layer};
-use oxnet_core::layers::build_layer;
-use oxnet_core::net::{Dataset, Network};
+//! CNN ops one by one: a chain conv2d -> batchNorm -> maxPool -> dropout -> globalAvgPool checked
+//! against central finite differences, op-versus-kernel agreement, dropout and batch-norm modes,
+//! refusals, and a small CNN that learns through the Network.
+mod common;
+
+use common::{chain as chain_spec, ctx, Harness};
+use oxnet_core::executor::{Dataset, Network};
 use oxnet_core::norm::dropout_mask;
+use oxnet_core::ops::{Ctx, GradOf};
 use oxnet_core::rng::{dropout_seed, Mulberry32};
-use oxnet_core::spec::{LayerSpec, NetworkSpec};
 use oxnet_core::ErrorCode;
 
-fn layer(json: &str) -> Box<dyn Layer> {
-    build_layer(&serde_json::from_str::<LayerSpec>(json).unwrap()).unwrap()
+fn op(json: &str, input: usize) -> Harness {
+    Harness::new(json, &[input]).unwrap()
 }
 
 fn random(n: usize, seed: u32, scale: f64) -> Vec<f32> {
@@ -18,59 +19,50 @@ fn random(n: usize, seed: u32, scale: f64) -> Vec<f32> {
     (0..n).map(|_| ((r.next_f64() * 2.0 - 1.0) * scale) as f32).collect()
 }
 
-/// Layers with their parameters and state, run the way the executor does.
+/// Ops in a row with their parameters and state, run the way the executor runs a chain.
 struct Chain {
-    layers: Vec<Box<dyn Layer>>,
-    params: Vec<Vec<Vec<f32>>>,
-    state: Vec<Vec<Vec<f32>>>,
+    ops: Vec<Harness>,
 }
 
 impl Chain {
-    fn new(specs: &[&str]) -> Self {
-        let layers: Vec<_> = specs.iter().map(|s| layer(s)).collect();
-        let params = layers
-            .iter()
-            .enumerate()
-            .map(|(i, l)| l.param_sizes().iter().enumerate().map(|(j, n)| random(*n, 31 * i as u32 + j as u32, 0.8)).collect())
-            .collect();
-        let state = layers.iter().map(|l| l.initial_state()).collect();
-        Chain { layers, params, state }
+    fn new(specs: &[(&str, usize)]) -> Self {
+        let mut ops: Vec<Harness> = specs.iter().map(|(s, size)| op(s, *size)).collect();
+        for (i, h) in ops.iter_mut().enumerate() {
+            for (j, p) in h.params.iter_mut().enumerate() {
+                *p = random(p.len(), 31 * i as u32 + j as u32, 0.8);
+            }
+        }
+        Chain { ops }
     }
 
     fn ctx(l: usize) -> Ctx {
-        Ctx { training: true, step: 3, seed: 11, layer_index: l as u32 }
+        Ctx { training: true, step: 3, seed: 11, node: l as u32 }
     }
 
-    /// Training-mode forward; returns every activation (acts[0] = x).
-    fn forward(&mut self, x: &[f32], n: usize) -> Vec<Vec<f32>> {
-        let mut acts = vec![x.to_vec()];
-        for (l, layer) in self.layers.iter_mut().enumerate() {
-            let mut y = vec![0.0; n * layer.out_size()];
-            layer.forward(&acts[l], n, &self.params[l], &mut self.state[l], &Self::ctx(l), &mut y).unwrap();
-            acts.push(y);
+    /// Training-mode forward; returns the last output.
+    fn forward(&mut self, x: &[f32], n: usize) -> Vec<f32> {
+        let mut h = x.to_vec();
+        for (l, o) in self.ops.iter_mut().enumerate() {
+            o.xs[0] = h;
+            h = o.forward(n, true, Self::ctx(l)).unwrap().to_vec();
         }
-        acts
+        h
     }
 
     /// L = sum(out * r).
     fn loss(&mut self, x: &[f32], n: usize, r: &[f32]) -> f64 {
-        let acts = self.forward(x, n);
-        acts.last().unwrap().iter().zip(r).map(|(a, b)| *a as f64 * *b as f64).sum()
+        self.forward(x, n).iter().zip(r).map(|(a, b)| *a as f64 * *b as f64).sum()
     }
 
     /// dL/dx and dL/dparams for L = sum(out * r).
     fn gradients(&mut self, x: &[f32], n: usize, r: &[f32]) -> (Vec<f32>, Vec<Vec<Vec<f32>>>) {
-        let acts = self.forward(x, n);
-        let mut grads: Vec<Vec<Vec<f32>>> = self.params.iter().map(|p| p.iter().map(|t| vec![f32::NAN; t.len()]).collect()).collect();
+        self.forward(x, n);
         let mut dy = r.to_vec();
-        for l in (0..self.layers.len()).rev() {
-            let mut dx = vec![f32::NAN; acts[l].len()];
-            self.layers[l]
-                .backward(&acts[l], &acts[l + 1], &dy, GradOf::Output, n, &self.params[l], &mut grads[l], Some(&mut dx), &Self::ctx(l))
-                .unwrap();
-            dy = dx;
+        for l in (0..self.ops.len()).rev() {
+            self.ops[l].backward(n, &dy, GradOf::Output, &[true], Self::ctx(l)).unwrap();
+            dy = self.ops[l].dxs[0].clone();
         }
-        (dy, grads)
+        (dy, self.ops.iter().map(|o| o.grads.clone()).collect())
     }
 }
 
@@ -80,11 +72,14 @@ fn chain_gradients_match_central_differences() {
     // max pool 2x2 stride 2 'same' (pad after 1) -> dropout 0.25 (fixed mask: same seed/step/layer)
     // -> global average pool -> 3 outputs per sample.
     let mut chain = Chain::new(&[
-        r#"{"type":"conv2d","inShape":[5,5,2],"filters":3,"kernel":[3,3],"strides":[1,1],"padding":[1,1,1,1],"dilation":[1,1],"useBias":true,"activation":{"kind":"tanh"}}"#,
-        r#"{"type":"batchNorm","size":75,"channels":3,"momentum":0.9,"epsilon":0.001}"#,
-        r#"{"type":"maxPool2d","inShape":[5,5,3],"pool":[2,2],"strides":[2,2],"padding":[0,1,0,1]}"#,
-        r#"{"type":"dropout","size":27,"rate":0.25}"#,
-        r#"{"type":"globalAvgPool2d","inShape":[3,3,3]}"#,
+        (
+            r#"{"type":"conv2d","inShape":[5,5,2],"filters":3,"kernel":[3,3],"strides":[1,1],"padding":[1,1,1,1],"dilation":[1,1],"useBias":true,"activation":{"kind":"tanh"}}"#,
+            50,
+        ),
+        (r#"{"type":"batchNorm","size":75,"channels":3,"momentum":0.9,"epsilon":0.001}"#, 75),
+        (r#"{"type":"maxPool2d","inShape":[5,5,3],"pool":[2,2],"strides":[2,2],"padding":[0,1,0,1]}"#, 75),
+        (r#"{"type":"dropout","size":27,"rate":0.25}"#, 27),
+        (r#"{"type":"globalAvgPool2d","inShape":[3,3,3]}"#, 27),
     ]);
     let n = 2;
     let x = random(n * 50, 7, 1.0);
@@ -105,88 +100,86 @@ fn chain_gradients_match_central_differences() {
         check(dx[i], p, m, &format!("dx[{i}]"));
     }
     for (l, t) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
-        for i in (0..chain.params[l][t].len()).step_by(2) {
-            let orig = chain.params[l][t][i];
-            chain.params[l][t][i] = orig + h;
+        for i in (0..chain.ops[l].params[t].len()).step_by(2) {
+            let orig = chain.ops[l].params[t][i];
+            chain.ops[l].params[t][i] = orig + h;
             let p = chain.loss(&x, n, &r);
-            chain.params[l][t][i] = orig - h;
+            chain.ops[l].params[t][i] = orig - h;
             let m = chain.loss(&x, n, &r);
-            chain.params[l][t][i] = orig;
+            chain.ops[l].params[t][i] = orig;
             check(grads[l][t][i], p, m, &format!("layer {l} param {t}[{i}]"));
         }
     }
     // The dropout layer really dropped something (else the check above would not cover it).
-    let acts = chain.forward(&x, n);
-    assert!(acts[4].iter().filter(|v| **v == 0.0).count() > 0);
+    chain.forward(&x, n);
+    assert!(chain.ops[3].y.iter().filter(|v| **v == 0.0).count() > 0);
 }
 
 #[test]
-fn conv_layer_is_the_kernel_then_its_activation() {
-    let mut conv = layer(
+fn conv_op_is_the_kernel_then_its_activation() {
+    let mut conv = op(
         r#"{"type":"conv2d","inShape":[4,4,1],"filters":2,"kernel":[2,2],"strides":[2,2],"padding":[0,0,0,0],"dilation":[1,1],"useBias":false,"activation":{"kind":"relu"}}"#,
+        16,
     );
-    assert_eq!((conv.in_size(), conv.out_size(), conv.param_sizes()), (16, 8, vec![8]));
-    let x: Vec<f32> = (0..16).map(|v| v as f32 - 8.0).collect();
+    assert_eq!((conv.out_size, conv.params.iter().map(Vec::len).collect::<Vec<_>>()), (8, vec![8]));
+    conv.xs[0] = (0..16).map(|v| v as f32 - 8.0).collect();
     // Filter 0 sums its 2x2 block, filter 1 negates the sum: relu keeps one of each pair.
-    let w = vec![vec![1.0, -1.0, 1.0, -1.0, 1.0, -1.0, 1.0, -1.0]];
-    let mut y = vec![0.0; 8];
-    conv.forward(&x, 1, &w, &mut [], &Ctx::inference(0), &mut y).unwrap();
+    conv.params = vec![vec![1.0, -1.0, 1.0, -1.0, 1.0, -1.0, 1.0, -1.0]];
+    let y = conv.forward(1, false, ctx(false)).unwrap().to_vec();
     // Blocks of x - 8: {-8,-7,-4,-3} = -22, {-6,-5,-2,-1} = -14, {0,1,4,5} = 10, {2,3,6,7} = 18.
     assert_eq!(y, vec![0.0, 22.0, 0.0, 14.0, 10.0, 0.0, 18.0, 0.0]);
-    assert_eq!(conv.pre_activation(&x, &y).unwrap(), &[-22.0, 22.0, -14.0, 14.0, 10.0, -10.0, 18.0, -18.0]);
+    let ids = [0];
+    let sizes = [16];
+    let inputs = oxnet_core::ops::Inputs::new(&conv.xs, &ids, &sizes, 1);
+    assert_eq!(conv.op.pre_activation(&inputs, &conv.y).unwrap(), &[-22.0, 22.0, -14.0, 14.0, 10.0, -10.0, 18.0, -18.0]);
     // dL/dpre given directly (from-logits losses) skips relu's derivative: dW = x-block sums.
-    let mut grads = vec![vec![0.0; 8]];
     let dy = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
-    conv.backward(&x, &y, &dy, GradOf::PreActivation, 1, &w, &mut grads, None, &Ctx::inference(0)).unwrap();
-    assert_eq!(grads[0], vec![-8.0, 0.0, -7.0, 0.0, -4.0, 0.0, -3.0, 0.0]);
+    conv.backward(1, &dy, GradOf::PreActivation, &[false], ctx(false)).unwrap();
+    assert_eq!(conv.grads[0], vec![-8.0, 0.0, -7.0, 0.0, -4.0, 0.0, -3.0, 0.0]);
     // Through relu, the same dy hits a zero output (pre -22 < 0): no gradient.
-    conv.backward(&x, &y, &dy, GradOf::Output, 1, &w, &mut grads, None, &Ctx::inference(0)).unwrap();
-    assert_eq!(grads[0], vec![0.0; 8]);
+    conv.backward(1, &dy, GradOf::Output, &[false], ctx(false)).unwrap();
+    assert_eq!(conv.grads[0], vec![0.0; 8]);
 }
 
 #[test]
-fn dropout_layer_masks_only_in_training() {
-    let mut drop = layer(r#"{"type":"dropout","size":1000,"rate":0.5}"#);
+fn dropout_op_masks_only_in_training() {
+    let mut drop = op(r#"{"type":"dropout","size":1000,"rate":0.5}"#, 1000);
     let x = vec![1.0f32; 2000];
-    let mut y = vec![0.0; 2000];
-    let ctx = Ctx { training: true, step: 4, seed: 99, layer_index: 2 };
-    drop.forward(&x, 2, &[], &mut [], &ctx, &mut y).unwrap();
-    // The mask is the kernel's mask for seed (99, step 4, layer 2), over the whole batch buffer.
+    drop.xs[0] = x.clone();
+    let c = Ctx { training: true, step: 4, seed: 99, node: 2 };
+    let y = drop.forward(2, true, c).unwrap().to_vec();
+    // The mask is the kernel's mask for seed (99, step 4, node 2), over the whole batch buffer.
     let mut mask = vec![0.0; 2000];
     dropout_mask(0.5, dropout_seed(99, 4, 2), &mut mask);
     assert_eq!(y, mask);
-    let mut dx = vec![0.0; 2000];
-    drop.backward(&x, &y, &x, GradOf::Output, 2, &[], &mut [], Some(&mut dx), &ctx).unwrap();
-    assert_eq!(dx, mask);
-    drop.forward(&x, 2, &[], &mut [], &Ctx::inference(2), &mut y).unwrap();
-    assert_eq!(y, x);
+    drop.backward(2, &x, GradOf::Output, &[true], c).unwrap();
+    assert_eq!(drop.dxs[0], mask);
+    assert_eq!(drop.forward(2, false, c).unwrap(), &x[..]);
 }
 
 #[test]
-fn batch_norm_layer_state_and_modes() {
-    let mut bn = layer(r#"{"type":"batchNorm","size":2,"channels":2,"momentum":0.5,"epsilon":0.001}"#);
-    let mut state = bn.initial_state();
-    assert_eq!(state, vec![vec![0.0, 0.0], vec![1.0, 1.0]]);
-    let params = vec![vec![1.0, 1.0], vec![0.0, 0.0]];
+fn batch_norm_op_state_and_modes() {
+    let mut bn = op(r#"{"type":"batchNorm","size":2,"channels":2,"momentum":0.5,"epsilon":0.001}"#, 2);
+    assert_eq!(bn.state, vec![vec![0.0, 0.0], vec![1.0, 1.0]]);
+    bn.params = vec![vec![1.0, 1.0], vec![0.0, 0.0]];
     // Backward before any training forward is refused.
-    let mut grads = vec![vec![0.0; 2], vec![0.0; 2]];
-    let e = bn.backward(&[0.0; 4], &[0.0; 4], &[0.0; 4], GradOf::Output, 2, &params, &mut grads, None, &Ctx::inference(0));
+    let e = bn.backward(2, &[0.0; 4], GradOf::Output, &[false], ctx(false));
     assert_eq!(e.unwrap_err().code, ErrorCode::State);
     // Two samples: channel 0 = 1, 3 (mean 2, unbiased var 2), channel 1 = 5, 5 (mean 5, var 0).
     // Running stats with momentum 0.5: mean (1, 2.5), var (0.5 + 1, 0.5 + 0) = (1.5, 0.5).
-    let mut y = vec![0.0; 4];
-    let train = Ctx { training: true, step: 0, seed: 0, layer_index: 0 };
-    bn.forward(&[1.0, 5.0, 3.0, 5.0], 2, &params, &mut state, &train, &mut y).unwrap();
-    assert_eq!(state, vec![vec![1.0, 2.5], vec![1.5, 0.5]]);
+    bn.xs[0] = vec![1.0, 5.0, 3.0, 5.0];
+    bn.forward(2, true, ctx(true)).unwrap();
+    assert_eq!(bn.state, vec![vec![1.0, 2.5], vec![1.5, 0.5]]);
     // Inference with those stats: (3 - 1) / sqrt(1.5 + 0.001).
-    bn.forward(&[3.0, 2.5], 1, &params, &mut state, &Ctx::inference(0), &mut y[..2]).unwrap();
+    bn.xs[0] = vec![3.0, 2.5];
+    let y = bn.forward(1, false, ctx(false)).unwrap().to_vec();
     assert!((y[0] - 2.0 / 1.501f32.sqrt()).abs() < 1e-6 && y[1] == 0.0, "{y:?}");
-    assert_eq!(state, vec![vec![1.0, 2.5], vec![1.5, 0.5]], "inference leaves state alone");
+    assert_eq!(bn.state, vec![vec![1.0, 2.5], vec![1.5, 0.5]], "inference leaves state alone");
 }
 
 #[test]
 fn factory_refusals_name_the_parameter() {
-    let refuse = |json: &str| build_layer(&serde_json::from_str::<LayerSpec>(json).unwrap()).err().unwrap();
+    let refuse = |json: &str| Harness::new(json, &[1]).err().unwrap();
     let e = refuse(
         r#"{"type":"conv2d","inShape":[4,4,1],"filters":2,"kernel":[2,2],"strides":[0,1],"padding":[0,0,0,0],"dilation":[1,1],"useBias":true,"activation":{"kind":"relu"}}"#,
     );
@@ -218,17 +211,16 @@ fn small_cnn_learns_bar_orientation() {
         }
     }
     let count = 12;
-    let spec = NetworkSpec::from_json(
+    let (spec, state) = chain_spec(
         r#"{"inputSize":36,"seed":5,"loss":{"kind":"softmaxCrossEntropy"},"optimizer":{"kind":"adam","lr":0.02},
         "layers":[{"type":"conv2d","inShape":[6,6,1],"filters":4,"kernel":[3,3],"strides":[1,1],"padding":[1,1,1,1],"dilation":[1,1],"useBias":true,"activation":{"kind":"relu"}},
                   {"type":"maxPool2d","inShape":[6,6,4],"pool":[2,2],"strides":[2,2],"padding":[0,0,0,0]},
                   {"type":"reshape","size":36},
                   {"type":"dense","inputs":36,"units":2,"useBias":true,"activation":{"kind":"softmax"}}]}"#,
-    )
-    .unwrap();
+    );
     let params = vec![random(36, 1, 0.5), vec![0.0; 4], random(72, 2, 0.3), vec![0.0; 2]];
-    let mut net = Network::new(spec, params).unwrap();
-    let data = Dataset::new(xs, ys, count).unwrap();
+    let mut net = Network::new(spec, params, state).unwrap();
+    let data = Dataset::single(xs, ys, count).unwrap();
     let order: Vec<u32> = (0..count as u32).collect();
     let first = net.train(&data, &order, 4, 0.02, 0).unwrap();
     let mut last = first.clone();

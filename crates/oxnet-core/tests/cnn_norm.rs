@@ -56,7 +56,15 @@ fn batch_norm_hand_computed() {
     let (mut rm, mut rv) = (vec![0.0], vec![1.0]);
     let mut cache = BatchNormCache::default();
     let mut y = vec![0.0; 4];
-    batch_norm_forward_train(1, &x, &[2.0], &[1.0], 0.9, 0.0, &mut rm, &mut rv, &mut cache, &mut y);
+    batch_norm_forward_train(
+        &BatchNormSettings { channels: 1, momentum: 0.9, epsilon: 0.0 },
+        &x,
+        &[2.0],
+        &[1.0],
+        Running { mean: &mut rm, var: &mut rv },
+        &mut cache,
+        &mut y,
+    );
     for (got, xv) in y.iter().zip(x) {
         let want = 2.0 * (xv as f64 - 2.5) / 1.25f64.sqrt() + 1.0;
         assert!((*got as f64 - want).abs() < 1e-6, "{got} vs {want}");
@@ -64,7 +72,7 @@ fn batch_norm_hand_computed() {
     assert!((rm[0] - 0.25).abs() < 1e-7 && (rv[0] - (0.9 + 0.1 * 5.0 / 3.0)).abs() < 1e-6, "{rm:?} {rv:?}");
     // Inference uses the running stats: (4 - 0.25) / sqrt(1.0666...) * 2 + 1.
     let mut yi = vec![0.0; 1];
-    batch_norm_forward_infer(1, &[4.0], &[2.0], &[1.0], 0.0, &rm, &rv, &mut yi);
+    batch_norm_forward_infer(&BatchNormSettings { channels: 1, momentum: 0.0, epsilon: 0.0 }, &[4.0], &[2.0], &[1.0], &rm, &rv, &mut yi);
     let want = 2.0 * 3.75 / (0.9 + 0.1 * 5.0 / 3.0f64).sqrt() + 1.0;
     assert!((yi[0] as f64 - want).abs() < 1e-5, "{} vs {want}", yi[0]);
 }
@@ -76,7 +84,15 @@ fn batch_norm_statistics_are_per_channel() {
     let (mut rm, mut rv) = (vec![0.0; 2], vec![1.0; 2]);
     let mut cache = BatchNormCache::default();
     let mut y = vec![0.0; 4];
-    batch_norm_forward_train(2, &[0.0, 1.0, 10.0, 1.0], &[1.0, 1.0], &[0.0, 3.0], 0.0, 1e-3, &mut rm, &mut rv, &mut cache, &mut y);
+    batch_norm_forward_train(
+        &BatchNormSettings { channels: 2, momentum: 0.0, epsilon: 1e-3 },
+        &[0.0, 1.0, 10.0, 1.0],
+        &[1.0, 1.0],
+        &[0.0, 3.0],
+        Running { mean: &mut rm, var: &mut rv },
+        &mut cache,
+        &mut y,
+    );
     assert_eq!(rm, vec![5.0, 1.0]);
     assert_eq!(rv, vec![50.0, 0.0]); // unbiased: (25 + 25) / 1
     assert!((y[0] + 1.0).abs() < 1e-4 && (y[2] - 1.0).abs() < 1e-4, "{y:?}");
@@ -98,15 +114,31 @@ fn batch_norm_gradients_match_central_differences() {
         let (mut rm, mut rv) = (vec![0.0; channels], vec![1.0; channels]);
         let mut cache = BatchNormCache::default();
         let mut y = vec![0.0; x.len()];
-        batch_norm_forward_train(channels, x, gamma, beta, 0.9, 1e-3, &mut rm, &mut rv, &mut cache, &mut y);
+        batch_norm_forward_train(
+            &BatchNormSettings { channels: channels, momentum: 0.9, epsilon: 1e-3 },
+            x,
+            gamma,
+            beta,
+            Running { mean: &mut rm, var: &mut rv },
+            &mut cache,
+            &mut y,
+        );
         y.iter().zip(&r).map(|(y, r)| *y as f64 * *r as f64).sum()
     };
     let (mut rm, mut rv) = (vec![0.0; channels], vec![1.0; channels]);
     let mut cache = BatchNormCache::default();
     let mut y = vec![0.0; x.len()];
-    batch_norm_forward_train(channels, &x, &gamma, &beta, 0.9, 1e-3, &mut rm, &mut rv, &mut cache, &mut y);
+    batch_norm_forward_train(
+        &BatchNormSettings { channels: channels, momentum: 0.9, epsilon: 1e-3 },
+        &x,
+        &gamma,
+        &beta,
+        Running { mean: &mut rm, var: &mut rv },
+        &mut cache,
+        &mut y,
+    );
     let (mut dx, mut dgamma, mut dbeta) = (vec![0.0; x.len()], vec![0.0; channels], vec![0.0; channels]);
-    batch_norm_backward(channels, &cache, &gamma, &r, Some(&mut dx), &mut dgamma, &mut dbeta);
+    batch_norm_backward(channels, &mut cache, &gamma, &r, Some(&mut dx), &mut dgamma, &mut dbeta);
     let h = 1e-2f32;
     let fd = |buf: &[f32], i: usize, eval: &dyn Fn(&[f32]) -> f64| {
         let (mut plus, mut minus) = (buf.to_vec(), buf.to_vec());

@@ -2,9 +2,10 @@
 //! `cargo test --release -p oxnet-core --test cnn_speed -- --ignored --nocapture`.
 //! Also checks what the speed work must not break: one and two threads give bitwise-identical
 //! weights (dW sums run in a fixed task order).
-use oxnet_core::net::{Dataset, Network};
+mod common;
+
+use oxnet_core::executor::{Dataset, Network};
 use oxnet_core::rng::Mulberry32;
-use oxnet_core::spec::NetworkSpec;
 use std::time::Instant;
 
 const W3: &str = r#"{"inputSize":784,"seed":7,"loss":{"kind":"softmaxCrossEntropy"},"optimizer":{"kind":"adam","lr":0.001},
@@ -23,13 +24,14 @@ fn random(n: usize, seed: u32, scale: f64) -> Vec<f32> {
 /// W3 with Glorot-like random weights and `count` random images with one-hot labels.
 fn w3(count: usize) -> (Network, Dataset) {
     let params = vec![random(200, 1, 0.3), vec![0.0; 8], random(3200, 2, 0.1), vec![0.0; 16], random(7840, 3, 0.08), vec![0.0; 10]];
-    let net = Network::new(NetworkSpec::from_json(W3).unwrap(), params).unwrap();
+    let (spec, state) = common::chain(W3);
+    let net = Network::new(spec, params, state).unwrap();
     let x: Vec<f32> = random(count * 784, 4, 0.5).iter().map(|v| v + 0.5).collect();
     let mut y = vec![0.0; count * 10];
     for i in 0..count {
         y[i * 10 + (i * 7) % 10] = 1.0;
     }
-    (net, Dataset::new(x, y, count).unwrap())
+    (net, Dataset::single(x, y, count).unwrap())
 }
 
 fn train_in_pool(threads: usize, count: usize, steps: u32) -> Vec<Vec<f32>> {
@@ -66,35 +68,32 @@ fn w3_samples_per_second() {
     println!("W3 train: {:.0} samples/s ({} threads)", count as f64 / s, rayon::current_num_threads());
 }
 
-/// Best-of-20 milliseconds per batch of 32 for each W3 layer's forward and backward.
+/// Best-of-20 milliseconds per batch of 32 for each W3 op's forward and backward.
 #[test]
 #[ignore]
 fn w3_layer_times() {
-    use oxnet_core::layer::{Ctx, GradOf};
-    use oxnet_core::layers::build_layer;
-    use oxnet_core::spec::LayerSpec;
+    use oxnet_core::ops::{Ctx, GradOf};
     let spec: serde_json::Value = serde_json::from_str(W3).unwrap();
     let n = 32;
     let mut x = random(n * 784, 9, 0.5);
     for (l, ls) in spec["layers"].as_array().unwrap().iter().enumerate() {
-        let mut layer = build_layer(&serde_json::from_value::<LayerSpec>(ls.clone()).unwrap()).unwrap();
-        let params: Vec<Vec<f32>> = layer.param_sizes().iter().map(|&s| random(s, 5, 0.1)).collect();
-        let mut grads: Vec<Vec<f32>> = params.iter().map(|p| vec![0.0; p.len()]).collect();
-        let mut y = vec![0.0; n * layer.out_size()];
-        let dy = random(y.len(), 6, 0.1);
-        let mut dx = vec![0.0; x.len()];
-        let ctx = Ctx { training: true, step: 0, seed: 1, layer_index: l as u32 };
+        let mut op = common::Harness::new(&ls.to_string(), &[x.len() / n]).unwrap();
+        for (k, p) in op.params.iter_mut().enumerate() {
+            *p = random(p.len(), 5 + k as u32, 0.1);
+        }
+        op.xs[0] = x.clone();
+        let ctx = Ctx { training: true, step: 0, seed: 1, node: l as u32 };
+        let dy = random(n * op.out_size, 6, 0.1);
         let (mut fwd, mut bwd) = (f64::MAX, f64::MAX);
         for _ in 0..20 {
             let t = Instant::now();
-            layer.forward(&x, n, &params, &mut [], &ctx, &mut y).unwrap();
+            op.forward(n, true, ctx).unwrap();
             fwd = fwd.min(t.elapsed().as_secs_f64());
             let t = Instant::now();
-            let d = (l > 0).then_some(dx.as_mut_slice());
-            layer.backward(&x, &y, &dy, GradOf::Output, n, &params, &mut grads, d, &ctx).unwrap();
+            op.backward(n, &dy, GradOf::Output, &[l > 0], ctx).unwrap();
             bwd = bwd.min(t.elapsed().as_secs_f64());
         }
         println!("layer {l} {}: forward {:.3} ms, backward {:.3} ms", ls["type"], fwd * 1e3, bwd * 1e3);
-        x = y;
+        x = op.y.clone();
     }
 }

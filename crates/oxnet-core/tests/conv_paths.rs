@@ -4,10 +4,9 @@
 //! (so nothing stale from the previous batch is reused). And the shape rule picks what the
 //! conv bench measured.
 use oxnet_core::conv::{Conv2dGeometry, Paths};
-use oxnet_core::layer::{Ctx, GradOf, Layer};
-use oxnet_core::layers::conv2d::Conv2dLayer;
+use oxnet_core::ops::conv2d::{Conv2d, Conv2dSpec};
+use oxnet_core::ops::{Backward, Ctx, Forward, GradOf, InputGrads, Inputs, NodeShape, Op};
 use oxnet_core::rng::Mulberry32;
-use oxnet_core::spec::Conv2dSpec;
 
 fn random(n: usize, seed: u32) -> Vec<f32> {
     let mut r = Mulberry32::new(seed);
@@ -22,22 +21,41 @@ fn spec(hw: usize, c: usize, k: usize, f: usize, act: &str) -> Conv2dSpec {
     .unwrap()
 }
 
+/// The conv op of `spec`, wired as its geometry says.
+fn conv(spec: &Conv2dSpec) -> Conv2d {
+    let g = spec.geometry();
+    let shape = NodeShape {
+        name: "conv",
+        inputs: &[g.in_sample_len()],
+        output: g.out_sample_len(),
+        params: &[g.w_len(), spec.filters],
+        state: &[],
+    };
+    Conv2d::new(spec, &shape).unwrap()
+}
+
 /// (y, dx, dw, db) of forward + backward on `batches` consecutive batches of `n`; the last one's.
-fn run(layer: &mut Conv2dLayer, n: usize, batches: u32) -> [Vec<f32>; 4] {
-    let (ins, outs) = (layer.in_size(), layer.out_size());
+fn run(layer: &mut Conv2d, g: Conv2dGeometry, n: usize, batches: u32) -> [Vec<f32>; 4] {
+    let (ins, outs) = (g.in_sample_len(), g.out_sample_len());
+    let sizes = [g.w_len(), g.filters];
     let params: Vec<Vec<f32>> =
-        layer.param_sizes().iter().enumerate().map(|(i, &len)| random(len, 100 + i as u32).iter().map(|v| v * 0.2).collect()).collect();
-    let ctx = Ctx { training: true, step: 0, seed: 1, layer_index: 0 };
+        sizes.iter().enumerate().map(|(i, &len)| random(len, 100 + i as u32).iter().map(|v| v * 0.2).collect()).collect();
+    let ctx = Ctx { training: true, step: 0, seed: 1, node: 0 };
     let mut last = [vec![], vec![], vec![], vec![]];
     for b in 0..batches {
-        let x = random(n * ins, 1 + b);
+        let xs = vec![random(n * ins, 1 + b)];
         let dy = random(n * outs, 50 + b);
         let mut y = vec![0.0; n * outs];
-        layer.forward(&x, n, &params, &mut [], &ctx, &mut y).unwrap();
-        let mut grads: Vec<Vec<f32>> = layer.param_sizes().iter().map(|&len| vec![0.0; len]).collect();
-        let mut dx = vec![0.0; n * ins];
-        layer.backward(&x, &y, &dy, GradOf::Output, n, &params, &mut grads, Some(&mut dx), &ctx).unwrap();
-        last = [y, dx, grads[0].clone(), grads[1].clone()];
+        let (ids, in_sizes, need) = ([0], [ins], [true]);
+        let inputs = || Inputs::new(&xs, &ids, &in_sizes, n);
+        layer.forward(Forward { inputs: inputs(), n, params: &params, state: &mut [], ctx, out: &mut y }).unwrap();
+        let mut grads: Vec<Vec<f32>> = sizes.iter().map(|&len| vec![0.0; len]).collect();
+        let mut dx = vec![vec![0.0; n * ins]];
+        let dinputs = InputGrads::new(&mut dx, &need, &in_sizes, n);
+        let back =
+            Backward { inputs: inputs(), out: &y, dout: &dy, grad_of: GradOf::Output, n, params: &params, grads: &mut grads, dinputs, ctx };
+        layer.backward(back).unwrap();
+        last = [y, dx.remove(0), grads[0].clone(), grads[1].clone()];
     }
     last
 }
@@ -53,10 +71,11 @@ fn assert_close(what: &str, a: &[f32], b: &[f32]) {
 fn every_path_combination_matches_the_direct_kernels() {
     for act in ["relu", "linear", "tanh"] {
         for (hw, c, k, f) in [(6, 9, 3, 5), (7, 64, 3, 64)] {
-            let base = || Conv2dLayer::new(&spec(hw, c, k, f, act)).unwrap();
-            let want = run(&mut base().with_paths(Paths { forward_im2col: false, backward_im2col: false }), 3, 2);
+            let base = || conv(&spec(hw, c, k, f, act));
+            let g = spec(hw, c, k, f, act).geometry();
+            let want = run(&mut base().with_paths(Paths { forward_im2col: false, backward_im2col: false }), g, 3, 2);
             for (fi, bi) in [(true, false), (false, true), (true, true)] {
-                let got = run(&mut base().with_paths(Paths { forward_im2col: fi, backward_im2col: bi }), 3, 2);
+                let got = run(&mut base().with_paths(Paths { forward_im2col: fi, backward_im2col: bi }), g, 3, 2);
                 for (name, w, g) in
                     [("y", &want[0], &got[0]), ("dx", &want[1], &got[1]), ("dw", &want[2], &got[2]), ("db", &want[3], &got[3])]
                 {
@@ -69,7 +88,7 @@ fn every_path_combination_matches_the_direct_kernels() {
 
 #[test]
 fn the_shape_rule_picks_im2col_for_deep_patches_on_small_images() {
-    let paths = |hw, c, k, f| Conv2dLayer::new(&spec(hw, c, k, f, "relu")).unwrap().paths();
+    let paths = |hw, c, k, f| conv(&spec(hw, c, k, f, "relu")).paths();
     // W3's layers: direct both ways.
     assert_eq!(paths(28, 1, 5, 8), Paths { forward_im2col: false, backward_im2col: false });
     assert_eq!(paths(14, 8, 5, 16), Paths { forward_im2col: false, backward_im2col: false });
@@ -101,8 +120,8 @@ fn the_shape_rule_picks_im2col_for_deep_patches_on_small_images() {
 fn im2col_paths_give_bitwise_identical_results_on_one_and_two_threads() {
     let on = |threads| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        pool.install(|| run(&mut Conv2dLayer::new(&spec(7, 128, 3, 128, "relu")).unwrap(), 8, 1))
+        pool.install(|| run(&mut conv(&spec(7, 128, 3, 128, "relu")), spec(7, 128, 3, 128, "relu").geometry(), 8, 1))
     };
-    assert_eq!(Conv2dLayer::new(&spec(7, 128, 3, 128, "relu")).unwrap().paths(), Paths { forward_im2col: true, backward_im2col: true });
+    assert_eq!(conv(&spec(7, 128, 3, 128, "relu")).paths(), Paths { forward_im2col: true, backward_im2col: true });
     assert_eq!(on(1), on(2));
 }

@@ -1,15 +1,24 @@
 //! Executor tests: the course's worked example, XOR, the non-finite stop and the executor's
 //! validation messages.
-use oxnet_core::net::{Dataset, Network};
+mod common;
+
+use oxnet_core::executor::{Dataset, Network};
 use oxnet_core::rng::Mulberry32;
-use oxnet_core::spec::NetworkSpec;
 
 fn sigmoid(v: f64) -> f64 {
     1.0 / (1.0 + (-v).exp())
 }
 
-fn spec(json: &str) -> NetworkSpec {
-    NetworkSpec::from_json(json).unwrap()
+/// The chain of `json` with these parameters (and the initial state).
+fn net(json: &str, params: Vec<Vec<f32>>) -> oxnet_core::Result<Network> {
+    let (spec, state) = common::chain(json);
+    Network::new(spec, params, state)
+}
+
+fn predict(net: &mut Network, x: &[f32], n: usize) -> Vec<f32> {
+    let mut out = vec![0.0; n * net.output_sizes()[0]];
+    net.predict_into(&[x], n, &mut [&mut out]).unwrap();
+    out
 }
 
 fn mlp_json(hidden: usize, act: &str, loss: &str, opt: &str) -> String {
@@ -29,8 +38,8 @@ fn course_worked_example_gradients() {
     let (u0, u1, v0, v1, w0, w1) = (0.3f64, -0.2, 0.8, 0.4, 0.6, -0.7);
     let params = vec![vec![u0 as f32, v0 as f32, u1 as f32, v1 as f32], vec![w0 as f32, w1 as f32]];
     // SGD with lr 1 and batch 1: each parameter moves by exactly -dE/dparam.
-    let mut net = Network::new(spec(&mlp_json(2, "sigmoid", "halfSse", r#"{"kind":"sgd","lr":1}"#)), params.clone()).unwrap();
-    let data = Dataset::new(vec![x0 as f32, x1 as f32], vec![t as f32], 1).unwrap();
+    let mut net = net(&mlp_json(2, "sigmoid", "halfSse", r#"{"kind":"sgd","lr":1}"#), params.clone()).unwrap();
+    let data = Dataset::single(vec![x0 as f32, x1 as f32], vec![t as f32], 1).unwrap();
     let stats = net.train(&data, &[0], 1, 1.0, 0).unwrap();
     let after = net.get_params();
 
@@ -64,21 +73,21 @@ fn xor_converges_with_per_sample_sgd() {
     let mut rng = Mulberry32::new(7);
     let mut init = |n: usize| (0..n).map(|_| (rng.next_f64() * 2.0 - 1.0) as f32).collect::<Vec<f32>>();
     let params = vec![init(6), init(3), init(3), init(1)];
-    let mut net = Network::new(spec(json), params).unwrap();
-    let data = Dataset::new(vec![0., 0., 0., 1., 1., 0., 1., 1.], vec![0., 1., 1., 0.], 4).unwrap();
+    let mut net = net(json, params).unwrap();
+    let data = Dataset::single(vec![0., 0., 0., 1., 1., 0., 1., 1.], vec![0., 1., 1., 0.], 4).unwrap();
     let order: Vec<u32> = (0..4).collect();
     let mut epochs = 0;
     loop {
         net.train(&data, &order, 1, 0.5, epochs * 4).unwrap();
         epochs += 1;
-        let out = net.predict(&data.x, 4).unwrap();
-        let mse: f32 = out.iter().zip(data.y()).map(|(o, t)| (o - t).powi(2)).sum::<f32>() / 4.0;
+        let out = predict(&mut net, data.input(0), 4);
+        let mse: f32 = out.iter().zip(data.target(0)).map(|(o, t)| (o - t).powi(2)).sum::<f32>() / 4.0;
         if mse < 0.01 {
             break;
         }
         assert!(epochs < 10_000, "XOR did not converge: mse {mse}");
     }
-    let out = net.predict(&data.x, 4).unwrap();
+    let out = predict(&mut net, data.input(0), 4);
     assert!(out[0] < 0.5 && out[1] > 0.5 && out[2] > 0.5 && out[3] < 0.5, "{out:?}");
 }
 
@@ -88,8 +97,8 @@ fn softmax_cross_entropy_learns_and_counts_correct() {
     let json = r#"{"inputSize":2,"seed":3,"layers":[
         {"type":"dense","inputs":2,"units":2,"useBias":true,"activation":{"kind":"softmax"}}],
         "loss":{"kind":"softmaxCrossEntropy"},"optimizer":{"kind":"adam","lr":0.05}}"#;
-    let mut net = Network::new(spec(json), vec![vec![0.0; 4], vec![0.0; 2]]).unwrap();
-    let data = Dataset::new(vec![1., 1., 2., 1., -1., -1., -1., -2.], vec![1., 0., 1., 0., 0., 1., 0., 1.], 4).unwrap();
+    let mut net = net(json, vec![vec![0.0; 4], vec![0.0; 2]]).unwrap();
+    let data = Dataset::single(vec![1., 1., 2., 1., -1., -1., -1., -2.], vec![1., 0., 1., 0., 0., 1., 0., 1.], 4).unwrap();
     let order: Vec<u32> = (0..4).collect();
     let first = net.train(&data, &order, 4, 0.05, 0).unwrap();
     // Zero weights: softmax is uniform, so the first loss is ln 2 exactly.
@@ -104,8 +113,8 @@ fn softmax_cross_entropy_learns_and_counts_correct() {
 
 #[test]
 fn stops_at_the_first_non_finite_batch() {
-    let mut net = Network::new(spec(&mlp_json(2, "relu", "mse", r#"{"kind":"sgd","lr":0.1}"#)), vec![vec![0.1; 4], vec![0.1; 2]]).unwrap();
-    let data = Dataset::new(vec![1., 1., f32::NAN, 1., 1., 1.], vec![1., 0., 1.], 3).unwrap();
+    let mut net = net(&mlp_json(2, "relu", "mse", r#"{"kind":"sgd","lr":0.1}"#), vec![vec![0.1; 4], vec![0.1; 2]]).unwrap();
+    let data = Dataset::single(vec![1., 1., f32::NAN, 1., 1., 1.], vec![1., 0., 1.], 3).unwrap();
     let before = net.get_params();
     let stats = net.train(&data, &[0, 1, 2], 1, 0.1, 0).unwrap();
     assert_eq!(stats.non_finite_batch, 1);
@@ -120,20 +129,16 @@ fn validation_names_parameters() {
     let bad_chain = r#"{"inputSize":3,"seed":1,"layers":[
         {"type":"dense","inputs":2,"units":1,"useBias":false,"activation":{"kind":"linear"}}],
         "loss":{"kind":"mse"},"optimizer":{"kind":"sgd","lr":0.1}}"#;
-    let e = Network::new(spec(bad_chain), vec![vec![0.0; 2]]).err().unwrap();
-    assert_eq!(e.to_string(), "E_CONFIG: layer 0 (dense) takes 2 inputs but receives 3");
-    let e = Network::new(spec(&mlp_json(2, "relu", "mse", r#"{"kind":"sgd","lr":0.1}"#)), vec![vec![0.0; 4], vec![0.0; 3]]).err().unwrap();
-    assert_eq!(e.to_string(), "E_SHAPE: setParams: params[1] has 3 floats, expected its shape's size = 2");
-    let e = Network::new(spec(&mlp_json(2, "relu", "softmaxCrossEntropy", r#"{"kind":"sgd","lr":0.1}"#)), vec![vec![0.0; 4], vec![0.0; 2]])
-        .err()
-        .unwrap();
-    assert_eq!(e.code, oxnet_core::ErrorCode::Config);
-    let mut net = Network::new(spec(&mlp_json(2, "relu", "mse", r#"{"kind":"sgd","lr":0.1}"#)), vec![vec![0.0; 4], vec![0.0; 2]]).unwrap();
-    let data = Dataset::new(vec![0.0; 4], vec![0.0; 2], 2).unwrap();
+    let e = net(bad_chain, vec![vec![0.0; 2]]).err().unwrap();
+    assert_eq!(e.to_string(), "E_CONFIG: node 'dense_0' (dense): input sizes are [3], its spec implies [2]");
+    let e = net(&mlp_json(2, "relu", "mse", r#"{"kind":"sgd","lr":0.1}"#), vec![vec![0.0; 4], vec![0.0; 3]]).err().unwrap();
+    assert_eq!(e.to_string(), "E_SHAPE: createNetwork: params[1] has 3 floats, expected its shape's size = 2");
+    let mut net = net(&mlp_json(2, "relu", "mse", r#"{"kind":"sgd","lr":0.1}"#), vec![vec![0.0; 4], vec![0.0; 2]]).unwrap();
+    let data = Dataset::single(vec![0.0; 4], vec![0.0; 2], 2).unwrap();
     let e = net.train(&data, &[0, 5], 1, 0.1, 0).unwrap_err();
     assert_eq!(e.to_string(), "E_ARG: train: order[1] = 5 is out of range for a dataset of 2");
-    let e = net.predict_up_to(&[0.0; 2], 1, 2).unwrap_err();
-    assert_eq!(e.to_string(), "E_ARG: predict: layerIndex must be < 2 (layer count), got 2");
+    let e = net.predict_value_into(&[&[0.0; 2]], 1, 3, &mut [0.0; 1]).unwrap_err();
+    assert_eq!(e.to_string(), "E_ARG: predictValue: value must be < 3 (value count), got 3");
 }
 
 #[test]
@@ -149,12 +154,12 @@ fn executor_gradients_match_finite_differences() {
     let mut rng = Mulberry32::new(11);
     let mut init = |n: usize| (0..n).map(|_| (rng.next_f64() - 0.5) as f32).collect::<Vec<f32>>();
     let params = vec![init(12), init(4), init(8), init(2)];
-    let data = Dataset::new(init(6), vec![1.0, 0.0, 0.0, 1.0], 2).unwrap();
+    let data = Dataset::single(init(6), vec![1.0, 0.0, 0.0, 1.0], 2).unwrap();
     let loss_at = |p: &Vec<Vec<f32>>| {
-        let mut net = Network::new(spec(json), p.clone()).unwrap();
+        let mut net = net(json, p.clone()).unwrap();
         net.train(&data, &[0, 1], 2, 0.0, 0).unwrap().losses[0]
     };
-    let mut net = Network::new(spec(json), params.clone()).unwrap();
+    let mut net = net(json, params.clone()).unwrap();
     net.train(&data, &[0, 1], 2, 1.0, 0).unwrap();
     let after = net.get_params();
     for t in 0..params.len() {
@@ -181,12 +186,12 @@ fn inputs_as_targets_trains_exactly_like_a_copy_of_the_inputs() {
     let params = vec![init(8), init(2), init(8), init(4)];
     let x: Vec<f32> = (0..24).map(|i| ((i * 7) % 10) as f32 / 10.0).collect();
     let shared = Dataset::inputs_as_targets(x.clone(), 6).unwrap();
-    let copied = Dataset::new(x.clone(), x.clone(), 6).unwrap();
-    assert_eq!(shared.y(), &x[..]);
-    assert_eq!((shared.input_size, shared.target_size), (4, 4));
+    let copied = Dataset::single(x.clone(), x.clone(), 6).unwrap();
+    assert_eq!(shared.target(0), &x[..]);
+    assert_eq!((shared.input_sizes.clone(), shared.target_sizes.clone()), (vec![4], vec![4]));
     let order: Vec<u32> = vec![5, 0, 3, 1, 4, 2];
-    let mut a = Network::new(spec(json), params.clone()).unwrap();
-    let mut b = Network::new(spec(json), params).unwrap();
+    let mut a = net(json, params.clone()).unwrap();
+    let mut b = net(json, params).unwrap();
     for step in 0..5 {
         let sa = a.train(&shared, &order, 2, 0.01, step * 3).unwrap();
         let sb = b.train(&copied, &order, 2, 0.01, step * 3).unwrap();

@@ -1,12 +1,15 @@
 //! Steady state allocates nothing per batch: after a warm-up call, a trainEpochs call over 20
 //! batches makes exactly as many heap allocations as one over 2 batches (what a call itself
-//! allocates: its order and stats), for the W3 CNN and a W2-shaped MLP, on a 2-thread pool.
+//! allocates: its order and stats), for the W3 CNN, a W2-shaped MLP and a residual network
+//! (fan-out, add, batch norm), on a 2-thread pool.
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use oxnet_core::net::{Dataset, EpochOrder, EpochPlan, Network};
+mod common;
+
+use oxnet_core::executor::{Dataset, EpochOrder, EpochPlan, Network};
+use oxnet_core::graph::GraphSpec;
 use oxnet_core::rng::Mulberry32;
-use oxnet_core::spec::NetworkSpec;
 
 struct Counting;
 static ALLOCS: AtomicUsize = AtomicUsize::new(0);
@@ -46,13 +49,13 @@ fn random(n: usize, seed: u32, scale: f64) -> Vec<f32> {
     (0..n).map(|_| ((r.next_f64() * 2.0 - 1.0) * scale) as f32).collect()
 }
 
-fn data(count: usize) -> Dataset {
-    let x: Vec<f32> = random(count * 784, 4, 0.5).iter().map(|v| v + 0.5).collect();
+fn data_of(count: usize, size: usize) -> Dataset {
+    let x: Vec<f32> = random(count * size, 4, 0.5).iter().map(|v| v + 0.5).collect();
     let mut y = vec![0.0; count * 10];
     for i in 0..count {
         y[i * 10 + (i * 7) % 10] = 1.0;
     }
-    Dataset::new(x, y, count).unwrap()
+    Dataset::single(x, y, count).unwrap()
 }
 
 /// Allocations made by one trainEpochs call of one epoch over `data` in batches of 32.
@@ -67,12 +70,17 @@ fn allocations_of_one_epoch(net: &mut Network, data: &Dataset) -> usize {
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn check(spec: &str, sizes: &[usize]) {
+    let (graph, state) = common::chain(spec);
+    check_graph(graph, state, sizes, 784);
+}
+
+fn check_graph(graph: GraphSpec, state: Vec<Vec<f32>>, sizes: &[usize], input: usize) {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
     pool.install(|| {
         let params: Vec<Vec<f32>> = sizes.iter().enumerate().map(|(i, &n)| random(n, i as u32 + 1, 0.1)).collect();
-        let mut net = Network::new(NetworkSpec::from_json(spec).unwrap(), params).unwrap();
-        let (small, large) = (data(64), data(640));
+        let mut net = Network::new(graph, params, state).unwrap();
+        let (small, large) = (data_of(64, input), data_of(640, input));
         // Warm-up: buffers grow to their size, on whichever pool thread runs each part.
         for _ in 0..3 {
             allocations_of_one_epoch(&mut net, &large);
@@ -92,4 +100,13 @@ fn w3_cnn_batches_allocate_nothing() {
 #[test]
 fn w2_mlp_batches_allocate_nothing() {
     check(W2, &[784 * 128, 128, 128 * 64, 64, 64 * 10, 10]);
+}
+
+#[test]
+fn residual_net_batches_allocate_nothing() {
+    // W6's topology on 12x12 images, one block per stage: shortcuts, projections, batch norm.
+    let (b, _) = common::resnet(12, 1, 1, "relu");
+    let sizes = b.param_sizes();
+    let (graph, state) = b.finish();
+    check_graph(graph, state, &sizes, 144);
 }

@@ -6,7 +6,7 @@ use napi::{Env, Result};
 use napi_derive::napi;
 use oxnet_core::conv::{self, Conv2dGeometry};
 use oxnet_core::pool::{self, Pool2dGeometry};
-use oxnet_core::CoreError;
+use oxnet_core::{threads, CoreError};
 
 use crate::convert::{guarded, js_filled, js_filled3};
 
@@ -133,7 +133,8 @@ pub fn conv2d_forward<'env>(
         Ok(g)
     })?;
     js_filled(env, op, "y", g.y_len(), |y| {
-        conv::conv2d_forward(&g, &x, &w, b.as_deref(), y);
+        let (x, w, b) = (&x[..], &w[..], b.as_deref());
+        threads::install(|| conv::conv2d_forward(&g, x, w, b, y));
         Ok(())
     })
 }
@@ -155,7 +156,8 @@ pub fn conv2d_backward<'env>(
         Ok(g)
     })?;
     let [dx, dw, db] = js_filled3(env, op, ["dx", "dw", "db"], [g.x_len(), g.w_len(), g.filters], |dx, dw, db| {
-        conv::conv2d_backward(&g, &x, &w, &dy, Some(dx), dw, Some(db));
+        let (x, w, dy) = (&x[..], &w[..], &dy[..]);
+        threads::install(|| conv::conv2d_backward(&g, x, w, dy, Some(dx), dw, Some(db)));
         Ok(())
     })?;
     Ok(NativeConv2dGrads { dx, dw, db })
@@ -176,7 +178,8 @@ pub fn max_pool2d_forward<'env>(env: &'env Env, x: Float32ArraySlice, g: NativeP
     let op = "maxPool2dForward";
     let g = guarded(op, || pool_inputs(op, &x, None, &g))?;
     js_filled(env, op, "y", g.y_len(), |y| {
-        pool::max_pool2d_forward(&g, &x, y, None);
+        let x = &x[..];
+        threads::install(|| pool::max_pool2d_forward(&g, x, y, None));
         Ok(())
     })
 }
@@ -191,7 +194,8 @@ pub fn max_pool2d_backward<'env>(
     let op = "maxPool2dBackward";
     let g = guarded(op, || pool_inputs(op, &x, Some(&dy), &g))?;
     js_filled(env, op, "dx", g.x_len(), |dx| {
-        pool::max_pool2d_backward(&g, &x, &dy, dx);
+        let (x, dy) = (&x[..], &dy[..]);
+        threads::install(|| pool::max_pool2d_backward(&g, x, dy, dx));
         Ok(())
     })
 }
@@ -201,7 +205,8 @@ pub fn avg_pool2d_forward<'env>(env: &'env Env, x: Float32ArraySlice, g: NativeP
     let op = "avgPool2dForward";
     let g = guarded(op, || pool_inputs(op, &x, None, &g))?;
     js_filled(env, op, "y", g.y_len(), |y| {
-        pool::avg_pool2d_forward(&g, &x, y);
+        let x = &x[..];
+        threads::install(|| pool::avg_pool2d_forward(&g, x, y));
         Ok(())
     })
 }
@@ -217,7 +222,8 @@ pub fn avg_pool2d_backward<'env>(
     let op = "avgPool2dBackward";
     let g = guarded(op, || pool_inputs(op, &x, Some(&dy), &g))?;
     js_filled(env, op, "dx", g.x_len(), |dx| {
-        pool::avg_pool2d_backward(&g, &dy, dx);
+        let dy = &dy[..];
+        threads::install(|| pool::avg_pool2d_backward(&g, dy, dx));
         Ok(())
     })
 }

@@ -111,6 +111,22 @@ pub fn js_filled<'env>(
     Ok(out)
 }
 
+/// New V8-owned Float32Arrays of `lens` floats (js_zeros) that `fill` writes together, under
+/// `guarded` (a multi-output predict).
+pub fn js_filled_many<'env>(
+    env: &'env napi::Env,
+    op: &str,
+    name: &str,
+    lens: &[usize],
+    fill: impl FnOnce(&mut [&mut [f32]]) -> oxnet_core::Result<()>,
+) -> Result<Vec<napi::bindgen_prelude::Float32ArraySlice<'env>>> {
+    let mut arrays = lens.iter().map(|&len| js_zeros(env, op, name, len)).collect::<Result<Vec<_>>>()?;
+    // SAFETY: arrays just created, distinct from each other and from every input.
+    let mut slices: Vec<&mut [f32]> = arrays.iter_mut().map(|a| unsafe { a.as_mut() }).collect();
+    guarded(op, || fill(&mut slices))?;
+    Ok(arrays)
+}
+
 /// Three new V8-owned Float32Arrays (gradients dx, dw, db) of `lens` floats that `fill` writes,
 /// under `guarded`.
 pub fn js_filled3<'env>(

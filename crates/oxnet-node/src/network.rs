@@ -1,19 +1,19 @@
-//! NativeDataset and NativeNetwork: the executor of oxnet-core behind N-API. `train` runs on the
-//! libuv pool as an AsyncTask; `trainSync` runs the very same function on the JS thread. Async
-//! tasks own copies of their inputs, so background work never reads JS memory.
+//! NativeDataset and NativeNetwork: the graph executor of oxnet-core behind N-API. `train` runs
+//! on the libuv pool as an AsyncTask; `trainSync` runs the very same function on the JS thread.
+//! Async tasks own copies of their inputs, so background work never reads JS memory.
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 use napi::bindgen_prelude::{AsyncTask, Float32Array, Float32ArraySlice, Float64Array, Uint32Array};
 use napi::{Env, Result, Task};
 use napi_derive::napi;
-use oxnet_core::net::{Dataset, EpochOrder, EpochPlan, EpochStats, Network, TrainStats};
-use oxnet_core::spec::NetworkSpec;
+use oxnet_core::executor::{BatchStats, Dataset, EpochOrder, EpochPlan, EpochStats, EvalStats, Network, TargetData, TrainStats};
+use oxnet_core::graph::GraphSpec;
 use oxnet_core::{CoreError, ErrorCode};
 
-use crate::convert::{guarded, js_filled, to_u32, to_usize};
+use crate::convert::{guarded, js_filled, js_filled_many, to_u32, to_usize};
 
-/// A data set copied once into Rust memory.
+/// A data set copied once into Rust memory: rows of every model input and every target.
 #[napi]
 pub struct NativeDataset {
     inner: Arc<Dataset>,
@@ -21,14 +21,21 @@ pub struct NativeDataset {
 
 #[napi]
 impl NativeDataset {
-    /// Copies `count` rows of x and y; once when y is x (an autoencoder's data: half the copying
-    /// on the JS thread and half the memory).
+    /// Copies `count` rows of each input and target; a target that is one of the inputs (the same
+    /// array, as an autoencoder's) is held once: half the copying on the JS thread and the memory.
     #[napi(constructor)]
-    pub fn new(x: Float32ArraySlice, y: Float32ArraySlice, count: f64) -> Result<Self> {
+    pub fn new(inputs: Vec<Float32Array>, targets: Vec<Float32Array>, count: f64) -> Result<Self> {
         guarded("createDataset", || {
             let count = to_usize("createDataset", "count", count)?;
-            let same = x.as_ptr() == y.as_ptr() && x.len() == y.len();
-            let data = if same { Dataset::inputs_as_targets(x.to_vec(), count)? } else { Dataset::new(x.to_vec(), y.to_vec(), count)? };
+            let same = |t: &Float32Array, x: &Float32Array| t.as_ptr() == x.as_ptr() && t.len() == x.len();
+            let targets = targets
+                .iter()
+                .map(|t| match inputs.iter().position(|x| same(t, x)) {
+                    Some(i) => TargetData::Input(i),
+                    None => TargetData::Values(t.to_vec()),
+                })
+                .collect();
+            let data = Dataset::new(inputs.iter().map(|x| x.to_vec()).collect(), targets, count)?;
             Ok(NativeDataset { inner: Arc::new(data) })
         })
     }
@@ -37,25 +44,33 @@ impl NativeDataset {
         self.inner.count as f64
     }
     #[napi(getter)]
-    pub fn input_size(&self) -> f64 {
-        self.inner.input_size as f64
+    pub fn input_sizes(&self) -> Vec<f64> {
+        self.inner.input_sizes.iter().map(|&s| s as f64).collect()
     }
     #[napi(getter)]
-    pub fn target_size(&self) -> f64 {
-        self.inner.target_size as f64
+    pub fn target_sizes(&self) -> Vec<f64> {
+        self.inner.target_sizes.iter().map(|&s| s as f64).collect()
     }
 }
 
 #[napi(object)]
 pub struct NativeTrainStats {
     pub losses: Float64Array,
+    /// batches x outputs.
+    pub output_losses: Float64Array,
+    /// batches x outputs.
     pub correct: Float64Array,
     pub non_finite_batch: f64,
 }
 
 impl From<TrainStats> for NativeTrainStats {
     fn from(s: TrainStats) -> Self {
-        NativeTrainStats { losses: s.losses.into(), correct: s.correct.into(), non_finite_batch: s.non_finite_batch as f64 }
+        NativeTrainStats {
+            losses: s.losses.into(),
+            output_losses: s.output_losses.into(),
+            correct: s.correct.into(),
+            non_finite_batch: s.non_finite_batch as f64,
+        }
     }
 }
 
@@ -134,6 +149,9 @@ pub struct NativeEpochPlan {
 #[napi(object)]
 pub struct NativeEpochStats {
     pub losses: Float64Array,
+    /// epochs x outputs.
+    pub output_losses: Float64Array,
+    /// epochs x outputs.
     pub correct: Float64Array,
     pub epochs: f64,
     pub non_finite_batch: f64,
@@ -143,6 +161,7 @@ impl From<EpochStats> for NativeEpochStats {
     fn from(s: EpochStats) -> Self {
         NativeEpochStats {
             losses: s.losses.into(),
+            output_losses: s.output_losses.into(),
             correct: s.correct.into(),
             epochs: s.epochs as f64,
             non_finite_batch: s.non_finite_batch as f64,
@@ -222,25 +241,32 @@ impl Task for EpochsJob {
     }
 }
 
-/// Inference on a worker thread over a copy of the input.
+/// Inference on a worker thread over copies of the inputs.
 pub struct PredictJob {
     net: Arc<Mutex<Network>>,
     pending: Option<PendingGuard>,
-    x: Vec<f32>,
+    inputs: Vec<Vec<f32>>,
     n: usize,
 }
 
 impl Task for PredictJob {
-    type Output = Vec<f32>;
-    type JsValue = Float32Array;
-    fn compute(&mut self) -> Result<Vec<f32>> {
-        guarded("predictAsync", || lock(&self.net, true)?.predict(&self.x, self.n))
+    type Output = Vec<Vec<f32>>;
+    type JsValue = Vec<Float32Array>;
+    fn compute(&mut self) -> Result<Vec<Vec<f32>>> {
+        guarded("predictAsync", || {
+            let mut net = lock(&self.net, true)?;
+            let mut outs: Vec<Vec<f32>> = net.output_sizes().iter().map(|&s| vec![0.0; s * self.n]).collect();
+            let refs: Vec<&[f32]> = self.inputs.iter().map(Vec::as_slice).collect();
+            let mut slices: Vec<&mut [f32]> = outs.iter_mut().map(Vec::as_mut_slice).collect();
+            net.predict_into(&refs, self.n, &mut slices)?;
+            Ok(outs)
+        })
     }
-    fn resolve(&mut self, _env: Env, output: Vec<f32>) -> Result<Float32Array> {
+    fn resolve(&mut self, _env: Env, output: Vec<Vec<f32>>) -> Result<Vec<Float32Array>> {
         self.pending.take();
-        Ok(Float32Array::new(output))
+        Ok(output.into_iter().map(Float32Array::new).collect())
     }
-    fn reject(&mut self, _env: Env, err: napi::Error) -> Result<Float32Array> {
+    fn reject(&mut self, _env: Env, err: napi::Error) -> Result<Vec<Float32Array>> {
         self.pending.take();
         Err(err)
     }
@@ -280,27 +306,66 @@ fn busy() -> CoreError {
     CoreError::new(ErrorCode::State, "network is busy with a background train() or predictAsync(); await it first")
 }
 
-/// A compiled network: parameters, optimizer state and scratch buffers live in Rust.
+#[napi(object)]
+pub struct NativeGradientStats {
+    pub loss: f64,
+    pub output_losses: Float64Array,
+    pub correct: Float64Array,
+    pub finite: bool,
+}
+
+impl From<BatchStats> for NativeGradientStats {
+    fn from(s: BatchStats) -> Self {
+        NativeGradientStats { loss: s.loss, output_losses: s.output_losses.into(), correct: s.correct.into(), finite: s.finite }
+    }
+}
+
+#[napi(object)]
+pub struct NativeEvalStats {
+    pub loss_sums: Float64Array,
+    pub correct: Float64Array,
+    pub sq_err: Float64Array,
+    pub count: f64,
+}
+
+impl From<EvalStats> for NativeEvalStats {
+    fn from(s: EvalStats) -> Self {
+        NativeEvalStats { loss_sums: s.loss_sums.into(), correct: s.correct.into(), sq_err: s.sq_err.into(), count: s.count as f64 }
+    }
+}
+
+#[napi(object)]
+pub struct NativeMemoryReport {
+    pub training: f64,
+    pub training_naive: f64,
+    pub gradients: f64,
+    pub gradients_naive: f64,
+    pub inference: f64,
+    pub inference_naive: f64,
+}
+
+/// A compiled network: parameters, gradients, optimizer state and buffers live in Rust.
 #[napi]
 pub struct NativeNetwork {
     inner: Arc<Mutex<Network>>,
     /// Background jobs queued or running: while > 0, calls on the JS thread refuse (E_STATE)
     /// rather than block the event loop behind them.
     pending: Arc<AtomicUsize>,
-    output_size: usize,
+}
+
+fn slices<'a>(arrays: &'a [Float32ArraySlice]) -> Vec<&'a [f32]> {
+    arrays.iter().map(|a| &a[..]).collect()
 }
 
 #[napi]
 impl NativeNetwork {
-    /// `spec` is a NetworkSpec as JSON; `params` in paramShapes order.
+    /// `spec` is a GraphSpec as JSON; `params` and `state` in its order.
     #[napi(constructor)]
-    pub fn new(spec: String, params: Vec<Float32Array>) -> Result<Self> {
+    pub fn new(spec: String, params: Vec<Float32Array>, state: Vec<Float32Array>) -> Result<Self> {
         guarded("createNetwork", || {
-            let spec = NetworkSpec::from_json(&spec)?;
-            let params = params.iter().map(|p| p.to_vec()).collect();
-            let net = Network::new(spec, params)?;
-            let output_size = net.output_size();
-            Ok(NativeNetwork { inner: Arc::new(Mutex::new(net)), pending: Arc::new(AtomicUsize::new(0)), output_size })
+            let spec = GraphSpec::from_json(&spec)?;
+            let net = Network::new(spec, params.iter().map(|p| p.to_vec()).collect(), state.iter().map(|s| s.to_vec()).collect())?;
+            Ok(NativeNetwork { inner: Arc::new(Mutex::new(net)), pending: Arc::new(AtomicUsize::new(0)) })
         })
     }
 
@@ -328,20 +393,88 @@ impl NativeNetwork {
         Ok(job.run(false)?.into())
     }
 
+    /// Inference outputs, one V8-owned array per model output (written in place).
     #[napi]
-    pub fn predict<'env>(&self, env: &'env Env, x: Float32ArraySlice, n: f64) -> Result<Float32ArraySlice<'env>> {
-        self.predict_sync("predict", env, &x, n, None)
+    pub fn predict<'env>(&self, env: &'env Env, inputs: Vec<Float32ArraySlice>, n: f64) -> Result<Vec<Float32ArraySlice<'env>>> {
+        let op = "predict";
+        let (n, lens) = guarded(op, || {
+            let n = to_usize(op, "n", n)?;
+            let net = self.sync_lock()?;
+            Ok((n, net.output_sizes().iter().map(|&s| s.saturating_mul(n)).collect::<Vec<_>>()))
+        })?;
+        let xs = slices(&inputs);
+        js_filled_many(env, op, "the outputs", &lens, |outs| self.sync_lock()?.predict_into(&xs, n, outs))
     }
 
-    #[napi(ts_return_type = "Promise<Float32Array>")]
-    pub fn predict_async(&self, x: Float32ArraySlice, n: f64) -> Result<AsyncTask<PredictJob>> {
+    #[napi(ts_return_type = "Promise<Float32Array[]>")]
+    pub fn predict_async(&self, inputs: Vec<Float32ArraySlice>, n: f64) -> Result<AsyncTask<PredictJob>> {
         let n = guarded("predictAsync", || to_usize("predictAsync", "n", n))?;
-        Ok(AsyncTask::new(PredictJob { net: Arc::clone(&self.inner), pending: Some(PendingGuard::new(&self.pending)), x: x.to_vec(), n }))
+        let inputs = inputs.iter().map(|x| x.to_vec()).collect();
+        Ok(AsyncTask::new(PredictJob { net: Arc::clone(&self.inner), pending: Some(PendingGuard::new(&self.pending)), inputs, n }))
+    }
+
+    /// Inference value `value` (any node's output or a model input) for n samples.
+    #[napi]
+    pub fn predict_value<'env>(
+        &self,
+        env: &'env Env,
+        inputs: Vec<Float32ArraySlice>,
+        n: f64,
+        value: f64,
+    ) -> Result<Float32ArraySlice<'env>> {
+        let op = "predictValue";
+        let (n, value, len) = guarded(op, || {
+            let n = to_usize(op, "n", n)?;
+            let value = to_usize(op, "value", value)?;
+            Ok((n, value, self.sync_lock()?.value_len(n, value)?))
+        })?;
+        let xs = slices(&inputs);
+        js_filled(env, op, "the value", len, |out| self.sync_lock()?.predict_value_into(&xs, n, value, out))
+    }
+
+    /// Inference with the losses over n samples (per-output sums).
+    #[napi]
+    pub fn evaluate(&self, inputs: Vec<Float32ArraySlice>, targets: Vec<Float32ArraySlice>, n: f64) -> Result<NativeEvalStats> {
+        guarded("evaluate", || {
+            let n = to_usize("evaluate", "n", n)?;
+            Ok(self.sync_lock()?.evaluate(&slices(&inputs), &slices(&targets), n)?.into())
+        })
+    }
+
+    /// Forward and backward of one batch in training mode; the gradients stay in the network.
+    #[napi]
+    pub fn compute_gradients(
+        &self,
+        inputs: Vec<Float32ArraySlice>,
+        targets: Vec<Float32ArraySlice>,
+        n: f64,
+        step: f64,
+    ) -> Result<NativeGradientStats> {
+        let op = "computeGradients";
+        guarded(op, || {
+            let (n, step) = (to_usize(op, "n", n)?, to_u32(op, "step", step)?);
+            Ok(self.sync_lock()?.compute_gradients(&slices(&inputs), &slices(&targets), n, step)?.into())
+        })
     }
 
     #[napi]
-    pub fn predict_up_to<'env>(&self, env: &'env Env, x: Float32ArraySlice, n: f64, layer_index: f64) -> Result<Float32ArraySlice<'env>> {
-        self.predict_sync("predictUpTo", env, &x, n, Some(layer_index))
+    pub fn get_gradients(&self) -> Result<Vec<Float32Array>> {
+        guarded("getGradients", || Ok(self.sync_lock()?.gradients().into_iter().map(Float32Array::new).collect()))
+    }
+
+    /// The optimizer's update from `grads` (or, when null, the gradients left by computeGradients).
+    #[napi]
+    pub fn apply_gradients(&self, grads: Option<Vec<Float32Array>>, lr: f64, step: f64) -> Result<()> {
+        let op = "applyGradients";
+        guarded(op, || {
+            let step = to_u32(op, "step", step)?;
+            let mut net = self.sync_lock()?;
+            if let Some(g) = &grads {
+                let refs: Vec<&[f32]> = g.iter().map(|a| &a[..]).collect();
+                net.set_gradients(&refs)?;
+            }
+            net.apply_gradients(lr, step)
+        })
     }
 
     #[napi]
@@ -378,19 +511,20 @@ impl NativeNetwork {
         })
     }
 
-    /// predict / predictUpTo into a new V8-owned array (convert::js_filled); the lock is not held
-    /// while V8 allocates it.
-    fn predict_sync<'env>(&self, op: &str, env: &'env Env, x: &[f32], n: f64, layer_index: Option<f64>) -> Result<Float32ArraySlice<'env>> {
-        let (n, layer, len) = guarded(op, || {
-            let n = to_usize(op, "n", n)?;
-            let net = self.sync_lock()?;
-            let layer = match layer_index {
-                Some(l) => to_usize(op, "layerIndex", l)?,
-                None => net.layer_count() - 1,
-            };
-            Ok((n, layer, net.predict_len(x.len(), n, layer)?))
-        })?;
-        js_filled(env, op, "the output", len, |out| self.sync_lock()?.predict_into(x, n, layer, out))
+    /// Floats per sample of the activation and gradient buffers, against one buffer per value.
+    #[napi]
+    pub fn memory(&self) -> Result<NativeMemoryReport> {
+        guarded("memory", || {
+            let m = self.sync_lock()?.memory();
+            Ok(NativeMemoryReport {
+                training: m.training as f64,
+                training_naive: m.training_naive as f64,
+                gradients: m.gradients as f64,
+                gradients_naive: m.gradients_naive as f64,
+                inference: m.inference as f64,
+                inference_naive: m.inference_naive as f64,
+            })
+        })
     }
 
     /// The network for a call on the JS thread: refused while a background job is pending.
@@ -399,10 +533,5 @@ impl NativeNetwork {
             return Err(busy());
         }
         lock(&self.inner, false)
-    }
-
-    #[napi(getter)]
-    pub fn output_size(&self) -> f64 {
-        self.output_size as f64
     }
 }

@@ -1,15 +1,54 @@
-//! Conv2d layer: y = f(conv(x, K) + b), NHWC in and out, K [kh, kw, cin, filters] (HWIO).
-//! Params [K, b?]. Runs the direct kernels (conv/direct.rs) or im2col + GEMM, chosen by shape
-//! per direction (`Paths`); keeps the padded input or the im2col matrix and the pre-activation
-//! from forward for backward.
+//! Conv2d: y = f(conv(x, K) + b), NHWC in and out, K [kh, kw, cin, filters] (HWIO). Params [K, b?].
+//! Runs the direct kernels (conv/direct.rs) or im2col + GEMM, chosen by shape per direction
+//! (`Paths`); keeps the padded input or the im2col matrix and the pre-activation from forward for
+//! backward.
+use serde::{Deserialize, Serialize};
+
+use super::{Backward, Forward, GradOf, Inputs, NodeShape, Op};
 use crate::activation;
 use crate::conv::direct::{self, DirectPlan, DirectScratch};
 use crate::conv::{self, Conv2dGeometry, Paths};
 use crate::error::Result;
-use crate::layer::{Ctx, GradOf, Layer};
-use crate::spec::{ActivationKind, ActivationSpec, Conv2dSpec};
+use crate::spec::{ActivationKind, ActivationSpec, Shape3};
 
-pub struct Conv2dLayer {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Conv2dSpec {
+    pub in_shape: Shape3,
+    pub filters: usize,
+    pub kernel: [usize; 2],
+    pub strides: [usize; 2],
+    /// [top, bottom, left, right], already resolved from 'valid' / 'same'.
+    pub padding: [usize; 4],
+    pub dilation: [usize; 2],
+    pub use_bias: bool,
+    pub activation: ActivationSpec,
+}
+
+impl Conv2dSpec {
+    /// The geometry of one sample.
+    pub fn geometry(&self) -> Conv2dGeometry {
+        Conv2dGeometry {
+            batch: 1,
+            in_h: self.in_shape[0],
+            in_w: self.in_shape[1],
+            in_c: self.in_shape[2],
+            filters: self.filters,
+            kh: self.kernel[0],
+            kw: self.kernel[1],
+            stride_h: self.strides[0],
+            stride_w: self.strides[1],
+            pad_top: self.padding[0],
+            pad_bottom: self.padding[1],
+            pad_left: self.padding[2],
+            pad_right: self.padding[3],
+            dil_h: self.dilation[0],
+            dil_w: self.dilation[1],
+        }
+    }
+}
+
+pub struct Conv2d {
     /// Geometry of one sample; `with_batch` gives the per-call one.
     geometry: Conv2dGeometry,
     use_bias: bool,
@@ -27,29 +66,16 @@ pub struct Conv2dLayer {
     dpre: Vec<f32>,
 }
 
-impl Conv2dLayer {
-    pub fn new(spec: &Conv2dSpec) -> Result<Self> {
-        let geometry = Conv2dGeometry {
-            batch: 1,
-            in_h: spec.in_shape[0],
-            in_w: spec.in_shape[1],
-            in_c: spec.in_shape[2],
-            filters: spec.filters,
-            kh: spec.kernel[0],
-            kw: spec.kernel[1],
-            stride_h: spec.strides[0],
-            stride_w: spec.strides[1],
-            pad_top: spec.padding[0],
-            pad_bottom: spec.padding[1],
-            pad_left: spec.padding[2],
-            pad_right: spec.padding[3],
-            dil_h: spec.dilation[0],
-            dil_w: spec.dilation[1],
-        };
+impl Conv2d {
+    pub fn new(spec: &Conv2dSpec, shape: &NodeShape) -> Result<Self> {
+        let geometry = spec.geometry();
         geometry.validate()?;
         // Softmax, if asked for, runs over the filters of each pixel (as the js backend does).
         activation::validate("conv2d", &spec.activation, geometry.out_sample_len(), spec.filters)?;
-        Ok(Conv2dLayer {
+        let (w, b) = (geometry.w_len(), geometry.filters);
+        let params: &[usize] = if spec.use_bias { &[w, b] } else { &[w] };
+        shape.expect("conv2d", &[geometry.in_sample_len()], geometry.out_sample_len(), params, &[])?;
+        Ok(Conv2d {
             geometry,
             use_bias: spec.use_bias,
             activation: spec.activation,
@@ -84,28 +110,13 @@ impl Conv2dLayer {
     }
 }
 
-impl Layer for Conv2dLayer {
-    fn in_size(&self) -> usize {
-        self.geometry.in_sample_len()
-    }
-    fn out_size(&self) -> usize {
-        self.geometry.out_sample_len()
-    }
-    fn param_sizes(&self) -> Vec<usize> {
-        let mut sizes = vec![self.geometry.w_len()];
-        if self.use_bias {
-            sizes.push(self.geometry.filters);
-        }
-        sizes
-    }
-    fn final_activation(&self) -> Option<ActivationSpec> {
-        Some(self.activation)
-    }
-    fn pre_activation<'a>(&'a self, _x: &'a [f32], y: &'a [f32]) -> Option<&'a [f32]> {
-        Some(if self.is_linear() { y } else { &self.pre })
+impl Op for Conv2d {
+    fn pre_activation<'a>(&'a self, _inputs: &Inputs<'a>, out: &'a [f32]) -> Option<&'a [f32]> {
+        Some(if self.is_linear() { out } else { &self.pre })
     }
 
-    fn forward(&mut self, x: &[f32], n: usize, params: &[Vec<f32>], _state: &mut [Vec<f32>], _ctx: &Ctx, y: &mut [f32]) -> Result<()> {
+    fn forward(&mut self, f: Forward<'_>) -> Result<()> {
+        let (x, n, params, y) = (f.inputs.x(), f.n, f.params, f.out);
         let g = self.with_batch(n)?;
         let paths = self.paths.within_limit(&g);
         let bias = self.use_bias.then(|| params[1].as_slice());
@@ -135,23 +146,14 @@ impl Layer for Conv2dLayer {
         Ok(())
     }
 
-    fn backward(
-        &mut self,
-        x: &[f32],
-        y: &[f32],
-        dy: &[f32],
-        grad_of: GradOf,
-        n: usize,
-        params: &[Vec<f32>],
-        grads: &mut [Vec<f32>],
-        dx: Option<&mut [f32]>,
-        _ctx: &Ctx,
-    ) -> Result<()> {
+    fn backward(&mut self, mut b: Backward<'_>) -> Result<()> {
+        let (x, y, dy, n, params, grads) = (b.inputs.x(), b.out, b.dout, b.n, b.params, &mut *b.grads);
+        let dx = b.dinputs.get(0);
         // Backward follows the forward of the same x (layer.rs), whose padded copy or im2col
         // matrix is kept.
         let g = self.with_batch(n)?;
         let paths = self.paths.within_limit(&g);
-        let post = (grad_of == GradOf::Output && !self.is_linear()).then_some((&self.activation, self.pre.as_slice(), y));
+        let post = (b.grad_of == GradOf::Output && !self.is_linear()).then_some((&self.activation, self.pre.as_slice(), y));
         let (dw, rest) = grads.split_first_mut().expect("conv2d grads [K, b?]");
         let db = rest.first_mut().map(|b| b.as_mut_slice());
         if !paths.backward_im2col {
