@@ -115,7 +115,7 @@ fn batch_norm_gradients_match_central_differences() {
         let mut cache = BatchNormCache::default();
         let mut y = vec![0.0; x.len()];
         batch_norm_forward_train(
-            &BatchNormSettings { channels: channels, momentum: 0.9, epsilon: 1e-3 },
+            &BatchNormSettings { channels, momentum: 0.9, epsilon: 1e-3 },
             x,
             gamma,
             beta,
@@ -129,7 +129,7 @@ fn batch_norm_gradients_match_central_differences() {
     let mut cache = BatchNormCache::default();
     let mut y = vec![0.0; x.len()];
     batch_norm_forward_train(
-        &BatchNormSettings { channels: channels, momentum: 0.9, epsilon: 1e-3 },
+        &BatchNormSettings { channels, momentum: 0.9, epsilon: 1e-3 },
         &x,
         &gamma,
         &beta,
