@@ -9,35 +9,45 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
-/** A data set copied once into Rust memory. */
+/** A data set copied once into Rust memory: rows of every model input and every target. */
 export declare class NativeDataset {
   /**
-   * Copies `count` rows of x and y; once when y is x (an autoencoder's data: half the copying
-   * on the JS thread and half the memory).
+   * Copies `count` rows of each input and target; a target that is one of the inputs (the same
+   * array, as an autoencoder's) is held once: half the copying on the JS thread and the memory.
    */
-  constructor(x: Float32Array, y: Float32Array, count: number)
+  constructor(inputs: Array<Float32Array>, targets: Array<Float32Array>, count: number)
   get count(): number
-  get inputSize(): number
-  get targetSize(): number
+  get inputSizes(): Array<number>
+  get targetSizes(): Array<number>
 }
 
-/** A compiled network: parameters, optimizer state and scratch buffers live in Rust. */
+/** A compiled network: parameters, gradients, optimizer state and buffers live in Rust. */
 export declare class NativeNetwork {
-  /** `spec` is a NetworkSpec as JSON; `params` in paramShapes order. */
-  constructor(spec: string, params: Array<Float32Array>)
+  /** `spec` is a GraphSpec as JSON; `params` and `state` in its order. */
+  constructor(spec: string, params: Array<Float32Array>, state: Array<Float32Array>)
   train(data: NativeDataset, order: Uint32Array, batchSize: number, lr: number, step: number): Promise<NativeTrainStats>
   trainSync(data: NativeDataset, order: Uint32Array, batchSize: number, lr: number, step: number): NativeTrainStats
   trainEpochs(data: NativeDataset, plan: NativeEpochPlan): Promise<NativeEpochStats>
   trainEpochsSync(data: NativeDataset, plan: NativeEpochPlan): NativeEpochStats
-  predict(x: Float32Array, n: number): Float32Array
-  predictAsync(x: Float32Array, n: number): Promise<Float32Array>
-  predictUpTo(x: Float32Array, n: number, layerIndex: number): Float32Array
+  /** Inference outputs, one V8-owned array per model output (written in place). */
+  predict(inputs: Array<Float32Array>, n: number): Array<Float32Array>
+  predictAsync(inputs: Array<Float32Array>, n: number): Promise<Float32Array[]>
+  /** Inference value `value` (any node's output or a model input) for n samples. */
+  predictValue(inputs: Array<Float32Array>, n: number, value: number): Float32Array
+  /** Inference with the losses over n samples (per-output sums). */
+  evaluate(inputs: Array<Float32Array>, targets: Array<Float32Array>, n: number): NativeEvalStats
+  /** Forward and backward of one batch in training mode; the gradients stay in the network. */
+  computeGradients(inputs: Array<Float32Array>, targets: Array<Float32Array>, n: number, step: number): NativeGradientStats
+  getGradients(): Array<Float32Array>
+  /** The optimizer's update from `grads` (or, when null, the gradients left by computeGradients). */
+  applyGradients(grads: Array<Float32Array> | undefined | null, lr: number, step: number): void
   getParams(): Array<Float32Array>
   setParams(params: Array<Float32Array>): void
   getState(): Array<Float32Array>
   setState(state: Array<Float32Array>): void
   resetOptimizer(): void
-  get outputSize(): number
+  /** Floats per sample of the activation and gradient buffers, against one buffer per value. */
+  memory(): NativeMemoryReport
 }
 
 /** dL/dx from x, y = f(x) and dL/dy. */
@@ -134,14 +144,40 @@ export interface NativeEpochPlan {
 
 export interface NativeEpochStats {
   losses: Float64Array
+  /** epochs x outputs. */
+  outputLosses: Float64Array
+  /** epochs x outputs. */
   correct: Float64Array
   epochs: number
   nonFiniteBatch: number
 }
 
+export interface NativeEvalStats {
+  lossSums: Float64Array
+  correct: Float64Array
+  sqErr: Float64Array
+  count: number
+}
+
+export interface NativeGradientStats {
+  loss: number
+  outputLosses: Float64Array
+  correct: Float64Array
+  finite: boolean
+}
+
 export interface NativeLossResult {
   loss: number
   grad: Float32Array
+}
+
+export interface NativeMemoryReport {
+  training: number
+  trainingNaive: number
+  gradients: number
+  gradientsNaive: number
+  inference: number
+  inferenceNaive: number
 }
 
 /** Pool2dGeometry of src/backend/types.ts. */
@@ -155,6 +191,9 @@ export interface NativePool2DGeometry {
 
 export interface NativeTrainStats {
   losses: Float64Array
+  /** batches x outputs. */
+  outputLosses: Float64Array
+  /** batches x outputs. */
   correct: Float64Array
   nonFiniteBatch: number
 }

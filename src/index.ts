@@ -2,21 +2,34 @@
 export { OxnetError, isOxnetError, type OxnetErrorCode } from './errors';
 export { getBackend, setBackend, type BackendName } from './backend';
 export { setThreads, getThreads } from './backend/threads';
-export type { ActivationSpec, ActivationKind, LossKind, OptimizerSpec } from './backend/types';
+export type { ActivationSpec, ActivationKind, LossKind, OptimizerSpec } from './backend/spec';
 
-// Model API (the "model" part).
-export { Sequential, sequential, type SequentialOptions, type CompileOptions } from './model/sequential';
+// Model API (the "model" part): functional graphs and Sequential chains.
+export { Model, model, type ModelOptions, type FunctionalOptions, type CompileOptions, type GradientResult } from './model/model';
+export { Sequential, sequential, type SequentialOptions } from './model/sequential';
+export { input, SymbolicTensor, type InputConfig } from './graph/symbolic';
+export { gradCheck, type GradCheckOptions, type GradCheckReport, type TensorCheck } from './model/gradcheck';
 export type { FitOptions } from './model/fit';
 export { validationSplitIndices } from './model/fit';
 export type { Callback, EpochLogs, BatchLogs } from './model/callbacks';
 export { History } from './model/history';
-export type { EvalResult } from './model/evaluate';
+export type { EvalResult, OutputEval } from './model/evaluate';
 export type { TensorLike } from './model/tensors';
 export { sgd, adam, adamw, type LossName } from './model/compile';
 export { layers, Layer, layerFromConfig } from './layers';
-export type { DenseConfig, Conv2dConfig, Pooling2dConfig, ReshapeConfig, DropoutConfig, ActivationLayerConfig, PaddingArg } from './layers';
+export type {
+  DenseConfig,
+  Conv2dConfig,
+  Pooling2dConfig,
+  ReshapeConfig,
+  DropoutConfig,
+  ActivationLayerConfig,
+  BatchNormalizationConfig,
+  PaddingArg,
+  LayerType,
+} from './layers';
 export { initializers, type InitializerName, type InitializerSpec } from './initializers';
-export { saveModel, loadModel } from './io';
+export { saveModel, loadModel, modelToBytes, modelFromBytes } from './model/files';
 export { fitWithRestarts, restartSeed, type RestartsOptions, type RestartResult } from './training/restarts';
 export { loadMnist, mnistEpochOrder, type MnistSplit } from './data/mnist';
 

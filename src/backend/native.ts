@@ -9,9 +9,12 @@ import type {
   DenseGrads,
   EpochPlan,
   EpochStats,
+  EvalStats,
   FloatArray,
+  GradientStats,
+  GraphSpec,
+  MemoryReport,
   NetworkRunner,
-  NetworkSpec,
   Pool2dGeometry,
   TrainStats,
 } from './types';
@@ -24,9 +27,14 @@ interface NativeNetworkHandle {
   trainSync(data: NativeDatasetHandle, order: Uint32Array, batchSize: number, lr: number, step: number): TrainStats;
   trainEpochs(data: NativeDatasetHandle, plan: EpochPlan): Promise<EpochStats>;
   trainEpochsSync(data: NativeDatasetHandle, plan: EpochPlan): EpochStats;
-  predict(x: Float32Array, n: number): Float32Array;
-  predictAsync(x: Float32Array, n: number): Promise<Float32Array>;
-  predictUpTo(x: Float32Array, n: number, layerIndex: number): Float32Array;
+  predict(inputs: Float32Array[], n: number): Float32Array[];
+  predictAsync(inputs: Float32Array[], n: number): Promise<Float32Array[]>;
+  predictValue(inputs: Float32Array[], n: number, value: number): Float32Array;
+  evaluate(inputs: Float32Array[], targets: Float32Array[], n: number): EvalStats;
+  computeGradients(inputs: Float32Array[], targets: Float32Array[], n: number, step: number): GradientStats;
+  getGradients(): Float32Array[];
+  applyGradients(grads: Float32Array[] | null, lr: number, step: number): void;
+  memory(): MemoryReport;
   getParams(): Float32Array[];
   setParams(params: Float32Array[]): void;
   getState(): Float32Array[];
@@ -56,8 +64,8 @@ export interface NativeBinding {
   /** Thread count of the parallel kernels (absent from binaries built before it existed). */
   setThreads?(n: number): void;
   getThreads?(): number;
-  NativeDataset: new (x: F32, y: F32, count: number) => NativeDatasetHandle;
-  NativeNetwork: new (spec: string, params: F32[]) => NativeNetworkHandle;
+  NativeDataset: new (inputs: F32[], targets: F32[], count: number) => NativeDatasetHandle;
+  NativeNetwork: new (spec: string, params: F32[], state: F32[]) => NativeNetworkHandle;
 }
 
 const KNOWN_CODES = new Set<OxnetErrorCode>([
@@ -173,16 +181,37 @@ class NativeRunner implements NetworkRunner {
     return guard(() => this.handle.trainEpochsSync(this.dataset('trainEpochsSync', data), checkPlan('trainEpochsSync', plan)));
   }
 
-  predict(x: Float32Array, n: number): Float32Array {
-    return guard(() => this.handle.predict(f32('predict', 'x', x), n));
+  predict(inputs: Float32Array[], n: number): Float32Array[] {
+    return guard(() => this.handle.predict(f32List('predict', 'inputs', inputs), n));
   }
 
-  predictAsync(x: Float32Array, n: number): Promise<Float32Array> {
-    return guardAsync(() => this.handle.predictAsync(f32('predictAsync', 'x', x), n));
+  predictAsync(inputs: Float32Array[], n: number): Promise<Float32Array[]> {
+    return guardAsync(() => this.handle.predictAsync(f32List('predictAsync', 'inputs', inputs), n));
   }
 
-  predictUpTo(x: Float32Array, n: number, layerIndex: number): Float32Array {
-    return guard(() => this.handle.predictUpTo(f32('predictUpTo', 'x', x), n, layerIndex));
+  predictValue(inputs: Float32Array[], n: number, value: number): Float32Array {
+    return guard(() => this.handle.predictValue(f32List('predictValue', 'inputs', inputs), n, value));
+  }
+
+  evaluate(inputs: Float32Array[], targets: Float32Array[], n: number): EvalStats {
+    return guard(() => this.handle.evaluate(f32List('evaluate', 'inputs', inputs), f32List('evaluate', 'targets', targets), n));
+  }
+
+  computeGradients(inputs: Float32Array[], targets: Float32Array[], n: number, step: number): GradientStats {
+    const op = 'computeGradients';
+    return guard(() => this.handle.computeGradients(f32List(op, 'inputs', inputs), f32List(op, 'targets', targets), n, step));
+  }
+
+  getGradients(): Float32Array[] {
+    return guard(() => this.handle.getGradients());
+  }
+
+  applyGradients(grads: Float32Array[] | null, lr: number, step: number): void {
+    guard(() => this.handle.applyGradients(grads === null ? null : f32List('applyGradients', 'grads', grads), lr, step));
+  }
+
+  memory(): MemoryReport {
+    return guard(() => this.handle.memory());
   }
 
   getParams(): Float32Array[] {
@@ -280,15 +309,16 @@ export function loadNativeBackend(): Backend {
     avgPool2dForward: (x, g) => guard(() => out(cnnKernel(b, 'avgPool2dForward')(f32('avgPool2dForward', 'x', x), g))),
     avgPool2dBackward: (x, dy, g) =>
       guard(() => out(cnnKernel(b, 'avgPool2dBackward')(f32('avgPool2dBackward', 'x', x), f32('avgPool2dBackward', 'dy', dy), g))),
-    createDataset: (x, y, count) => guard(() => new b.NativeDataset(f32('createDataset', 'x', x), f32('createDataset', 'y', y), count)),
-    createNetwork: (spec: NetworkSpec, params: Float32Array[]) =>
+    createDataset: (inputs, targets, count) =>
+      guard(() => new b.NativeDataset(f32List('createDataset', 'inputs', inputs), f32List('createDataset', 'targets', targets), count)),
+    createNetwork: (spec: GraphSpec, params: Float32Array[], state: Float32Array[]) =>
       guard(() => {
         // JSON turns NaN and Infinity into null, which Rust would read as "no clipping".
         const clip = (spec as { clipNorm?: unknown } | null)?.clipNorm;
         if (clip !== undefined && !(typeof clip === 'number' && Number.isFinite(clip) && clip > 0)) {
           throw new OxnetError('E_ARG', `network: clipNorm must be a finite number > 0, got ${String(clip)}`);
         }
-        return new NativeRunner(b, new b.NativeNetwork(JSON.stringify(spec), f32List('createNetwork', 'params', params)));
+        return new NativeRunner(b, new b.NativeNetwork(JSON.stringify(spec), f32List('createNetwork', 'params', params), f32List('createNetwork', 'state', state)));
       }),
   };
 }

@@ -10,78 +10,66 @@
 // - Losses are averaged over the batch; within a sample they follow their own definition
 //   (halfSse: 1/2 sum_k (y_k - t_k)^2, exactly the course's E for one sample).
 // - "From logits" losses (softmaxCrossEntropy, binaryCrossEntropy, perceptron) are computed from
-//   the last layer's pre-activation and give the gradient with respect to it directly.
+//   the producing node's pre-activation and give the gradient with respect to it directly.
+import type { OpSpec } from '../layers';
+import type { ActivationSpec, FloatArray, LossKind, LossSpec, OptimizerSpec, Shape3 } from './spec';
 
-/** A float array either backend accepts. The js backend also computes in Float64 (gradient checks). */
-export type FloatArray = Float32Array | Float64Array;
+export type { ActivationKind, ActivationSpec, FloatArray, LossKind, LossSpec, OptimizerSpec, Shape3 } from './spec';
+export type { OpSpec } from '../layers';
 
-export type ActivationKind = 'linear' | 'step' | 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu' | 'softmax';
-
-export interface ActivationSpec {
-  kind: ActivationKind;
-  /** Sigmoid steepness: s(x) = 1 / (1 + exp(-beta x)). Default 1. */
-  beta?: number;
-  /** Leaky ReLU slope for x < 0. Default 0.01. */
-  alpha?: number;
+/** A parameter or state tensor of a graph: its name and length. */
+export interface TensorSpec {
+  name: string;
+  size: number;
 }
 
-export type LossKind = 'halfSse' | 'mse' | 'binaryCrossEntropy' | 'softmaxCrossEntropy' | 'perceptron';
-
-export interface LossSpec {
-  kind: LossKind;
+/** One node: an op reading earlier values. */
+export interface NodeSpec {
+  name: string;
+  op: OpSpec;
+  /**
+   * Value ids it reads, in the op's order: 0..inputs.length-1 are the model inputs,
+   * inputs.length + j the output of node j (earlier nodes only: the list is topological).
+   */
+  inputs: number[];
+  /** Consecutive indices into GraphSpec.params; the nodes of a layer applied twice name the same. */
+  params: number[];
+  /** Consecutive indices into GraphSpec.state. */
+  state: number[];
+  /** Floats per sample of its output. */
+  size: number;
 }
 
-export type OptimizerSpec =
-  | { kind: 'sgd'; lr: number; momentum?: number; nesterov?: boolean; weightDecay?: number }
-  | {
-      kind: 'adam';
-      lr: number;
-      beta1?: number;
-      beta2?: number;
-      epsilon?: number;
-      weightDecay?: number;
-      /** true: AdamW (decay applied to the weights directly); false: L2 added to the gradient. */
-      decoupled?: boolean;
-    };
+/** How a sample counts as right: the argmax of the row matches, or (one unit) both sides of 0.5 agree. */
+export type CorrectRule = 'argmax' | 'threshold';
 
-/** [height, width, channels] of one sample, channels-last. */
-export type Shape3 = [number, number, number];
+/** A model output and its loss, with the pairing resolved (src/model/compile.ts, once). */
+export interface OutputSpec {
+  name: string;
+  /** Value id of the prediction. */
+  value: number;
+  loss: LossKind;
+  /** Multiplies this output's loss in the total (Keras's lossWeights). */
+  weight: number;
+  /** The loss reads the producing node's pre-activation, and its gradient enters there. */
+  fromLogits: boolean;
+  /** logits = logitScale * pre-activation (a sigmoid with beta before binaryCrossEntropy), else 1. */
+  logitScale: number;
+  correct: CorrectRule;
+}
 
-export type LayerSpec =
-  | { type: 'dense'; inputs: number; units: number; useBias: boolean; activation: ActivationSpec }
-  | {
-      type: 'conv2d';
-      inShape: Shape3;
-      filters: number;
-      kernel: [number, number];
-      strides: [number, number];
-      /** [top, bottom, left, right] zero padding, already resolved from 'valid' / 'same'. */
-      padding: [number, number, number, number];
-      dilation: [number, number];
-      useBias: boolean;
-      activation: ActivationSpec;
-    }
-  | {
-      type: 'maxPool2d' | 'avgPool2d';
-      inShape: Shape3;
-      pool: [number, number];
-      strides: [number, number];
-      padding: [number, number, number, number];
-    }
-  | { type: 'globalAvgPool2d'; inShape: Shape3 }
-  | { type: 'activation'; size: number; activation: ActivationSpec }
-  | { type: 'dropout'; size: number; rate: number }
-  | { type: 'batchNorm'; size: number; channels: number; momentum: number; epsilon: number }
-  /** flatten and reshape: no data movement, the flat buffer is already in order. */
-  | { type: 'reshape'; size: number };
-
-/** A whole network as the executors see it. Parameters are passed separately (see paramShapes). */
-export interface NetworkSpec {
-  inputSize: number;
-  layers: LayerSpec[];
-  loss: LossSpec;
+/**
+ * A whole network as the executors see it. Shapes, parameter sizes, initial values (passed beside
+ * it) and the loss pairing are resolved in TypeScript; executors check lengths and execute.
+ */
+export interface GraphSpec {
+  inputs: { name: string; size: number }[];
+  nodes: NodeSpec[];
+  params: TensorSpec[];
+  state: TensorSpec[];
+  outputs: OutputSpec[];
   optimizer: OptimizerSpec;
-  /** Drives dropout masks; the executor derives one stream per batch from it. */
+  /** Drives dropout masks; the executor derives one stream per batch and node from it. */
   seed: number;
   /**
    * Global gradient-norm clipping: after backward, when the L2 norm of all parameter gradients
@@ -92,9 +80,11 @@ export interface NetworkSpec {
 
 /** Per-batch results of a training run, in batch order. */
 export interface TrainStats {
-  /** Mean loss of each batch (before that batch's update). */
+  /** Total loss of each batch (Σ weight · output loss, before that batch's update). */
   losses: Float64Array;
-  /** Samples of each batch whose predicted class (argmax, or > 0.5 / step for 1 output) matched. */
+  /** batches x outputs, row-major: each output's mean loss. */
+  outputLosses: Float64Array;
+  /** batches x outputs: samples whose prediction matched (see CorrectRule). */
   correct: Float64Array;
   /** Index of the first batch whose loss or gradient was not finite, or -1. Training stops there. */
   nonFiniteBatch: number;
@@ -112,8 +102,8 @@ export interface EpochPlan {
   step: number;
   /**
    * One seed per epoch: that epoch visits the mulberry32 Fisher-Yates shuffle of 0..count-1
-   * (shuffledIndices of src/backend/js/rng.ts). Give this or `orders`, not both; neither: the
-   * identity order every epoch.
+   * (shuffledIndices of src/random.ts). Give this or `orders`, not both; neither: the identity
+   * order every epoch.
    */
   shuffleSeeds?: Uint32Array;
   /** epochs * count sample indices, epoch after epoch. */
@@ -124,9 +114,11 @@ export interface EpochPlan {
 
 /** Results of trainEpochs, per completed epoch. */
 export interface EpochStats {
-  /** Mean loss over the epoch's samples (each batch's loss before its update, weighted by its size). */
+  /** Mean total loss over the epoch's samples (each batch's loss before its update, weighted by its size). */
   losses: Float64Array;
-  /** Samples whose prediction matched (as TrainStats.correct), summed over the epoch. */
+  /** epochs x outputs: each output's mean loss. */
+  outputLosses: Float64Array;
+  /** epochs x outputs: samples whose prediction matched, summed over the epoch. */
   correct: Float64Array;
   /** Epochs completed (losses.length). */
   epochs: number;
@@ -134,14 +126,46 @@ export interface EpochStats {
   nonFiniteBatch: number;
 }
 
+/** Sums over the samples of an inference pass with the losses (evaluate). */
+export interface EvalStats {
+  /** Per output: the loss summed over samples (mean loss x count). */
+  lossSums: Float64Array;
+  correct: Float64Array;
+  /** Per output: Σ (y - t)^2 over samples and units. */
+  sqErr: Float64Array;
+  count: number;
+}
+
+/** One batch's figures from computeGradients (the gradients stay in the runner). */
+export interface GradientStats {
+  /** Σ weight · output loss. */
+  loss: number;
+  outputLosses: Float64Array;
+  correct: Float64Array;
+  /** The loss and every gradient are finite. */
+  finite: boolean;
+}
+
+/** Floats per sample the executor's buffers hold, against one buffer per value. */
+export interface MemoryReport {
+  training: number;
+  trainingNaive: number;
+  gradients: number;
+  gradientsNaive: number;
+  inference: number;
+  inferenceNaive: number;
+}
+
 /** A data set copied once into the backend (so background training never reads JS memory). */
 export interface Dataset {
   readonly count: number;
-  readonly inputSize: number;
-  readonly targetSize: number;
+  /** Floats per sample of each model input. */
+  readonly inputSizes: number[];
+  /** Floats per sample of each target (one per output). */
+  readonly targetSizes: number[];
 }
 
-/** A compiled network living in a backend: parameters, optimizer state and scratch buffers. */
+/** A compiled network living in a backend: parameters, gradients, optimizer state and buffers. */
 export interface NetworkRunner {
   /**
    * Runs mini-batches over `order` (sample indices into `data`, consecutive chunks of `batchSize`,
@@ -156,22 +180,36 @@ export interface NetworkRunner {
   trainEpochs(data: Dataset, plan: EpochPlan): Promise<EpochStats>;
   /** Same as trainEpochs, on the calling thread. */
   trainEpochsSync(data: Dataset, plan: EpochPlan): EpochStats;
-  /** Inference (dropout off, batch norm on running statistics) for n samples; returns n*outputSize. */
-  predict(x: Float32Array, n: number): Float32Array;
-  predictAsync(x: Float32Array, n: number): Promise<Float32Array>;
+  /** Inference (dropout off, batch norm on running statistics) for n samples: one array per output. */
+  predict(inputs: Float32Array[], n: number): Float32Array[];
+  predictAsync(inputs: Float32Array[], n: number): Promise<Float32Array[]>;
+  /** Inference value `value` (a model input or any node's output) for n samples: encode(). */
+  predictValue(inputs: Float32Array[], n: number, value: number): Float32Array;
+  /** Inference with the losses and metrics of every output over n samples (same losses as training). */
+  evaluate(inputs: Float32Array[], targets: Float32Array[], n: number): EvalStats;
   /**
-   * Outputs of layer `layerIndex` (inclusive, after its activation) in inference mode: used for
-   * encode() of an autoencoder.
+   * Forward and backward of one batch (n rows of every input and target) in training mode at
+   * optimizer step `step` (dropout masks, batch-norm running statistics updated); the gradients
+   * stay in the runner for getGradients / applyGradients.
    */
-  predictUpTo(x: Float32Array, n: number, layerIndex: number): Float32Array;
-  /** Copies of the parameters, in paramShapes order. */
+  computeGradients(inputs: Float32Array[], targets: Float32Array[], n: number, step: number): GradientStats;
+  /** Copies of the gradients the last batch left, in parameter order. */
+  getGradients(): Float32Array[];
+  /**
+   * The optimizer's update (clipped by the spec's clipNorm) from `grads`, or from the gradients
+   * left by computeGradients when null, as the update after a batch at step `step`.
+   */
+  applyGradients(grads: Float32Array[] | null, lr: number, step: number): void;
+  /** Copies of the parameters, in GraphSpec.params order. */
   getParams(): Float32Array[];
   setParams(params: Float32Array[]): void;
-  /** Non-trainable state saved with the model (batch norm running mean/var), in layer order. */
+  /** Non-trainable state saved with the model (batch norm running mean/var), in GraphSpec.state order. */
   getState(): Float32Array[];
   setState(state: Float32Array[]): void;
   /** Resets optimizer moments (used when weights are replaced). */
   resetOptimizer(): void;
+  /** Floats per sample the activation and gradient buffers need, against one buffer per value. */
+  memory(): MemoryReport;
 }
 
 export interface DenseGrads<T extends FloatArray> {
@@ -200,7 +238,7 @@ export interface Pool2dGeometry {
 
 /**
  * The backend. Kernel functions are the units the conformance suite checks on both backends;
- * createNetwork gives the executor that trains a whole network with few crossings.
+ * createNetwork gives the executor that trains a whole graph with few crossings.
  * Native kernels take Float32Array only; the js backend also takes Float64Array.
  */
 export interface Backend {
@@ -219,7 +257,7 @@ export interface Backend {
 
   /**
    * Loss averaged over the batch and its gradient with respect to `pred`, where `pred` is the
-   * last layer's output, or its pre-activation for the from-logits losses.
+   * output, or its pre-activation for the from-logits losses.
    */
   loss<T extends FloatArray>(loss: LossSpec, pred: T, target: T, batch: number, width: number): { loss: number; grad: T };
 
@@ -237,6 +275,11 @@ export interface Backend {
   avgPool2dForward<T extends FloatArray>(x: T, g: Pool2dGeometry): T;
   avgPool2dBackward<T extends FloatArray>(x: T, dy: T, g: Pool2dGeometry): T;
 
-  createDataset(x: Float32Array, y: Float32Array, count: number): Dataset;
-  createNetwork(spec: NetworkSpec, params: Float32Array[]): NetworkRunner;
+  /**
+   * Copies `count` rows of every model input and every target; a target that is one of the
+   * inputs (the same array object, an autoencoder's) is held once.
+   */
+  createDataset(inputs: Float32Array[], targets: Float32Array[], count: number): Dataset;
+  /** `params` and `state` in the spec's order (their lengths are checked first). */
+  createNetwork(spec: GraphSpec, params: Float32Array[], state: Float32Array[]): NetworkRunner;
 }

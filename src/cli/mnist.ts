@@ -12,7 +12,7 @@ import { MNIST_TEST, MNIST_TRAIN, loadMnist, mnistEpochOrder } from '../data/mni
 import { layers } from '../layers';
 import { adam } from '../model/compile';
 import { Sequential } from '../model/sequential';
-import { saveModel } from '../io/save';
+import { saveModel } from '../model/files';
 import { ProgressDisplay, formatSeconds } from './progress';
 
 export type MnistModelKind = 'cnn' | 'mlp';

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { loadCsv } from '../data/csv';
 import { normalizerFromJSON } from '../data/normalize';
 import { OxnetError } from '../errors';
-import { loadModel } from '../io';
+import { loadModel } from '../model/files';
 import { predictedClasses } from '../metrics';
 import type { PredictArgs } from './args';
 import { toCsv } from './output';
@@ -23,10 +23,11 @@ function readCard(meta: Record<string, unknown> | undefined, path: string): Mode
 
 export async function runPredict(args: PredictArgs, io: Output): Promise<void> {
   const model = loadModel(args.model);
+  if (model.outputNames.length !== 1) throw new OxnetError('E_ARG', `predict: ${args.model} has ${model.outputNames.length} outputs; the command line predicts one`);
   const card = readCard(model.getNormalizer()?.meta, args.model);
   // only the feature columns are read: a target column, if present, is ignored
   const data = loadCsv(args.data, { task: 'autoencoder', features: card.features });
-  const outputs = await model.predictAsync(data.x);
+  const outputs = (await model.predictAsync(data.x)) as Float32Array;
   const width = outputs.length / Math.max(data.count, 1);
   let header: string[];
   let rows: (string | number)[][];

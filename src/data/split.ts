@@ -2,7 +2,7 @@
 // from the one seeded RNG (mulberry32, docs/kernels.md): the data are gathered once per split,
 // never copied per epoch.
 import { OxnetError } from '../errors';
-import { shuffledIndices as fisherYates } from '../backend/js/rng';
+import { shuffledIndices as fisherYates } from '../random';
 
 /** Fisher-Yates over 0..n-1 with mulberry32(seed): the order docs/kernels.md and workloads use. */
 export function shuffledIndices(n: number, seed: number): Uint32Array {

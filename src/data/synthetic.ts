@@ -1,6 +1,6 @@
 // Small generated data sets for examples and tests, all seeded (mulberry32): XOR, a noisy smooth
 // function for regression, and Gaussian blobs for classification.
-import { mulberry32 } from '../backend/js/rng';
+import { mulberry32 } from '../random';
 import { OxnetError } from '../errors';
 
 export interface Samples {

@@ -5,14 +5,17 @@
 //  12  u32 LE CRC-32 of header + payload
 //  16  u64 LE payload length
 //  24  header JSON, then the raw little-endian float32 payload.
-// The header holds the topology as data (layer type + config, known types only), the weight and
-// state manifests (name, shape, dtype 'float32', byte offset into the payload) and the optional
-// normalizer. Decoding checks every size against the bytes actually present before using it.
+// The header holds the topology as data (layer type + config, known types only, and how they are
+// applied), the weight and state manifests (name, shape, dtype 'float32', byte offset into the
+// payload), the normalizers and the compile settings. Version 1 (a chain: inputShape + layers)
+// is still read. Decoding checks every size against the bytes actually present before using it.
 import { OxnetError } from '../errors';
 import { crc32 } from './crc32';
 
 export const MAGIC = 'OXNT';
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+/** Versions this oxnet reads: 1 (chains only) and 2 (graphs). */
+export const READABLE_VERSIONS = [1, 2];
 export const PREAMBLE_BYTES = 24;
 /** Headers are small (layer configs and manifests); anything larger is refused unread. */
 export const MAX_HEADER_BYTES = 16 * 1024 * 1024;
@@ -25,18 +28,40 @@ export interface TensorEntry {
   offset: number;
 }
 
+/** A tensor of the graph: model input i, or the output of layer application j. */
+export type TensorRef = { input: number } | { node: number };
+
+/** The topology of a version-2 file. */
+export interface GraphTopology {
+  kind: 'sequential' | 'functional';
+  name?: string;
+  inputs: { name: string; shape: number[] }[];
+  /** Distinct layers, in the order their weights are laid out; config includes the name. */
+  layers: { type: string; config: Record<string, unknown> }[];
+  /** Layer applications in topological order. */
+  nodes: { layer: number; inputs: TensorRef[] }[];
+  outputs: TensorRef[];
+}
+
 export interface ModelHeader {
   format: 'oxnet-model';
-  inputShape: number[];
-  layers: { type: string; config: Record<string, unknown> }[];
+  /** Version 1 only: the chain's input shape and layers. */
+  inputShape?: number[];
+  layers?: { type: string; config: Record<string, unknown> }[];
+  /** Version 2. */
+  graph?: GraphTopology;
   seed: number;
   weights: TensorEntry[];
   state: TensorEntry[];
+  /** Version 1: the normalizer of the one input. */
   normalizer?: object;
+  /** Version 2: one per input (null: none). */
+  normalizers?: (object | null)[];
+  compile?: Record<string, unknown>;
 }
 
 /** Header + tensors -> file bytes. */
-export function encodeModelFile(header: Omit<ModelHeader, 'weights' | 'state'>, weights: Named[], state: Named[]): Uint8Array {
+export function encodeModelFile(header: Omit<ModelHeader, 'weights' | 'state'>, weights: Named[], state: Named[], version = FORMAT_VERSION): Uint8Array {
   let offset = 0;
   const manifest = (list: Named[]): TensorEntry[] =>
     list.map((t) => {
@@ -55,7 +80,7 @@ export function encodeModelFile(header: Omit<ModelHeader, 'weights' | 'state'>, 
   const out = new Uint8Array(PREAMBLE_BYTES + headerBytes.length + payload.length);
   const pre = new DataView(out.buffer);
   out.set(new TextEncoder().encode(MAGIC), 0);
-  pre.setUint32(4, FORMAT_VERSION, true);
+  pre.setUint32(4, version, true);
   pre.setUint32(8, headerBytes.length, true);
   pre.setUint32(12, crc32(payload, crc32(headerBytes)), true);
   pre.setBigUint64(16, BigInt(payload.length), true);
@@ -72,6 +97,7 @@ export interface Named {
 
 export interface DecodedModelFile {
   header: ModelHeader;
+  version: number;
   weights: Named[];
   state: Named[];
 }
@@ -87,7 +113,7 @@ export function decodeModelFile(bytes: Uint8Array, source = 'model file'): Decod
   if (magic !== MAGIC) throw bad(`${source}: magic is ${JSON.stringify(magic)}, expected "${MAGIC}" (not an oxnet model)`);
   const pre = new DataView(bytes.buffer, bytes.byteOffset, PREAMBLE_BYTES);
   const version = pre.getUint32(4, true);
-  if (version !== FORMAT_VERSION) throw bad(`${source}: format version ${version}, this oxnet reads version ${FORMAT_VERSION}`);
+  if (!READABLE_VERSIONS.includes(version)) throw bad(`${source}: format version ${version}, this oxnet reads versions ${READABLE_VERSIONS.join(' and ')}`);
   const headerLength = pre.getUint32(8, true);
   const storedCrc = pre.getUint32(12, true);
   const payloadLength = pre.getBigUint64(16, true);
@@ -105,7 +131,7 @@ export function decodeModelFile(bytes: Uint8Array, source = 'model file'): Decod
   } catch (e) {
     throw bad(`${source}: header is not valid JSON (${(e as Error).message})`);
   }
-  checkHeader(header, source);
+  checkHeader(header, version, source);
   const names = new Set<string>();
   const read = (entries: TensorEntry[], what: string): Named[] =>
     entries.map((e, i) => {
@@ -121,17 +147,22 @@ export function decodeModelFile(bytes: Uint8Array, source = 'model file'): Decod
       for (let k = 0; k < count; k++) values[k] = view.getFloat32(k * 4, true);
       return { name: e.name, shape: [...e.shape], values };
     });
-  return { header, weights: read(header.weights, 'weights'), state: read(header.state, 'state') };
+  return { header, version, weights: read(header.weights, 'weights'), state: read(header.state, 'state') };
 }
 
 function hex(n: number): string {
   return n.toString(16).padStart(8, '0');
 }
 
-function checkHeader(h: ModelHeader, source: string): void {
+function checkHeader(h: ModelHeader, version: number, source: string): void {
   if (!h || typeof h !== 'object' || h.format !== 'oxnet-model') throw bad(`${source}: header does not describe an oxnet model`);
-  if (!Array.isArray(h.layers) || !Array.isArray(h.weights) || !Array.isArray(h.state) || !Array.isArray(h.inputShape)) {
-    throw bad(`${source}: header lacks layers, weights, state or inputShape arrays`);
+  if (!Array.isArray(h.weights) || !Array.isArray(h.state)) throw bad(`${source}: header lacks weights or state arrays`);
+  if (version === 1 && (!Array.isArray(h.layers) || !Array.isArray(h.inputShape))) throw bad(`${source}: header lacks layers or inputShape arrays`);
+  if (version >= 2) {
+    const g = h.graph;
+    const arrays = g && typeof g === 'object' && Array.isArray(g.inputs) && Array.isArray(g.layers) && Array.isArray(g.nodes) && Array.isArray(g.outputs);
+    if (!arrays) throw bad(`${source}: header lacks the graph (inputs, layers, nodes, outputs arrays)`);
+    if (g.kind !== 'sequential' && g.kind !== 'functional') throw bad(`${source}: graph kind ${JSON.stringify(g.kind)} is neither 'sequential' nor 'functional'`);
   }
   if (!Number.isInteger(h.seed) || h.seed < 0 || h.seed > 0xffffffff) throw bad(`${source}: seed ${JSON.stringify(h.seed)} is not a 32-bit integer`);
 }

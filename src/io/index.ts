@@ -1,3 +1,3 @@
-export { saveModel, loadModel, modelToBytes, modelFromBytes, MAX_FILE_BYTES } from './save';
-export { FORMAT_VERSION, MAGIC, decodeModelFile, encodeModelFile } from './format';
+export { MAX_FILE_BYTES, type ModelSnapshot, readModelFile, snapshotToBytes, writeFileAtomic, writeModelFile } from './save';
+export { FORMAT_VERSION, MAGIC, decodeModelFile, encodeModelFile, type GraphTopology, type TensorRef } from './format';
 export { crc32 } from './crc32';

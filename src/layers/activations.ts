@@ -1,5 +1,5 @@
 // Activation names and options as users write them -> the backend's ActivationSpec.
-import type { ActivationKind, ActivationSpec } from '../backend/types';
+import type { ActivationKind, ActivationSpec } from '../backend/spec';
 import { OxnetError } from '../errors';
 
 export type ActivationName = ActivationKind;

@@ -1,10 +1,12 @@
-// 2-D convolution, channels-last (NHWC) with an HWIO kernel [kh, kw, inChannels, filters].
-import type { ActivationSpec } from '../backend/types';
+// conv2d: 2-D convolution, channels-last (NHWC) with an HWIO kernel [kh, kw, inChannels, filters].
+// Params [kernel, bias?].
+import type { ActivationSpec, Shape3 } from '../backend/spec';
 import { OxnetError } from '../errors';
-import { defaultInitializerFor, initialize, resolveInitializer, type InitializerName, type InitializerSpec } from '../initializers';
-import { resolveActivation, type ActivationArg } from './activations';
-import { Layer, elementCount, pair, positiveInt, requireRank, type BuiltLayer, type CommonLayerConfig, type SampleShape } from './layer';
-import { resolvePadding, outputSize, type PaddingArg } from './padding';
+import { initialize, type InitializerName, type InitializerSpec } from '../initializers';
+import type { ActivationArg } from './activations';
+import { type DenseSettings, unitSettings } from './dense';
+import { elementCount, Layer, pair, positiveInt, requireRank, single, type BuildContext, type Built, type CommonLayerConfig, type LayerDef } from './layer';
+import { outputSize, resolvePadding, type PaddingArg } from './padding';
 
 export type DataFormat = 'channelsLast' | 'channelsFirst';
 
@@ -21,101 +23,98 @@ export interface Conv2dConfig extends CommonLayerConfig {
   kernelInitializer?: InitializerName | InitializerSpec;
   biasInitializer?: InitializerName | InitializerSpec;
   /**
-   * 'channelsLast' (default): input [h, w, c]. 'channelsFirst': allowed on the first layer only;
-   * inputShape is [c, h, w] and the model transposes the NCHW input to NHWC once on the way in,
+   * 'channelsLast' (default): input [h, w, c]. 'channelsFirst': only for a conv2d applied to a
+   * model input; that input is [c, h, w] and the model transposes it to NHWC once on the way in,
    * so this layer and all after it see and produce channels-last data.
    */
   dataFormat?: DataFormat;
 }
 
-export class Conv2d extends Layer {
-  readonly type = 'conv2d' as const;
-  readonly filters: number;
-  readonly kernelSize: [number, number];
-  readonly strides: [number, number];
-  readonly padding: PaddingArg;
-  readonly dilationRate: [number, number];
-  readonly useBias: boolean;
-  readonly activation: ActivationSpec;
-  readonly kernelInitializer: InitializerSpec;
-  readonly biasInitializer: InitializerSpec;
-  readonly dataFormat: DataFormat;
-
-  constructor(config: Conv2dConfig) {
-    super(config);
-    this.filters = positiveInt(config.filters, 'conv2d filters');
-    this.kernelSize = pair(config.kernelSize, 'conv2d kernelSize');
-    this.strides = pair(config.strides ?? 1, 'conv2d strides');
-    this.dilationRate = pair(config.dilationRate ?? 1, 'conv2d dilationRate');
-    this.padding = config.padding ?? 'valid';
-    this.useBias = config.useBias ?? true;
-    this.activation = resolveActivation(config.activation, config.beta, config.alpha, 'conv2d activation');
-    this.kernelInitializer = resolveInitializer(config.kernelInitializer ?? defaultInitializerFor(this.activation.kind), 'kernelInitializer');
-    const biasDefault = this.kernelInitializer.kind === 'smallUniform' ? this.kernelInitializer : 'zeros';
-    this.biasInitializer = resolveInitializer(config.biasInitializer ?? biasDefault, 'biasInitializer');
-    this.dataFormat = config.dataFormat ?? 'channelsLast';
-    if (this.dataFormat !== 'channelsLast' && this.dataFormat !== 'channelsFirst') {
-      throw new OxnetError('E_CONFIG', `conv2d dataFormat must be 'channelsLast' or 'channelsFirst', got ${JSON.stringify(config.dataFormat)}`);
-    }
-    resolvePadding(this.padding, [1, 1], this.kernelSize, this.strides, this.dilationRate, 'conv2d padding'); // validates early
-  }
-
-  getConfig(): Record<string, unknown> {
-    return {
-      ...this.commonConfig(),
-      filters: this.filters,
-      kernelSize: [...this.kernelSize],
-      strides: [...this.strides],
-      padding: structuredClone(this.padding),
-      dilationRate: [...this.dilationRate],
-      useBias: this.useBias,
-      activation: { ...this.activation },
-      kernelInitializer: { ...this.kernelInitializer },
-      biasInitializer: { ...this.biasInitializer },
-      dataFormat: this.dataFormat,
-    };
-  }
-
-  build(inputShape: SampleShape, layerIndex: number): BuiltLayer {
-    requireRank(inputShape, 3, 'conv2d', this.dataFormat === 'channelsFirst' ? '[channels, height, width]' : '[height, width, channels]');
-    if (this.dataFormat === 'channelsFirst' && layerIndex !== 0) {
-      throw new OxnetError('E_CONFIG', `conv2d dataFormat 'channelsFirst' is accepted on the first layer only, got it on layer ${layerIndex}`);
-    }
-    const [h, w, c] = this.dataFormat === 'channelsFirst' ? [inputShape[1], inputShape[2], inputShape[0]] : inputShape;
-    const [kh, kw] = this.kernelSize;
-    const padding = resolvePadding(this.padding, [h, w], this.kernelSize, this.strides, this.dilationRate, 'conv2d padding');
-    const oh = outputSize(h, padding[0], padding[1], this.dilationRate[0] * (kh - 1) + 1, this.strides[0], 'conv2d', 'height');
-    const ow = outputSize(w, padding[2], padding[3], this.dilationRate[1] * (kw - 1) + 1, this.strides[1], 'conv2d', 'width');
-    const kernelCount = elementCount([kh, kw, c, this.filters], 'conv2d kernel shape');
-    elementCount([oh, ow, this.filters], 'conv2d output shape');
-    const fans = { fanIn: kh * kw * c, fanOut: kh * kw * this.filters };
-    const params: BuiltLayer['params'] = [
-      { name: 'kernel', shape: [kh, kw, c, this.filters], init: (next) => initialize(this.kernelInitializer, kernelCount, fans, next) },
-    ];
-    if (this.useBias) {
-      params.push({ name: 'bias', shape: [this.filters], init: (next) => initialize(this.biasInitializer, this.filters, fans, next) });
-    }
-    return {
-      spec: {
-        type: 'conv2d',
-        inShape: [h, w, c],
-        filters: this.filters,
-        kernel: [kh, kw],
-        strides: [...this.strides],
-        padding,
-        dilation: [...this.dilationRate],
-        useBias: this.useBias,
-        activation: { ...this.activation },
-      },
-      outputShape: [oh, ow, this.filters],
-      params,
-      state: [],
-      activation: this.activation,
-      transposeInputFromChannelsFirst: this.dataFormat === 'channelsFirst',
-    };
-  }
+/** The backend op (also what conv2dTranspose and separableConv2d reuse). */
+export interface Conv2dOp {
+  type: 'conv2d';
+  inShape: Shape3;
+  filters: number;
+  kernel: [number, number];
+  strides: [number, number];
+  /** [top, bottom, left, right] zero padding, already resolved from 'valid' / 'same'. */
+  padding: [number, number, number, number];
+  dilation: [number, number];
+  useBias: boolean;
+  activation: ActivationSpec;
 }
 
-export function conv2d(config: Conv2dConfig): Conv2d {
-  return new Conv2d(config);
+export interface Conv2dSettings extends Omit<DenseSettings, 'units'> {
+  filters: number;
+  kernelSize: [number, number];
+  strides: [number, number];
+  padding: PaddingArg;
+  dilationRate: [number, number];
+  dataFormat: DataFormat;
+}
+
+/** kernelSize, strides, dilationRate and padding of the conv layers, checked. */
+export function windowSettings(raw: Record<string, unknown>, layer: string) {
+  const kernelSize = pair(raw.kernelSize, `${layer} kernelSize`);
+  const strides = pair(raw.strides ?? 1, `${layer} strides`);
+  const dilationRate = pair(raw.dilationRate ?? 1, `${layer} dilationRate`);
+  const padding = (raw.padding ?? 'valid') as PaddingArg;
+  resolvePadding(padding, [1, 1], kernelSize, strides, dilationRate, `${layer} padding`); // validates early
+  return { kernelSize, strides, dilationRate, padding: structuredClone(padding) };
+}
+
+/** [oh, ow] and the resolved padding of a window over [h, w]. */
+export function windowOutput(
+  layer: string,
+  [h, w]: [number, number],
+  s: { kernelSize: [number, number]; strides: [number, number]; dilationRate: [number, number]; padding: PaddingArg },
+) {
+  const padding = resolvePadding(s.padding, [h, w], s.kernelSize, s.strides, s.dilationRate, `${layer} padding`);
+  const oh = outputSize(h, padding[0], padding[1], s.dilationRate[0] * (s.kernelSize[0] - 1) + 1, s.strides[0], layer, 'height');
+  const ow = outputSize(w, padding[2], padding[3], s.dilationRate[1] * (s.kernelSize[1] - 1) + 1, s.strides[1], layer, 'width');
+  return { oh, ow, padding };
+}
+
+export const conv2dDef: LayerDef<Conv2dSettings> = {
+  type: 'conv2d',
+  inputs: 'one',
+  keys: ['filters', 'kernelSize', 'strides', 'padding', 'dilationRate', 'useBias', 'activation', 'beta', 'alpha', 'kernelInitializer', 'biasInitializer', 'dataFormat'],
+  config(raw) {
+    const dataFormat = (raw.dataFormat ?? 'channelsLast') as DataFormat;
+    if (dataFormat !== 'channelsLast' && dataFormat !== 'channelsFirst') {
+      throw new OxnetError('E_CONFIG', `conv2d dataFormat must be 'channelsLast' or 'channelsFirst', got ${JSON.stringify(raw.dataFormat)}`);
+    }
+    return { filters: positiveInt(raw.filters, 'conv2d filters'), ...windowSettings(raw, 'conv2d'), ...unitSettings(raw, 'conv2d'), dataFormat };
+  },
+  build(c, [shape], ctx: BuildContext): Built {
+    const chw = c.dataFormat === 'channelsFirst';
+    requireRank(shape, 3, ctx, chw ? '[channels, height, width]' : '[height, width, channels]');
+    if (chw && !ctx.fromModelInput[0]) {
+      throw new OxnetError('E_CONFIG', `${ctx.where}: dataFormat 'channelsFirst' is accepted only on a conv2d applied to a model input`);
+    }
+    const [h, w, ch] = chw ? [shape[1], shape[2], shape[0]] : shape;
+    const { oh, ow, padding } = windowOutput(ctx.where, [h, w], c);
+    const [kh, kw] = c.kernelSize;
+    const kernelCount = elementCount([kh, kw, ch, c.filters], 'conv2d kernel shape');
+    elementCount([oh, ow, c.filters], 'conv2d output shape');
+    const fans = { fanIn: kh * kw * ch, fanOut: kh * kw * c.filters };
+    const params: Built['params'] = [{ name: 'kernel', shape: [kh, kw, ch, c.filters], init: (next) => initialize(c.kernelInitializer, kernelCount, fans, next) }];
+    if (c.useBias) params.push({ name: 'bias', shape: [c.filters], init: (next) => initialize(c.biasInitializer, c.filters, fans, next) });
+    const op: Conv2dOp = {
+      type: 'conv2d',
+      inShape: [h, w, ch],
+      filters: c.filters,
+      kernel: [kh, kw],
+      strides: [...c.strides],
+      padding,
+      dilation: [...c.dilationRate],
+      useBias: c.useBias,
+      activation: { ...c.activation },
+    };
+    return { ...single(op, [oh, ow, c.filters], params, [], 1, c.activation), channelsFirstInput: chw };
+  },
+};
+
+export function conv2d(config: Conv2dConfig): Layer<Conv2dSettings> {
+  return new Layer(conv2dDef, config);
 }

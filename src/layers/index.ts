@@ -1,17 +1,51 @@
-// The layer factories (Keras-style: layers.dense({units: 8})) and the registry save/load uses.
+// The layers: one definition per layer type (src/layers/<layer>.ts), registered here once. This
+// table is what `layers.*` offers, what model files may name (nothing else is ever rebuilt from a
+// file), and the union of backend ops the executors implement (OpSpec).
 import { OxnetError } from '../errors';
-import { Conv2d, conv2d, type Conv2dConfig } from './conv2d';
-import { Dense, dense, perceptron, type DenseConfig } from './dense';
-import type { Layer, LayerType } from './layer';
-import { Activation, BatchNormalization, Dropout, activation, batchNormalization, dropout, type ActivationLayerConfig, type DropoutConfig } from './misc';
-import { GlobalAveragePooling2d, Pooling2d, averagePooling2d, globalAveragePooling2d, maxPooling2d, type Pooling2dConfig } from './pooling';
-import { Flatten, Reshape, flatten, reshape, type ReshapeConfig } from './shape';
+import { type ActivationOp, activation, activationDef } from './activation';
+import { type BatchNormOp, batchNormalization, batchNormalizationDef } from './batchNormalization';
+import { type Conv2dOp, conv2d, conv2dDef } from './conv2d';
+import { type DenseOp, dense, denseDef, perceptron } from './dense';
+import { type DropoutOp, dropout, dropoutDef } from './dropout';
+import { Layer, type LayerDef } from './layer';
+import { add, addDef, average, averageDef, maximum, maximumDef, type MergeOp, multiply, multiplyDef, subtract, subtractDef } from './merge';
+import {
+  averagePooling2d,
+  averagePooling2dDef,
+  type GlobalPool2dOp,
+  globalAveragePooling2d,
+  globalAveragePooling2dDef,
+  maxPooling2d,
+  maxPooling2dDef,
+  type Pool2dOp,
+} from './pooling';
+import { flatten, flattenDef, type ReshapeOp, reshape, reshapeDef } from './shape';
 
-export * from './layer';
-export { Dense, Conv2d, Pooling2d, GlobalAveragePooling2d, Flatten, Reshape, Activation, Dropout, BatchNormalization };
-export type { DenseConfig, Conv2dConfig, Pooling2dConfig, ReshapeConfig, DropoutConfig, ActivationLayerConfig };
-export type { PaddingArg } from './padding';
+/** Every op a graph node can run: each backend has one kernel per `type` (src/backend/js/ops/, crates/oxnet-core/src/ops/). */
+export type OpSpec = DenseOp | Conv2dOp | Pool2dOp | GlobalPool2dOp | ActivationOp | DropoutOp | BatchNormOp | ReshapeOp | MergeOp;
 
+const DEFS = {
+  dense: denseDef,
+  conv2d: conv2dDef,
+  maxPooling2d: maxPooling2dDef,
+  averagePooling2d: averagePooling2dDef,
+  globalAveragePooling2d: globalAveragePooling2dDef,
+  flatten: flattenDef,
+  reshape: reshapeDef,
+  dropout: dropoutDef,
+  batchNormalization: batchNormalizationDef,
+  activation: activationDef,
+  add: addDef,
+  subtract: subtractDef,
+  multiply: multiplyDef,
+  average: averageDef,
+  maximum: maximumDef,
+} satisfies Record<string, { type: string; inputs: 'one' | 'many' }>;
+
+/** The layer types model files may name. */
+export type LayerType = keyof typeof DEFS;
+
+/** The layer factories, Keras-style: layers.dense({ units: 8 }), layers.add().apply([a, b]). */
 export const layers = {
   dense,
   perceptron,
@@ -24,34 +58,38 @@ export const layers = {
   dropout,
   batchNormalization,
   activation,
+  add,
+  subtract,
+  multiply,
+  average,
+  maximum,
 };
 
-// Only these are ever rebuilt from a file: a type string maps to a known constructor, nothing else.
-const FROM_CONFIG: Record<LayerType, (config: never) => Layer> = {
-  dense: (c: DenseConfig) => new Dense(c),
-  conv2d: (c: Conv2dConfig) => new Conv2d(c),
-  maxPooling2d: (c: Pooling2dConfig) => new Pooling2d('maxPooling2d', c),
-  averagePooling2d: (c: Pooling2dConfig) => new Pooling2d('averagePooling2d', c),
-  globalAveragePooling2d: (c: object) => new GlobalAveragePooling2d(c),
-  flatten: (c: object) => new Flatten(c),
-  reshape: (c: ReshapeConfig) => new Reshape(c),
-  dropout: (c: DropoutConfig) => new Dropout(c),
-  batchNormalization: (c: object) => new BatchNormalization(c),
-  activation: (c: ActivationLayerConfig) => new Activation(c),
-};
+export const LAYER_TYPES = Object.keys(DEFS) as LayerType[];
 
 /** Rebuilds a layer from {type, config}; unknown types are refused with `code`. */
 export function layerFromConfig(type: unknown, config: unknown, code: 'E_FORMAT' | 'E_CONFIG' = 'E_FORMAT'): Layer {
-  if (typeof type !== 'string' || !Object.hasOwn(FROM_CONFIG, type)) {
-    throw new OxnetError(code, `unknown layer type ${JSON.stringify(type)}; known: ${Object.keys(FROM_CONFIG).join(', ')}`);
+  if (typeof type !== 'string' || !Object.hasOwn(DEFS, type)) {
+    throw new OxnetError(code, `unknown layer type ${JSON.stringify(type)}; known: ${LAYER_TYPES.join(', ')}`);
   }
   if (!config || typeof config !== 'object' || Array.isArray(config)) {
     throw new OxnetError(code, `layer ${type}: config must be an object, got ${JSON.stringify(config)}`);
   }
   try {
-    return FROM_CONFIG[type as LayerType](config as never);
+    return new Layer(DEFS[type as LayerType] as LayerDef<unknown>, config);
   } catch (e) {
     if (e instanceof OxnetError && code !== e.code) throw new OxnetError(code, `layer ${type}: ${e.message}`, { cause: e });
     throw e;
   }
 }
+
+export * from './layer';
+export type { ActivationLayerConfig } from './activation';
+export type { BatchNormalizationConfig } from './batchNormalization';
+export type { Conv2dConfig, DataFormat } from './conv2d';
+export type { DenseConfig } from './dense';
+export type { DropoutConfig } from './dropout';
+export type { MergeKind } from './merge';
+export type { PaddingArg } from './padding';
+export type { Pooling2dConfig } from './pooling';
+export type { ReshapeConfig } from './shape';

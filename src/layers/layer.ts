@@ -1,7 +1,11 @@
-// What every layer provides: a JSON config (what save/load writes), and build(inputShape), which
-// resolves shapes and returns the backend's LayerSpec with the parameter shapes and initial values.
-import type { ActivationSpec, LayerSpec } from '../backend/types';
+// What a layer is: a definition (LayerDef: config check, output shape, parameter shapes and
+// initializers, the backend op(s) it runs) and a Layer object users hold, apply to symbolic
+// tensors and save. A layer has no weights of its own: the model built from a graph holds them,
+// and a Layer applied twice in one model shares them.
+import type { ActivationSpec } from '../backend/spec';
 import { OxnetError, showValue } from '../errors';
+import { applyLayer, type SymbolicTensor } from '../graph/symbolic';
+import type { OpSpec } from './index';
 
 /** Shape of one sample, without the batch axis: [features] or [height, width, channels]. */
 export type SampleShape = number[];
@@ -20,63 +24,136 @@ export interface StateInfo {
   init(): Float32Array;
 }
 
-export interface BuiltLayer {
-  spec: LayerSpec;
+/** An input of a backend node: one of the layer's inputs, or an earlier node of the same layer. */
+export type NodeRef = { input: number } | { node: number };
+
+/** One backend node of a layer (most layers run one; separableConv2d runs two). */
+export interface BuiltNode {
+  op: OpSpec;
+  inputs: NodeRef[];
+  /** Indices into Built.params / Built.state. */
+  params: number[];
+  state: number[];
+  shape: SampleShape;
+  /** Appended to the layer's name for all but the last node ('depthwise'). */
+  suffix?: string;
+}
+
+/** A layer resolved for its input shapes. The last node's output is the layer's output. */
+export interface Built {
   outputShape: SampleShape;
   params: ParamInfo[];
   state: StateInfo[];
-  /** The layer's own activation (dense, conv2d, activation), used for the loss pairing rules. */
+  nodes: BuiltNode[];
+  /** The activation the last node ends in (dense, conv, activation): the loss pairing reads it. */
   activation?: ActivationSpec;
-  /** channelsFirst conv2d: the model transposes its NCHW input to NHWC once, on the way in. */
-  transposeInputFromChannelsFirst?: boolean;
+  /** A channelsFirst conv2d: its input, a model input, is transposed NCHW -> NHWC on the way in. */
+  channelsFirstInput?: boolean;
 }
 
-/** The layer types save/load knows. Nothing else is ever rebuilt from a file. */
-export type LayerType =
-  | 'dense'
-  | 'conv2d'
-  | 'maxPooling2d'
-  | 'averagePooling2d'
-  | 'globalAveragePooling2d'
-  | 'flatten'
-  | 'reshape'
-  | 'dropout'
-  | 'batchNormalization'
-  | 'activation';
+/** Where a layer is being built, for its checks and messages. */
+export interface BuildContext {
+  /** "layer 'conv2d_1'" */
+  where: string;
+  /** Per input: it is a model input (channelsFirst conv2d needs one). */
+  fromModelInput: boolean[];
+}
+
+export interface LayerDef<C> {
+  /** The type string saved in model files. */
+  readonly type: string;
+  /** 'one' input, or 'many' (two or more: the merges). */
+  readonly inputs: 'one' | 'many';
+  /** The config keys it knows besides name / inputShape / inputDim (others are refused). */
+  readonly keys: readonly string[];
+  /** Checks and completes a config (defaults filled in); refuses bad values with E_CONFIG. */
+  config(raw: Record<string, unknown>): C;
+  /** Output shape, parameters and backend nodes for inputs of `shapes`; E_CONFIG naming ctx.where. */
+  build(config: C, shapes: SampleShape[], ctx: BuildContext): Built;
+}
 
 export interface CommonLayerConfig {
   name?: string;
-  /** Shape of one input sample; only meaningful on the first layer. */
+  /** Shape of one input sample; only meaningful on the first layer of a Sequential. */
   inputShape?: number[];
   /** Keras shorthand for inputShape: [inputDim]. */
   inputDim?: number;
 }
 
-export abstract class Layer {
-  abstract readonly type: LayerType;
+const COMMON_KEYS = ['name', 'inputShape', 'inputDim'];
+
+export class Layer<C = unknown> {
+  readonly type: string;
+  /** The layer's settings with every default filled in (what save writes, with the name). */
+  readonly config: Readonly<C>;
   name: string | undefined;
   readonly declaredInputShape: SampleShape | undefined;
+  readonly def: LayerDef<C>;
 
-  constructor(common: CommonLayerConfig) {
-    this.name = common.name;
-    if (common.inputShape !== undefined && common.inputDim !== undefined) {
-      throw new OxnetError('E_CONFIG', `give inputShape or inputDim, not both (inputShape ${JSON.stringify(common.inputShape)}, inputDim ${common.inputDim})`);
+  constructor(def: LayerDef<C>, raw: unknown) {
+    this.def = def;
+    this.type = def.type;
+    if (raw !== undefined && (raw === null || typeof raw !== 'object' || Array.isArray(raw))) {
+      throw new OxnetError('E_CONFIG', `${def.type} takes a config object, got ${describe(raw)}`);
     }
-    if (common.inputDim !== undefined) this.declaredInputShape = [positiveInt(common.inputDim, 'inputDim')];
-    else if (common.inputShape !== undefined) this.declaredInputShape = checkShape(common.inputShape, 'inputShape');
+    const all = (raw ?? {}) as Record<string, unknown>;
+    const unknown = Object.keys(all).filter((k) => !COMMON_KEYS.includes(k) && !def.keys.includes(k));
+    if (unknown.length) {
+      throw new OxnetError('E_CONFIG', `${def.type}: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; known: ${[...def.keys, ...COMMON_KEYS].join(', ')}`);
+    }
+    const { name, inputShape, inputDim, ...rest } = all;
+    if (name !== undefined && (typeof name !== 'string' || name === '' || name.includes('/'))) {
+      throw new OxnetError('E_CONFIG', `${def.type} name must be a non-empty string without '/', got ${showValue(name)}`);
+    }
+    this.name = name as string | undefined;
+    if (inputShape !== undefined && inputDim !== undefined) {
+      throw new OxnetError('E_CONFIG', `give inputShape or inputDim, not both (inputShape ${showValue(inputShape)}, inputDim ${showValue(inputDim)})`);
+    }
+    if (inputDim !== undefined) this.declaredInputShape = [positiveInt(inputDim, 'inputDim')];
+    else if (inputShape !== undefined) this.declaredInputShape = checkShape(inputShape, 'inputShape');
+    this.config = Object.freeze(def.config(rest));
+  }
+
+  /** Applies the layer to a symbolic tensor (or several, for a merge): a new symbolic tensor. */
+  apply(x: SymbolicTensor | SymbolicTensor[]): SymbolicTensor {
+    return applyLayer(this, x);
   }
 
   /** The layer's configuration as plain JSON, enough to rebuild it (name and inputShape included). */
-  abstract getConfig(): Record<string, unknown>;
-
-  abstract build(inputShape: SampleShape, layerIndex: number): BuiltLayer;
-
-  protected commonConfig(): Record<string, unknown> {
-    const c: Record<string, unknown> = {};
+  getConfig(): Record<string, unknown> {
+    const c: Record<string, unknown> = structuredClone(this.config) as Record<string, unknown>;
     if (this.name !== undefined) c.name = this.name;
     if (this.declaredInputShape !== undefined) c.inputShape = [...this.declaredInputShape];
     return c;
   }
+
+  /** Resolves the layer for inputs of these shapes (shape checks name `ctx.where`). */
+  build(shapes: SampleShape[], ctx: BuildContext): Built {
+    if (this.def.inputs === 'one' && shapes.length !== 1) {
+      throw new OxnetError('E_CONFIG', `${ctx.where} (${this.type}) takes one input, got ${shapes.length}`);
+    }
+    if (this.def.inputs === 'many' && shapes.length < 2) {
+      throw new OxnetError('E_CONFIG', `${ctx.where} (${this.type}) merges at least two inputs, got ${shapes.length}`);
+    }
+    return this.def.build(this.config as C, shapes, ctx);
+  }
+}
+
+/** One node reading every input of the layer and using all its parameters and state. */
+export function single(op: OpSpec, shape: SampleShape, params: ParamInfo[], state: StateInfo[], inputs: number, activation?: ActivationSpec): Built {
+  return {
+    outputShape: shape,
+    params,
+    state,
+    nodes: [{ op, inputs: Array.from({ length: inputs }, (_, i) => ({ input: i })), params: params.map((_, i) => i), state: state.map((_, i) => i), shape }],
+    activation,
+  };
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'function' ? 'a function' : `${typeof v} ${showValue(v)}`;
 }
 
 /** A positive integer, or E_CONFIG naming the parameter and the value. */
@@ -91,6 +168,19 @@ export function nonNegativeInt(value: unknown, param: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
     throw new OxnetError('E_CONFIG', `${param} must be a non-negative integer, got ${showValue(value)}`);
   }
+  return value;
+}
+
+/** A finite number in the range `ok` accepts, or E_CONFIG naming the parameter and the rule. */
+export function numberIn(value: unknown, param: string, ok: (v: number) => boolean, rule: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) {
+    throw new OxnetError('E_CONFIG', `${param} must be ${rule}, got ${showValue(value)}`);
+  }
+  return value;
+}
+
+export function bool(value: unknown, param: string): boolean {
+  if (typeof value !== 'boolean') throw new OxnetError('E_CONFIG', `${param} must be true or false, got ${showValue(value)}`);
   return value;
 }
 
@@ -111,7 +201,7 @@ export function elementCount(shape: readonly number[], param: string): number {
 
 export function checkShape(shape: unknown, param: string): number[] {
   if (!Array.isArray(shape) || shape.length === 0) {
-    throw new OxnetError('E_CONFIG', `${param} must be a non-empty array of positive integers, got ${JSON.stringify(shape)}`);
+    throw new OxnetError('E_CONFIG', `${param} must be a non-empty array of positive integers, got ${showValue(shape)}`);
   }
   shape.forEach((d, i) => {
     positiveInt(d, `${param}[${i}]`);
@@ -127,8 +217,13 @@ export function pair(value: unknown, param: string): [number, number] {
   throw new OxnetError('E_CONFIG', `${param} must be a positive integer or [h, w], got ${showValue(value)}`);
 }
 
-export function requireRank(inputShape: SampleShape, rank: number, layer: string, hint: string): void {
+export function requireRank(inputShape: SampleShape, rank: number, ctx: BuildContext, hint: string): void {
   if (inputShape.length !== rank) {
-    throw new OxnetError('E_CONFIG', `${layer} expects an input of rank ${rank} (${hint}), got shape ${JSON.stringify(inputShape)}`);
+    throw new OxnetError('E_CONFIG', `${ctx.where} expects an input of rank ${rank} (${hint}), got shape ${JSON.stringify(inputShape)}`);
   }
+}
+
+/** Floats per sample of a shape (already checked). */
+export function size(shape: readonly number[]): number {
+  return shape.reduce((a, d) => a * d, 1);
 }

@@ -1,6 +1,7 @@
 // Max and average pooling (channels-last), and global average pooling.
+import type { Shape3 } from '../backend/spec';
 import { OxnetError } from '../errors';
-import { Layer, pair, requireRank, type BuiltLayer, type CommonLayerConfig, type SampleShape } from './layer';
+import { Layer, pair, requireRank, single, type BuildContext, type CommonLayerConfig, type LayerDef } from './layer';
 import { outputSize, resolvePadding, type PaddingArg } from './padding';
 
 export interface Pooling2dConfig extends CommonLayerConfig {
@@ -11,74 +12,76 @@ export interface Pooling2dConfig extends CommonLayerConfig {
   padding?: PaddingArg;
 }
 
-export class Pooling2d extends Layer {
-  readonly poolSize: [number, number];
-  readonly strides: [number, number];
-  readonly padding: PaddingArg;
-
-  constructor(
-    readonly type: 'maxPooling2d' | 'averagePooling2d',
-    config: Pooling2dConfig,
-  ) {
-    super(config);
-    this.poolSize = pair(config.poolSize ?? 2, `${type} poolSize`);
-    this.strides = pair(config.strides ?? this.poolSize, `${type} strides`);
-    this.padding = config.padding ?? 'valid';
-    resolvePadding(this.padding, [1, 1], this.poolSize, this.strides, [1, 1], `${type} padding`);
-  }
-
-  getConfig(): Record<string, unknown> {
-    return { ...this.commonConfig(), poolSize: [...this.poolSize], strides: [...this.strides], padding: structuredClone(this.padding) };
-  }
-
-  build(inputShape: SampleShape): BuiltLayer {
-    requireRank(inputShape, 3, this.type, '[height, width, channels]');
-    const [h, w, c] = inputShape;
-    const padding = resolvePadding(this.padding, [h, w], this.poolSize, this.strides, [1, 1], `${this.type} padding`);
-    const oh = outputSize(h, padding[0], padding[1], this.poolSize[0], this.strides[0], this.type, 'height');
-    const ow = outputSize(w, padding[2], padding[3], this.poolSize[1], this.strides[1], this.type, 'width');
-    return {
-      spec: {
-        type: this.type === 'maxPooling2d' ? 'maxPool2d' : 'avgPool2d',
-        inShape: [h, w, c],
-        pool: [...this.poolSize],
-        strides: [...this.strides],
-        padding,
-      },
-      outputShape: [oh, ow, c],
-      params: [],
-      state: [],
-    };
-  }
+/** The backend ops: the max or the mean over each window (padding excluded from the mean). */
+export interface Pool2dOp {
+  type: 'maxPool2d' | 'avgPool2d';
+  inShape: Shape3;
+  pool: [number, number];
+  strides: [number, number];
+  padding: [number, number, number, number];
 }
 
-export function maxPooling2d(config: Pooling2dConfig = {}): Pooling2d {
-  return new Pooling2d('maxPooling2d', config);
+export interface Pool2dSettings {
+  poolSize: [number, number];
+  strides: [number, number];
+  padding: PaddingArg;
 }
 
-export function averagePooling2d(config: Pooling2dConfig = {}): Pooling2d {
-  return new Pooling2d('averagePooling2d', config);
+function poolDef(type: 'maxPooling2d' | 'averagePooling2d'): LayerDef<Pool2dSettings> {
+  return {
+    type,
+    inputs: 'one',
+    keys: ['poolSize', 'strides', 'padding'],
+    config(raw) {
+      const poolSize = pair(raw.poolSize ?? 2, `${type} poolSize`);
+      const strides = pair(raw.strides ?? poolSize, `${type} strides`);
+      const padding = (raw.padding ?? 'valid') as PaddingArg;
+      resolvePadding(padding, [1, 1], poolSize, strides, [1, 1], `${type} padding`);
+      return { poolSize, strides, padding: structuredClone(padding) };
+    },
+    build(c, [shape], ctx: BuildContext) {
+      requireRank(shape, 3, ctx, '[height, width, channels]');
+      const [h, w, ch] = shape;
+      const padding = resolvePadding(c.padding, [h, w], c.poolSize, c.strides, [1, 1], `${ctx.where} padding`);
+      const oh = outputSize(h, padding[0], padding[1], c.poolSize[0], c.strides[0], ctx.where, 'height');
+      const ow = outputSize(w, padding[2], padding[3], c.poolSize[1], c.strides[1], ctx.where, 'width');
+      const op: Pool2dOp = { type: type === 'maxPooling2d' ? 'maxPool2d' : 'avgPool2d', inShape: [h, w, ch], pool: [...c.poolSize], strides: [...c.strides], padding };
+      return single(op, [oh, ow, ch], [], [], 1);
+    },
+  };
 }
 
-export class GlobalAveragePooling2d extends Layer {
-  readonly type = 'globalAveragePooling2d' as const;
+export const maxPooling2dDef = poolDef('maxPooling2d');
+export const averagePooling2dDef = poolDef('averagePooling2d');
 
-  constructor(config: CommonLayerConfig = {}) {
-    super(config);
-  }
-
-  getConfig(): Record<string, unknown> {
-    return this.commonConfig();
-  }
-
-  build(inputShape: SampleShape): BuiltLayer {
-    requireRank(inputShape, 3, 'globalAveragePooling2d', '[height, width, channels]');
-    const [h, w, c] = inputShape;
-    if (h * w === 0) throw new OxnetError('E_CONFIG', `globalAveragePooling2d needs a non-empty image, got ${JSON.stringify(inputShape)}`);
-    return { spec: { type: 'globalAvgPool2d', inShape: [h, w, c] }, outputShape: [c], params: [], state: [] };
-  }
+export function maxPooling2d(config: Pooling2dConfig = {}): Layer<Pool2dSettings> {
+  return new Layer(maxPooling2dDef, config);
 }
 
-export function globalAveragePooling2d(config: CommonLayerConfig = {}): GlobalAveragePooling2d {
-  return new GlobalAveragePooling2d(config);
+export function averagePooling2d(config: Pooling2dConfig = {}): Layer<Pool2dSettings> {
+  return new Layer(averagePooling2dDef, config);
+}
+
+/** The backend op: [h, w, c] -> [c], the mean of each channel over all positions. */
+export interface GlobalPool2dOp {
+  type: 'globalAvgPool2d';
+  inShape: Shape3;
+}
+
+export const globalAveragePooling2dDef: LayerDef<Record<string, never>> = {
+  type: 'globalAveragePooling2d',
+  inputs: 'one',
+  keys: [],
+  config: () => ({}),
+  build(_c, [shape], ctx) {
+    requireRank(shape, 3, ctx, '[height, width, channels]');
+    const [h, w, ch] = shape;
+    if (h * w === 0) throw new OxnetError('E_CONFIG', `${ctx.where} needs a non-empty image, got ${JSON.stringify(shape)}`);
+    const op: GlobalPool2dOp = { type: 'globalAvgPool2d', inShape: [h, w, ch] };
+    return single(op, [ch], [], [], 1);
+  },
+};
+
+export function globalAveragePooling2d(config: CommonLayerConfig = {}): Layer<Record<string, never>> {
+  return new Layer(globalAveragePooling2dDef, config);
 }

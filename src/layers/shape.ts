@@ -1,26 +1,27 @@
-// flatten and reshape: no data movement, the flat buffer is already in order (channels-last).
+// flatten and reshape: no data movement, the flat channels-last buffer is already in order.
 import { OxnetError } from '../errors';
-import { Layer, elementCount, type BuiltLayer, type CommonLayerConfig, type SampleShape } from './layer';
+import { elementCount, Layer, single, type CommonLayerConfig, type LayerDef } from './layer';
 
-export class Flatten extends Layer {
-  readonly type = 'flatten' as const;
-
-  constructor(config: CommonLayerConfig = {}) {
-    super(config);
-  }
-
-  getConfig(): Record<string, unknown> {
-    return this.commonConfig();
-  }
-
-  build(inputShape: SampleShape): BuiltLayer {
-    const size = elementCount(inputShape, 'flatten input shape');
-    return { spec: { type: 'reshape', size }, outputShape: [size], params: [], state: [] };
-  }
+/** The backend op: a copy (the same floats under another shape). */
+export interface ReshapeOp {
+  type: 'reshape';
+  size: number;
 }
 
-export function flatten(config: CommonLayerConfig = {}): Flatten {
-  return new Flatten(config);
+export const flattenDef: LayerDef<Record<string, never>> = {
+  type: 'flatten',
+  inputs: 'one',
+  keys: [],
+  config: () => ({}),
+  build(_c, [shape], ctx) {
+    const size = elementCount(shape, `${ctx.where} input shape`);
+    const op: ReshapeOp = { type: 'reshape', size };
+    return single(op, [size], [], [], 1);
+  },
+};
+
+export function flatten(config: CommonLayerConfig = {}): Layer<Record<string, never>> {
+  return new Layer(flattenDef, config);
 }
 
 export interface ReshapeConfig extends CommonLayerConfig {
@@ -28,40 +29,32 @@ export interface ReshapeConfig extends CommonLayerConfig {
   targetShape: number[];
 }
 
-export class Reshape extends Layer {
-  readonly type = 'reshape' as const;
-  readonly targetShape: number[];
-
-  constructor(config: ReshapeConfig) {
-    super(config);
-    const t = config?.targetShape;
+export const reshapeDef: LayerDef<{ targetShape: number[] }> = {
+  type: 'reshape',
+  inputs: 'one',
+  keys: ['targetShape'],
+  config(raw) {
+    const t = raw.targetShape;
     if (!Array.isArray(t) || t.length === 0 || t.some((d) => !Number.isInteger(d) || (d <= 0 && d !== -1)) || t.filter((d) => d === -1).length > 1) {
       throw new OxnetError('E_CONFIG', `reshape targetShape must be positive integers with at most one -1, got ${JSON.stringify(t)}`);
     }
-    this.targetShape = [...t];
-  }
-
-  getConfig(): Record<string, unknown> {
-    return { ...this.commonConfig(), targetShape: [...this.targetShape] };
-  }
-
-  build(inputShape: SampleShape): BuiltLayer {
-    const size = elementCount(inputShape, 'reshape input shape');
+    return { targetShape: [...t] };
+  },
+  build(c, [shape], ctx) {
+    const size = elementCount(shape, `${ctx.where} input shape`);
     const known = elementCount(
-      this.targetShape.filter((d) => d !== -1),
+      c.targetShape.filter((d) => d !== -1),
       'reshape targetShape',
     );
-    const shape = this.targetShape.map((d) => (d === -1 ? size / known : d));
-    if (shape.some((d) => !Number.isInteger(d)) || elementCount(shape, 'reshape targetShape') !== size) {
-      throw new OxnetError(
-        'E_CONFIG',
-        `reshape targetShape ${JSON.stringify(this.targetShape)} does not hold the ${size} elements of input shape ${JSON.stringify(inputShape)}`,
-      );
+    const target = c.targetShape.map((d) => (d === -1 ? size / known : d));
+    if (target.some((d) => !Number.isInteger(d)) || elementCount(target, 'reshape targetShape') !== size) {
+      throw new OxnetError('E_CONFIG', `${ctx.where}: targetShape ${JSON.stringify(c.targetShape)} does not hold the ${size} elements of input shape ${JSON.stringify(shape)}`);
     }
-    return { spec: { type: 'reshape', size }, outputShape: shape, params: [], state: [] };
-  }
-}
+    const op: ReshapeOp = { type: 'reshape', size };
+    return single(op, target, [], [], 1);
+  },
+};
 
-export function reshape(config: ReshapeConfig): Reshape {
-  return new Reshape(config);
+export function reshape(config: ReshapeConfig): Layer<{ targetShape: number[] }> {
+  return new Layer(reshapeDef, config);
 }

@@ -12,6 +12,8 @@ export interface EpochLogs {
   valMse?: number;
   /** Learning rate used in this epoch. */
   lr: number;
+  /** A model with several outputs also logs `${output}_loss`, `${output}_acc`, ... and `val_${output}_loss`, ... */
+  [key: string]: number | undefined;
 }
 
 export interface BatchLogs {

@@ -1,7 +1,11 @@
-// compile()'s arguments as users write them -> the backend's LossSpec and OptimizerSpec, and the
-// loss/last-activation pairing rules of docs/kernels.md.
-import type { ActivationSpec, LossKind, OptimizerSpec } from '../backend/types';
+// compile()'s arguments as users write them -> the backend's losses and optimizer, and the one
+// place the loss/activation pairing of docs/kernels.md is decided: which activations a loss
+// accepts, whether it reads the pre-activation (from logits) and with what scale, and how a
+// sample counts as correct. The executors only apply what this writes into each OutputSpec.
+import type { ActivationSpec, LossKind, OptimizerSpec } from '../backend/spec';
+import type { OutputSpec } from '../backend/types';
 import { OxnetError, showValue } from '../errors';
+import type { GraphOutput } from '../graph/graph';
 
 export type LossName = LossKind | 'meanSquaredError' | 'binaryCrossentropy' | 'categoricalCrossentropy' | 'sse';
 
@@ -23,24 +27,39 @@ export function resolveLoss(loss: unknown): LossKind {
   throw new OxnetError('E_CONFIG', `loss must be one of ${Object.keys(LOSS_ALIASES).join(', ')}, got ${JSON.stringify(loss)}`);
 }
 
-/** Refuses a loss the executor cannot pair with the last layer's activation. */
+/** The losses computed from logits, and the activations each accepts before it (linear: the value is the logits). */
+const FROM_LOGITS: Partial<Record<LossKind, ActivationSpec['kind'][]>> = {
+  softmaxCrossEntropy: ['softmax', 'linear'],
+  binaryCrossEntropy: ['sigmoid', 'linear'],
+  perceptron: ['step', 'linear'],
+};
+
+/** Refuses a loss the executor cannot pair with the activation its output ends in. */
 export function checkLossPairing(loss: LossKind, last: ActivationSpec | undefined, lastLayer: string): void {
-  const allowed: Partial<Record<LossKind, string[]>> = {
-    softmaxCrossEntropy: ['softmax', 'linear'],
-    binaryCrossEntropy: ['sigmoid', 'linear'],
-    perceptron: ['step', 'linear'],
-  };
-  const kinds = allowed[loss];
+  const kinds = FROM_LOGITS[loss];
   if (kinds) {
     if (!last || !kinds.includes(last.kind)) {
       throw new OxnetError(
         'E_CONFIG',
-        `loss '${loss}' needs the last layer to end in ${kinds.join(' or ')}, got ${last ? `activation '${last.kind}'` : `a ${lastLayer} layer without activation`}`,
+        `loss '${loss}' needs the output to end in ${kinds.join(' or ')}, got ${last ? `activation '${last.kind}'` : `a ${lastLayer} layer without activation`}`,
       );
     }
   } else if (last?.kind === 'step') {
     throw new OxnetError('E_CONFIG', `loss '${loss}' cannot train a step output (its derivative is 0); use loss 'perceptron'`);
   }
+}
+
+/**
+ * The loss of one output, paired: checked against the activation it ends in; from logits when the
+ * loss is a from-logits one and that activation is not linear (the loss then reads the
+ * pre-activation, scaled by a sigmoid's beta); 'correct' by argmax, or by 0.5 for one unit.
+ */
+export function outputSpec(out: GraphOutput, loss: LossKind, weight: number): OutputSpec {
+  checkLossPairing(loss, out.activation, out.layerType);
+  const act = out.activation;
+  const fromLogits = FROM_LOGITS[loss] !== undefined && act !== undefined && act.kind !== 'linear';
+  const logitScale = loss === 'binaryCrossEntropy' && act?.kind === 'sigmoid' ? (act.beta ?? 1) : 1;
+  return { name: out.name, value: out.value, loss, weight, fromLogits, logitScale, correct: out.size === 1 ? 'threshold' : 'argmax' };
 }
 
 export type OptimizerName = 'sgd' | 'adam' | 'adamw';
@@ -113,15 +132,37 @@ export function resolveOptimizer(arg: unknown): OptimizerSpec {
 }
 
 export type MetricName = 'accuracy' | 'acc' | 'misclassified' | 'mse';
+export type Metric = 'acc' | 'misclassified' | 'mse';
 
-export function resolveMetrics(metrics: unknown): Set<'acc' | 'misclassified' | 'mse'> {
-  const out = new Set<'acc' | 'misclassified' | 'mse'>();
+export function resolveMetrics(metrics: unknown, param = 'metrics'): Set<Metric> {
+  const out = new Set<Metric>();
   if (metrics === undefined) return out;
-  if (!Array.isArray(metrics)) throw new OxnetError('E_CONFIG', `metrics must be an array, got ${JSON.stringify(metrics)}`);
+  if (!Array.isArray(metrics)) throw new OxnetError('E_CONFIG', `${param} must be an array, got ${showValue(metrics)}`);
   for (const m of metrics) {
     if (m === 'accuracy' || m === 'acc') out.add('acc');
     else if (m === 'misclassified' || m === 'mse') out.add(m);
-    else throw new OxnetError('E_CONFIG', `metrics: unknown metric ${JSON.stringify(m)}; known: accuracy, misclassified, mse`);
+    else throw new OxnetError('E_CONFIG', `${param}: unknown metric ${showValue(m)}; known: accuracy, misclassified, mse`);
   }
   return out;
+}
+
+/**
+ * A compile option given once for all outputs, as an array (by position) or as an object (by
+ * output name): the value for each output, `fallback` where none is given.
+ */
+export function perOutput<T>(arg: unknown, names: string[], what: string, fallback: () => T, isOne: (v: unknown) => boolean, resolve: (v: unknown, param: string) => T): T[] {
+  if (arg === undefined) return names.map(fallback);
+  if (isOne(arg)) return names.map((n) => resolve(arg, `${what} (output '${n}')`));
+  if (Array.isArray(arg)) {
+    if (arg.length !== names.length) {
+      throw new OxnetError('E_CONFIG', `${what} has ${arg.length} entries, the model has ${names.length} outputs (${names.join(', ')})`);
+    }
+    return arg.map((v, i) => resolve(v, `${what}[${i}] (output '${names[i]}')`));
+  }
+  if (arg && typeof arg === 'object') {
+    const extra = Object.keys(arg).filter((k) => !names.includes(k));
+    if (extra.length) throw new OxnetError('E_CONFIG', `${what} names ${extra.map((k) => `'${k}'`).join(', ')}, not outputs of the model (${names.join(', ')})`);
+    return names.map((n) => (Object.hasOwn(arg, n) ? resolve((arg as Record<string, unknown>)[n], `${what}.${n}`) : fallback()));
+  }
+  throw new OxnetError('E_CONFIG', `${what} must be given once, as an array or as an object by output name, got ${showValue(arg)}`);
 }

@@ -1,9 +1,9 @@
-// Loss and metrics of a model's outputs, computed with the backend's own loss kernel so evaluate()
-// reports the number training minimizes. The from-logits losses need the last pre-activation:
-// the model runs a twin network whose last activation is linear (see Sequential.logits).
-import type { ActivationSpec, Backend, LossKind } from '../backend/types';
+// What evaluate() reports: each output's loss (the executor's, the one training minimizes),
+// accuracy, misclassified count and MSE over the samples, and the weighted total loss.
+import type { EvalStats } from '../backend/types';
+import type { GraphOutput } from '../graph/graph';
 
-export interface EvalResult {
+export interface OutputEval {
   loss: number;
   /** Fraction of samples whose predicted class matched (argmax, or >= 0.5 for one output). */
   accuracy: number;
@@ -14,48 +14,22 @@ export interface EvalResult {
   count: number;
 }
 
-export class EvalAccumulator {
-  private lossSum = 0;
-  private correct = 0;
-  private sqSum = 0;
-  private count = 0;
+/** One output's figures (a single-output model), with `loss` the total Σ lossWeights · loss; `outputs` by name. */
+export interface EvalResult extends OutputEval {
+  outputs: Record<string, OutputEval>;
+}
 
-  constructor(
-    private readonly be: Backend,
-    private readonly loss: LossKind,
-    private readonly last: ActivationSpec | undefined,
-    private readonly width: number,
-  ) {}
-
-  /** Adds n samples: `z` the last pre-activation (or the output when the last layer has no activation). */
-  add(z: Float32Array, target: Float32Array, n: number): void {
-    if (n === 0) return;
-    const w = this.width;
-    const y = this.last && this.last.kind !== 'linear' ? this.be.activationForward(this.last, z, w) : z;
-    let lossInput = y;
-    if (this.loss === 'softmaxCrossEntropy' || this.loss === 'perceptron') lossInput = z;
-    if (this.loss === 'binaryCrossEntropy') {
-      const beta = this.last?.kind === 'sigmoid' ? (this.last.beta ?? 1) : 1;
-      lossInput = beta === 1 ? z : z.map((v) => v * beta);
-    }
-    this.lossSum += this.be.loss({ kind: this.loss }, lossInput, target, n, w).loss * n;
-    for (let s = 0; s < n; s++) {
-      if (predictedClass(y, s, w) === predictedClass(target, s, w)) this.correct++;
-      for (let k = 0; k < w; k++) this.sqSum += (y[s * w + k] - target[s * w + k]) ** 2;
-    }
-    this.count += n;
-  }
-
-  result(): EvalResult {
-    const n = this.count;
-    return {
-      loss: n ? this.lossSum / n : NaN,
-      accuracy: n ? this.correct / n : NaN,
-      misclassified: n - this.correct,
-      mse: n ? this.sqSum / (n * this.width) : NaN,
-      count: n,
-    };
-  }
+export function evalResult(s: EvalStats, weights: number[], outputs: GraphOutput[]): EvalResult {
+  const n = s.count;
+  const per = outputs.map((o, i) => ({
+    loss: n ? s.lossSums[i] / n : NaN,
+    accuracy: n ? s.correct[i] / n : NaN,
+    misclassified: n - s.correct[i],
+    mse: n ? s.sqErr[i] / (n * o.size) : NaN,
+    count: n,
+  }));
+  const total = per.reduce((a, p, i) => a + weights[i] * p.loss, 0);
+  return { ...per[0], loss: total, outputs: Object.fromEntries(outputs.map((o, i) => [o.name, per[i]])) };
 }
 
 /** argmax of row s (width > 1), or 1/0 for output >= 0.5 (width 1), as docs/kernels.md counts `correct`. */

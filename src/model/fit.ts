@@ -1,13 +1,18 @@
 // The training loop: data copied into the backend once, a seeded shuffle per epoch, and
-// runner.train in chunks so callbacks, AbortSignal and Node's event loop get a turn.
-import { shuffledIndices } from '../backend/js/rng';
-import type { Dataset, EpochPlan, NetworkRunner } from '../backend/types';
+// runner.train in chunks so callbacks, AbortSignal and Node's event loop get a turn; or, when
+// nothing needs JavaScript between epochs, every epoch in one backend call.
+import type { Dataset, NetworkRunner } from '../backend/types';
 import { OxnetError, showValue } from '../errors';
+import { shuffledIndices } from '../random';
 import type { BatchLogs, Callback, EpochLogs } from './callbacks';
+import type { Metric } from './compile';
+import type { EvalResult } from './evaluate';
 import { History } from './history';
+import type { Model, Prepared } from './model';
 import { deriveSeed, SeedPurpose } from './seeds';
-import type { Sequential } from './sequential';
 import { gatherRows, type TensorLike } from './tensors';
+
+type Data = TensorLike | TensorLike[] | Record<string, TensorLike>;
 
 export interface FitOptions {
   epochs?: number;
@@ -15,7 +20,7 @@ export interface FitOptions {
   batchSize?: number;
   /** Shuffle the training samples every epoch (seeded). Default true. */
   shuffle?: boolean;
-  validationData?: [TensorLike, TensorLike];
+  validationData?: [Data, Data];
   /** Fraction of the samples held out for validation, after a seeded shuffle. */
   validationSplit?: number;
   callbacks?: Callback | Callback[];
@@ -37,6 +42,8 @@ export interface FitOptions {
   stopBelowLoss?: number;
 }
 
+const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationData', 'validationSplit', 'callbacks', 'seed', 'verbose', 'signal', 'epochOrder', 'nanGuard', 'clipNorm', 'stopBelowLoss'];
+
 /** Batches per train call when something needs per-batch feedback (a few dozen). */
 const FEEDBACK_CHUNK = 32;
 /** Below this many sample-parameter products per call (tens of microseconds), train on the calling
@@ -47,7 +54,9 @@ const SYNC_MAX_FIT_WORK = 1 << 20;
 
 /** The seeded train/validation split: a shuffle of 0..n-1, the last `split` fraction held out. */
 export function validationSplitIndices(n: number, split: number, seed: number): { train: Uint32Array; val: Uint32Array } {
-  if (!(split > 0 && split < 1)) throw new OxnetError('E_ARG', `validationSplit must be in (0, 1), got ${split}`);
+  if (typeof split !== 'number' || !(split > 0 && split < 1)) throw new OxnetError('E_ARG', `validationSplit must be in (0, 1), got ${showValue(split)}`);
+  if (!Number.isInteger(n) || n < 0) throw new OxnetError('E_ARG', `validationSplitIndices: n must be a non-negative integer, got ${showValue(n)}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new OxnetError('E_ARG', `validationSplitIndices: seed must be an integer in [0, 2^32), got ${showValue(seed)}`);
   const order = shuffledIndices(n, deriveSeed(seed, SeedPurpose.validationSplit));
   const nTrain = Math.floor(n * (1 - split));
   if (nTrain < 1 || nTrain >= n) throw new OxnetError('E_ARG', `validationSplit ${split} of ${n} samples leaves an empty train or validation set`);
@@ -59,59 +68,102 @@ function positiveInt(v: unknown, param: string): number {
   return v;
 }
 
-export async function runFit(model: Sequential, xIn: TensorLike, yIn: TensorLike, opts: FitOptions): Promise<History> {
-  const compiled = model.compiledState;
+/** Rows `idx` (all of them when omitted: a copy) of every array; a target that is an input stays that input. */
+function subset(p: Prepared, idx?: Uint32Array): Prepared {
+  const rows = (a: Float32Array) => (idx ? gatherRows(a, a.length / p.n, idx) : a.slice());
+  const inputs = p.inputs.map(rows);
+  const targets = p.targets.map((t) => {
+    const i = p.inputs.indexOf(t);
+    return i >= 0 ? inputs[i] : rows(t);
+  });
+  return { inputs, targets, n: idx ? idx.length : p.n };
+}
+
+/** The keys of one output's figures in the logs: plain for a one-output model, prefixed otherwise. */
+function logKey(names: string[], o: number, key: string, val: boolean): string {
+  if (names.length === 1) return val ? `val${key[0].toUpperCase()}${key.slice(1)}` : key;
+  return `${val ? 'val_' : ''}${names[o]}_${key}`;
+}
+
+/** The epoch logs of the outputs' metrics from the training counts, and from evaluate on validation. */
+function metricLogs(logs: EpochLogs, names: string[], metrics: Set<Metric>[], outLoss: ArrayLike<number>, correct: ArrayLike<number>, counted: number): void {
+  names.forEach((_, o) => {
+    if (names.length > 1) logs[logKey(names, o, 'loss', false)] = outLoss[o];
+    if (metrics[o].has('acc')) logs[logKey(names, o, 'acc', false)] = counted ? correct[o] / counted : NaN;
+    if (metrics[o].has('misclassified')) logs[logKey(names, o, 'misclassified', false)] = counted - correct[o];
+  });
+}
+
+function evalLogs(logs: EpochLogs, names: string[], metrics: Set<Metric>[], r: EvalResult, val: boolean): void {
+  if (val) logs.valLoss = r.loss;
+  names.forEach((name, o) => {
+    const e = r.outputs[name];
+    if (val && names.length > 1) logs[logKey(names, o, 'loss', true)] = e.loss;
+    if (val && metrics[o].has('acc')) logs[logKey(names, o, 'acc', true)] = e.accuracy;
+    if (val && metrics[o].has('misclassified')) logs[logKey(names, o, 'misclassified', true)] = e.misclassified;
+    if (metrics[o].has('mse')) logs[logKey(names, o, 'mse', val)] = e.mse;
+  });
+}
+
+export async function runFit(model: Model, xIn: Data, yIn: Data, opts: FitOptions): Promise<History> {
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new OxnetError('E_ARG', `fit options must be an object, got ${showValue(opts)}`);
+  const unknown = Object.keys(opts).filter((k) => !FIT_KEYS.includes(k));
+  if (unknown.length) throw new OxnetError('E_ARG', `fit: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; known: ${FIT_KEYS.join(', ')}`);
+  const compiled = model.compiled;
   if (!compiled) throw new OxnetError('E_STATE', 'fit: compile the model first');
   const epochs = positiveInt(opts.epochs ?? 1, 'epochs');
   const batchSize = positiveInt(opts.batchSize ?? 32, 'batchSize');
   const seed = opts.seed ?? model.seed;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new OxnetError('E_ARG', `fit seed must be an integer in [0, 2^32), got ${showValue(seed)}`);
   const callbacks = opts.callbacks === undefined ? [] : Array.isArray(opts.callbacks) ? opts.callbacks : [opts.callbacks];
-  const { data: xAll, n: nAll } = model.prepareInput(xIn);
-  const yAll = model.prepareTarget(yIn, nAll);
-  const inW = xAll.length / Math.max(nAll, 1);
-  const outW = yAll.length / Math.max(nAll, 1);
-  if (nAll === 0) throw new OxnetError('E_ARG', 'fit: x has no samples');
+  callbacks.forEach((c, i) => {
+    if (c === null || typeof c !== 'object') throw new OxnetError('E_ARG', `fit callbacks[${i}] must be a callback object, got ${showValue(c)}`);
+  });
+  for (const key of ['shuffle', 'nanGuard'] as const) {
+    if (opts[key] !== undefined && typeof opts[key] !== 'boolean') throw new OxnetError('E_ARG', `fit ${key} must be true or false, got ${showValue(opts[key])}`);
+  }
+  if (opts.verbose !== undefined && opts.verbose !== 0 && opts.verbose !== 1) throw new OxnetError('E_ARG', `fit verbose must be 0 or 1, got ${showValue(opts.verbose)}`);
+  if (opts.epochOrder !== undefined && typeof opts.epochOrder !== 'function') throw new OxnetError('E_ARG', `fit epochOrder must be a function, got ${showValue(opts.epochOrder)}`);
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new OxnetError('E_ARG', 'fit signal must be an AbortSignal');
+  const all = model.prepare(xIn, yIn);
+  if (all.n === 0) throw new OxnetError('E_ARG', 'fit: x has no samples');
 
-  let x = xAll;
-  let y = yAll;
-  let n = nAll;
-  let val: { x: Float32Array; y: Float32Array; n: number } | null = null;
-  if (opts.validationData) {
+  let train = all;
+  let val: Prepared | null = null;
+  if (opts.validationData !== undefined) {
+    if (!Array.isArray(opts.validationData) || opts.validationData.length !== 2) throw new OxnetError('E_ARG', 'fit validationData must be [x, y]');
     const [vx, vy] = opts.validationData;
-    const p = model.prepareInput(vx, 'validationData[0]');
+    const p = model.prepare(vx, vy, ['validationData[0]', 'validationData[1]']);
     // Read after every epoch, long after fit() returned: keep copies, not the caller's arrays.
-    val = { x: p.data.slice(), y: model.prepareTarget(vy, p.n, 'validationData[1]').slice(), n: p.n };
+    val = subset(p);
   } else if (opts.validationSplit !== undefined) {
-    const split = validationSplitIndices(nAll, opts.validationSplit, seed);
-    x = gatherRows(xAll, inW, split.train);
-    y = gatherRows(yAll, outW, split.train);
-    n = split.train.length;
-    val = { x: gatherRows(xAll, inW, split.val), y: gatherRows(yAll, outW, split.val), n: split.val.length };
+    const split = validationSplitIndices(all.n, opts.validationSplit, seed);
+    train = subset(all, split.train);
+    val = subset(all, split.val);
   }
-
+  const anyMse = compiled.metrics.some((m) => m.has('mse'));
   // The 'mse' metric re-reads the training set after each epoch: same reason to copy.
-  if (compiled.metrics.has('mse') && x === xAll) {
-    x = xAll.slice();
-    y = yAll.slice();
-  }
+  if (anyMse && train === all) train = subset(all);
   if (opts.clipNorm !== undefined && !(typeof opts.clipNorm === 'number' && Number.isFinite(opts.clipNorm) && opts.clipNorm > 0)) {
     throw new OxnetError('E_ARG', `fit clipNorm must be a finite number > 0, got ${showValue(opts.clipNorm)}`);
   }
+  const stopBelow = opts.stopBelowLoss;
+  if (stopBelow !== undefined && typeof stopBelow !== 'number') throw new OxnetError('E_ARG', `fit stopBelowLoss must be a number, got ${showValue(stopBelow)}`);
   const runner = model.trainingRunner(deriveSeed(seed, SeedPurpose.dropout), opts.clipNorm);
-  const backendData = model.createDataset(x, y, n);
+  // A target that is one of the inputs (an autoencoder's fit(x, x)) arrives as the same array: held once.
+  const n = train.n;
+  const data = model.runtime.createDataset(train.inputs, train.targets, n);
   const batches = Math.ceil(n / batchSize);
   const needsFeedback = callbacks.some((c) => c.onBatchEnd) || opts.signal !== undefined;
   const chunk = needsFeedback ? FEEDBACK_CHUNK : batches;
-  const paramCount = model.weightsInfo().reduce((sum, w) => sum + w.shape.reduce((a, d) => a * d, 1), 0);
+  const paramCount = model.graph.params.reduce((sum, w) => sum + w.size, 0);
   const sync = Math.min(chunk * batchSize, n) * paramCount < SYNC_MAX_WORK;
   const nanGuard = opts.nanGuard ?? true;
-  const stopBelow = opts.stopBelowLoss;
-  if (stopBelow !== undefined && typeof stopBelow !== 'number')
-    throw new OxnetError('E_ARG', `fit stopBelowLoss must be a number, got ${showValue(stopBelow)}`);
+  const names = model.outputNames;
+  const k = names.length;
   // Nothing needs JavaScript between epochs (no per-epoch callback, validation, 'mse' metric,
   // verbose line or skipping of non-finite batches): all epochs run in one backend call.
-  const oneCall =
-    !needsFeedback && !val && !compiled.metrics.has('mse') && nanGuard && opts.verbose !== 1 && !callbacks.some((c) => c.onEpochBegin || c.onEpochEnd);
+  const oneCall = !needsFeedback && !val && !anyMse && nanGuard && opts.verbose !== 1 && !callbacks.some((c) => c.onEpochBegin || c.onEpochEnd);
   const history = new History();
   model.stopTraining = false;
 
@@ -122,21 +174,22 @@ export async function runFit(model: Sequential, xIn: TensorLike, yIn: TensorLike
     const lr = model.learningRate;
     const orders = opts.epochOrder ? concatOrders(opts.epochOrder, epochs, n) : undefined;
     const shuffleSeeds =
-      orders || opts.shuffle === false
-        ? undefined
-        : Uint32Array.from({ length: epochs }, (_, e) => deriveSeed(seed, SeedPurpose.epochShuffle, model.epochsTrained + e));
-    const plan: EpochPlan = { epochs, batchSize, lr, step: model.step, shuffleSeeds, orders, stopBelow };
-    const stats = epochs * n * paramCount < SYNC_MAX_FIT_WORK ? runner.trainEpochsSync(backendData, plan) : await runner.trainEpochs(backendData, plan);
-    const columns: Record<string, ArrayLike<number> | number> = { loss: stats.losses, lr };
-    if (compiled.metrics.has('acc')) columns.acc = stats.correct.map((c) => c / n);
-    if (compiled.metrics.has('misclassified')) columns.misclassified = stats.correct.map((c) => n - c);
+      orders || opts.shuffle === false ? undefined : Uint32Array.from({ length: epochs }, (_, e) => deriveSeed(seed, SeedPurpose.epochShuffle, model.epochsTrained + e));
+    const plan = { epochs, batchSize, lr, step: model.step, shuffleSeeds, orders, stopBelow };
+    const stats = epochs * n * paramCount < SYNC_MAX_FIT_WORK ? runner.trainEpochsSync(data, plan) : await runner.trainEpochs(data, plan);
+    const columns: Record<string, ArrayLike<number> | number> = { loss: stats.losses };
+    const column = (o: number, f: (e: number) => number) => Float64Array.from({ length: stats.epochs }, (_, e) => f(e * k + o));
+    names.forEach((_, o) => {
+      if (k > 1) columns[logKey(names, o, 'loss', false)] = column(o, (i) => stats.outputLosses[i]);
+      if (compiled.metrics[o].has('acc')) columns[logKey(names, o, 'acc', false)] = column(o, (i) => stats.correct[i] / n);
+      if (compiled.metrics[o].has('misclassified')) columns[logKey(names, o, 'misclassified', false)] = column(o, (i) => n - stats.correct[i]);
+    });
+    columns.lr = lr;
     history.recordColumns(0, stats.epochs, columns);
     epoch = stats.epochs;
     model.epochsTrained += stats.epochs;
     model.step += stats.epochs * batches + Math.max(stats.nonFiniteBatch, 0);
-    if (stats.nonFiniteBatch >= 0) {
-      throw nonFiniteError(stats.epochs, stats.nonFiniteBatch, lr);
-    }
+    if (stats.nonFiniteBatch >= 0) throw nonFiniteError(stats.epochs, stats.nonFiniteBatch, lr);
   }
   for (; !oneCall && epoch < epochs && !model.stopTraining; epoch++) {
     for (const c of callbacks) await c.onEpochBegin?.(epoch, model);
@@ -147,27 +200,31 @@ export async function runFit(model: Sequential, xIn: TensorLike, yIn: TensorLike
         ? identity(n)
         : shuffledIndices(n, deriveSeed(seed, SeedPurpose.epochShuffle, model.epochsTrained));
     let lossSum = 0;
-    let correct = 0;
+    const outSums = new Float64Array(k);
+    const correct = new Float64Array(k);
     let counted = 0;
     for (let b0 = 0; b0 < batches; ) {
       checkAbort(opts.signal, epoch, b0);
       const b1 = Math.min(b0 + chunk, batches);
-      const stats = await trainChunk(runner, backendData, order, batchSize, b0, b1, model, sync);
+      const stats = await trainChunk(runner, data, order, batchSize, b0, b1, model, sync);
       const done = stats.nonFiniteBatch >= 0 ? stats.nonFiniteBatch : b1 - b0;
       for (let i = 0; i < done; i++) {
         const size = Math.min(batchSize, n - (b0 + i) * batchSize);
         lossSum += stats.losses[i] * size;
-        correct += stats.correct[i];
+        let batchCorrect = 0;
+        for (let o = 0; o < k; o++) {
+          outSums[o] += stats.outputLosses[i * k + o] * size;
+          correct[o] += stats.correct[i * k + o];
+          if (o === 0) batchCorrect = stats.correct[i * k];
+        }
         counted += size;
-        const logs: BatchLogs = { loss: stats.losses[i], correct: stats.correct[i], size };
+        const logs: BatchLogs = { loss: stats.losses[i], correct: batchCorrect, size };
         for (const c of callbacks) await c.onBatchEnd?.(b0 + i, logs, model);
       }
       model.step += done;
       if (stats.nonFiniteBatch >= 0) {
         const bad = b0 + stats.nonFiniteBatch;
-        if (nanGuard) {
-          throw nonFiniteError(epoch, bad, lr);
-        }
+        if (nanGuard) throw nonFiniteError(epoch, bad, lr);
         b0 = bad + 1; // skip the batch that went non-finite and go on
       } else {
         b0 = b1;
@@ -176,16 +233,19 @@ export async function runFit(model: Sequential, xIn: TensorLike, yIn: TensorLike
     }
     model.epochsTrained++;
     const logs: EpochLogs = { loss: counted ? lossSum / counted : NaN, lr };
-    if (compiled.metrics.has('acc')) logs.acc = counted ? correct / counted : NaN;
-    if (compiled.metrics.has('misclassified')) logs.misclassified = counted - correct;
-    if (compiled.metrics.has('mse')) logs.mse = model.evaluatePrepared(x, y, n).mse;
-    if (val) {
-      const r = model.evaluatePrepared(val.x, val.y, val.n);
-      logs.valLoss = r.loss;
-      if (compiled.metrics.has('acc')) logs.valAcc = r.accuracy;
-      if (compiled.metrics.has('misclassified')) logs.valMisclassified = r.misclassified;
-      if (compiled.metrics.has('mse')) logs.valMse = r.mse;
-    }
+    metricLogs(
+      logs,
+      names,
+      compiled.metrics,
+      outSums.map((s) => (counted ? s / counted : NaN)),
+      correct,
+      counted,
+    );
+    if (anyMse) evalLogs(logs, names, compiled.metrics, model.evaluatePrepared(train), false);
+    if (val) evalLogs(logs, names, compiled.metrics, model.evaluatePrepared(val), true);
+    // lr last, as the one-call path records it.
+    delete (logs as Record<string, unknown>).lr;
+    logs.lr = lr;
     history.record(epoch, logs);
     if (opts.verbose === 1) console.log(formatEpoch(epoch, epochs, logs));
     for (const c of callbacks) await c.onEpochEnd?.(epoch, logs, model);
@@ -195,16 +255,7 @@ export async function runFit(model: Sequential, xIn: TensorLike, yIn: TensorLike
   return history;
 }
 
-async function trainChunk(
-  runner: NetworkRunner,
-  data: Dataset,
-  order: Uint32Array,
-  batchSize: number,
-  b0: number,
-  b1: number,
-  model: Sequential,
-  sync: boolean,
-) {
+async function trainChunk(runner: NetworkRunner, data: Dataset, order: Uint32Array, batchSize: number, b0: number, b1: number, model: Model, sync: boolean) {
   const slice = order.subarray(b0 * batchSize, Math.min(b1 * batchSize, order.length));
   if (sync) return runner.trainSync(data, slice, batchSize, model.learningRate, model.step);
   return runner.train(data, slice, batchSize, model.learningRate, model.step);

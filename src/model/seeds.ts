@@ -1,5 +1,5 @@
 // One seed drives everything: each use gets its own stream derived from (seed, purpose, index).
-import { mulberry32 } from '../backend/js/rng';
+import { mulberry32 } from '../random';
 
 export const SeedPurpose = { init: 1, dropout: 2, validationSplit: 3, epochShuffle: 4, restart: 5 } as const;
 

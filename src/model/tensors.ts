@@ -75,3 +75,25 @@ export function chwToHwc(x: Float32Array, n: number, c: number, h: number, w: nu
   }
   return out;
 }
+
+/**
+ * Data for several tensors (a model's inputs, or its outputs' targets): for one, the tensor
+ * itself (or { [name]: tensor }); for several, an array by position or an object by name.
+ */
+export function perTensor(x: unknown, names: string[], param: string): unknown[] {
+  const isRecord = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v) && !('data' in v && 'shape' in v);
+  if (isRecord(x)) {
+    const extra = Object.keys(x).filter((k) => !names.includes(k));
+    const missing = names.filter((n) => !Object.hasOwn(x, n));
+    if (extra.length || missing.length) {
+      throw new OxnetError('E_ARG', `${param} must give ${names.map((n) => `'${n}'`).join(', ')}${extra.length ? `; unknown ${extra.map((k) => `'${k}'`).join(', ')}` : ''}${missing.length ? `; missing ${missing.map((k) => `'${k}'`).join(', ')}` : ''}`);
+    }
+    return names.map((n) => x[n]);
+  }
+  if (names.length === 1) return [x];
+  if (!Array.isArray(x) || x.length !== names.length) {
+    throw new OxnetError('E_ARG', `${param} must hold ${names.length} tensors (${names.join(', ')}), as an array in that order or an object by name, got ${showValue(Array.isArray(x) ? `an array of ${x.length}` : typeof x)}`);
+  }
+  return x;
+}

@@ -6,7 +6,7 @@ import type { ActivationSpec, Backend, LayerSpec, NetworkSpec } from '../../src/
 import { describeBackends, closeness } from '../helpers/backends';
 import { referenceTrain } from '../helpers/reference';
 import { oneHotRows, randomF32, seeded, type Rng } from '../helpers/random';
-import { shuffledIndices } from '../../src/backend/js/rng';
+import { shuffledIndices } from '../../src/random';
 
 const dense = (inputs: number, units: number, activation: ActivationSpec, useBias = true): LayerSpec => ({
   type: 'dense',

@@ -1,6 +1,6 @@
 // mulberry32 and the dropout seed (docs/kernels.md), the RNG both backends share.
 import { describe, expect, it } from 'vitest';
-import { dropoutSeed, mulberry32, shuffledIndices } from '../../src/backend/js/rng';
+import { dropoutSeed, mulberry32, shuffledIndices } from '../../src/random';
 
 describe('mulberry32', () => {
   it('seed 42 gives the reference sequence', () => {

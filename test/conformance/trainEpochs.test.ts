@@ -4,7 +4,7 @@
 // weights as the per-epoch path (forced by a no-op onEpochEnd callback).
 import { expect, it } from 'vitest';
 import type { Backend, NetworkSpec } from '../../src/backend/types';
-import { shuffledIndices } from '../../src/backend/js/rng';
+import { shuffledIndices } from '../../src/random';
 import { closeness, describeBackends, describeNativeVsJs } from '../helpers/backends';
 import { randomF32, seeded } from '../helpers/random';
 import { layers, sequential, sgd } from '../../src/index';

@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import type { ActivationSpec, Backend, LayerSpec, LossSpec, NetworkSpec, OptimizerSpec } from '../../src/backend/types';
 import { closeness, describeNativeVsJs } from '../helpers/backends';
 import { oneHotRows, randomF32, seeded } from '../helpers/random';
-import { shuffledIndices } from '../../src/backend/js/rng';
+import { shuffledIndices } from '../../src/random';
 
 const near = (a: ArrayLike<number>, b: ArrayLike<number>) => expect(closeness(a, b)).toBeNull();
 

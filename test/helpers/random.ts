@@ -1,5 +1,5 @@
 // Seeded test data: every random number in the tests comes from mulberry32, so failures replay.
-import { mulberry32 } from '../../src/backend/js/rng';
+import { mulberry32 } from '../../src/random';
 
 export type Rng = () => number;
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Sequential, layers, layerFromConfig, type OxnetError } from '../../src/index';
 import { initialize } from '../../src/initializers';
-import { mulberry32 } from '../../src/backend/js/rng';
+import { mulberry32 } from '../../src/random';
 
 function configError(f: () => unknown): OxnetError {
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '../../src/backend/js/rng';
+import { mulberry32 } from '../../src/random';
 import { gaussian, gaussianBlobs, noisyFunction, smoothTarget, xorData } from '../../src/data/synthetic';
 
 describe('synthetic data', () => {

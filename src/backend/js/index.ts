@@ -1,13 +1,13 @@
 // The pure-TypeScript backend: the fallback when no native binary loads, and the reference the
 // native backend is checked against. Kernels are generic over Float32Array | Float64Array.
-import type { Backend, NetworkSpec } from '../types';
+import type { Backend, GraphSpec } from '../types';
 import { matmul } from './matmul';
 import { denseBackward, denseForward } from './dense';
 import { activationBackward, activationForward } from './activation';
 import { loss } from './loss';
 import { optimizerStep } from './optimizer';
 import { createDataset } from './dataset';
-import { JsNetworkRunner } from './network';
+import { JsNetworkRunner } from './executor';
 import { conv2dBackward, conv2dForward } from './conv';
 import { checkedArrays } from './arrays';
 import { OxnetError } from '../../errors';
@@ -28,10 +28,10 @@ export const jsBackend: Backend = {
   maxPool2dBackward: checkedArrays('maxPool2dBackward', ['x', 'dy'], maxPool2dBackward),
   avgPool2dForward: checkedArrays('avgPool2dForward', ['x'], avgPool2dForward),
   avgPool2dBackward: checkedArrays('avgPool2dBackward', ['x', 'dy'], avgPool2dBackward),
-  createDataset: checkedArrays('createDataset', ['x', 'y'], createDataset),
-  createNetwork: (spec: NetworkSpec, params: Float32Array[]) => {
+  createDataset,
+  createNetwork: (spec: GraphSpec, params: Float32Array[], state: Float32Array[]) => {
     try {
-      return new JsNetworkRunner(spec, params);
+      return new JsNetworkRunner(spec, params, state);
     } catch (e) {
       // A layer size past what a typed array can hold: refused like any other bad config.
       if (e instanceof RangeError)

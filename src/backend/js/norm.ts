@@ -3,7 +3,7 @@ import type { FloatArray } from '../types';
 import { OxnetError } from '../../errors';
 import { take, zeros64, type Workspace } from './workspace';
 import { requireLength, requirePositiveInt } from './conv';
-import { mulberry32 } from './rng';
+import { mulberry32 } from '../../random';
 
 export function checkDropoutRate(rate: number): void {
   if (!Number.isFinite(rate) || rate < 0 || rate >= 1) {

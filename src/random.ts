@@ -1,4 +1,5 @@
-// mulberry32, the one RNG of oxnet (docs/kernels.md): same stream in TypeScript and Rust.
+// mulberry32, the one RNG of oxnet (docs/kernels.md): same stream in TypeScript and Rust (rng.rs).
+// A neutral module: the model, the data helpers and the js backend all draw from it.
 
 /** A generator of uniform numbers in [0, 1) from a 32-bit seed. */
 export function mulberry32(seed: number): () => number {

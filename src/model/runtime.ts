@@ -1,0 +1,131 @@
+// A model's weights and the backend runners that hold them: the training runner (one per fit
+// seed and clipNorm), and runners of sub-graphs (a decoder) that share the weights by copy. The
+// initial weights are drawn in TypeScript from the model's seed, so both backends start alike.
+import type { OptimizerSpec } from '../backend/spec';
+import type { Backend, Dataset, NetworkRunner, OutputSpec } from '../backend/types';
+import { OxnetError } from '../errors';
+import type { ModelGraph } from '../graph/graph';
+import { graphSpec, inferenceOutputs, type SubGraph, subGraphFrom } from '../graph/spec';
+import { mulberry32 } from '../random';
+import { deriveSeed, SeedPurpose } from './seeds';
+
+/** What the runner is compiled for: the paired outputs and the optimizer (null: inference only). */
+export interface RunnerTraining {
+  outputs: OutputSpec[];
+  optimizer: OptimizerSpec;
+}
+
+const INFERENCE_OPTIMIZER: OptimizerSpec = { kind: 'sgd', lr: 0.01 };
+
+export class Runtime {
+  private params: Float32Array[];
+  private state: Float32Array[];
+  private runner: NetworkRunner | null = null;
+  private key = '';
+  private readonly subs = new Map<number, { runner: NetworkRunner; sub: SubGraph }>();
+
+  constructor(
+    readonly graph: ModelGraph,
+    readonly backend: Backend,
+    seed: number,
+  ) {
+    const next = mulberry32(deriveSeed(seed, SeedPurpose.init));
+    this.params = graph.layers.flatMap((l) => l.paramInfo.map((p) => p.init(next)));
+    this.state = graph.layers.flatMap((l) => l.stateInfo.map((s) => s.init()));
+  }
+
+  /** The runner for `training` with `seed` driving dropout and `clipNorm` (rebuilt when any differs). */
+  trainingRunner(training: RunnerTraining | null, seed: number, clipNorm?: number): NetworkRunner {
+    const key = JSON.stringify([training, seed, clipNorm ?? null]);
+    if (this.runner && this.key === key) return this.runner;
+    this.sync();
+    const outputs = training ? training.outputs : inferenceOutputs(this.graph);
+    const spec = graphSpec(this.graph, outputs, training ? training.optimizer : INFERENCE_OPTIMIZER, seed, clipNorm);
+    this.runner = this.backend.createNetwork(spec, this.params, this.state);
+    this.key = key;
+    return this.runner;
+  }
+
+  /** The current runner (any will do for inference), or one created inference-only. */
+  current(seed: number): NetworkRunner {
+    return this.runner ?? this.trainingRunner(null, seed);
+  }
+
+  /** Drops the runner (compile changed the losses or the optimizer); weights are kept. */
+  reset(): void {
+    this.sync();
+    this.runner = null;
+  }
+
+  /** Copies the runner's weights and state back (before it is replaced). */
+  private sync(): void {
+    if (!this.runner) return;
+    this.params = this.runner.getParams();
+    this.state = this.runner.getState();
+  }
+
+  getParams(): Float32Array[] {
+    return this.runner ? this.runner.getParams() : this.params.map((p) => p.slice());
+  }
+
+  setParams(params: Float32Array[]): void {
+    this.params = params;
+    if (this.runner) {
+      this.runner.setParams(params);
+      this.runner.resetOptimizer();
+    }
+  }
+
+  getState(): Float32Array[] {
+    return this.runner ? this.runner.getState() : this.state.map((s) => s.slice());
+  }
+
+  setState(state: Float32Array[]): void {
+    this.state = state;
+    if (this.runner) this.runner.setState(state);
+  }
+
+  createDataset(inputs: Float32Array[], targets: Float32Array[], n: number): Dataset {
+    return this.backend.createDataset(inputs, targets, n);
+  }
+
+  /** A runner of the graph after value `cut` (its one input), with the current weights. */
+  runnerFrom(cut: number, what: string): NetworkRunner {
+    let entry = this.subs.get(cut);
+    const params = this.getParams();
+    const state = this.getState();
+    if (!entry) {
+      const sub = subGraphFrom(this.graph, cut, what);
+      const spec = graphSpec(sub.graph, inferenceOutputs(sub.graph), INFERENCE_OPTIMIZER, 0);
+      const runner = this.backend.createNetwork(
+        spec,
+        sub.params.map((p) => params[p]),
+        sub.state.map((s) => state[s]),
+      );
+      entry = { runner, sub };
+      this.subs.set(cut, entry);
+    } else {
+      entry.runner.setParams(entry.sub.params.map((p) => params[p]));
+      entry.runner.setState(entry.sub.state.map((s) => state[s]));
+    }
+    return entry.runner;
+  }
+
+  /** Refuses weights that do not fit the graph's tensors (count and lengths). */
+  static checkTensors(what: string, list: unknown, expected: { name: string; shape: number[]; size: number }[]): Float32Array[] {
+    if (!Array.isArray(list) || list.length !== expected.length) {
+      throw new OxnetError(
+        'E_SHAPE',
+        `${what} expects ${expected.length} arrays (${expected.map((w) => w.name).join(', ')}), got ${Array.isArray(list) ? list.length : list === null ? 'null' : typeof list}`,
+      );
+    }
+    return list.map((w, i) => {
+      const e = expected[i];
+      const ok = w instanceof Float32Array || w instanceof Float64Array || Array.isArray(w);
+      if (!ok || (w as ArrayLike<number>).length !== e.size) {
+        throw new OxnetError('E_SHAPE', `${what}: ${e.name} has shape ${JSON.stringify(e.shape)} (${e.size} values), got ${ok ? `${(w as ArrayLike<number>).length} values` : String(w)}`);
+      }
+      return Float32Array.from(w as ArrayLike<number>);
+    });
+  }
+}

@@ -1,0 +1,39 @@
+// A model as plain data for a file: the graph's topology (layer types and configs, how they are
+// applied), the seed, the normalizers, the compile settings and every tensor. The loader
+// (files.ts) builds a model back from it; src/io/ writes and reads the bytes.
+import type { Named } from '../io/format';
+import type { ModelSnapshot } from '../io/save';
+import type { Model } from './model';
+
+/** The reference of value v in a file: a model input, or the output of layer application j. */
+function ref(model: Model, v: number): { input: number } | { node: number } {
+  const g = model.graph;
+  if (v < g.inputs.length) return { input: v };
+  const j = g.applications.findIndex((a) => a.output === v);
+  return { node: j };
+}
+
+export function takeSnapshot(model: Model): ModelSnapshot {
+  const g = model.graph;
+  const named = (info: { name: string; shape: number[] }[], values: Float32Array[]): Named[] => info.map((t, i) => ({ ...t, values: values[i] }));
+  const normalizers = model.inputNormalizers.map((n) => (n ? n.toJSON() : null));
+  const compiled = model.compileConfig;
+  return {
+    header: {
+      format: 'oxnet-model',
+      graph: {
+        kind: model.kind,
+        ...(model.name !== undefined ? { name: model.name } : {}),
+        inputs: g.inputs.map((i) => ({ name: i.name, shape: [...i.shape] })),
+        layers: g.layers.map((l) => ({ type: l.layer.type, config: { ...l.layer.getConfig(), name: l.name } })),
+        nodes: g.applications.map((a) => ({ layer: a.layer, inputs: a.inputs.map((v) => ref(model, v)) })),
+        outputs: g.outputs.map((o) => ref(model, o.value)),
+      },
+      seed: model.seed,
+      ...(normalizers.some((n) => n !== null) ? { normalizers } : {}),
+      ...(compiled ? { compile: { losses: compiled.losses, lossWeights: compiled.lossWeights, optimizer: compiled.optimizer, metrics: compiled.metrics } } : {}),
+    },
+    weights: named(model.weightsInfo(), model.getWeights()),
+    state: named(model.stateInfo(), model.getState()),
+  };
+}
