@@ -318,7 +318,10 @@ export function loadNativeBackend(): Backend {
         if (clip !== undefined && !(typeof clip === 'number' && Number.isFinite(clip) && clip > 0)) {
           throw new OxnetError('E_ARG', `network: clipNorm must be a finite number > 0, got ${String(clip)}`);
         }
-        return new NativeRunner(b, new b.NativeNetwork(JSON.stringify(spec), f32List('createNetwork', 'params', params), f32List('createNetwork', 'state', state)));
+        return new NativeRunner(
+          b,
+          new b.NativeNetwork(JSON.stringify(spec), f32List('createNetwork', 'params', params), f32List('createNetwork', 'state', state)),
+        );
       }),
   };
 }

@@ -23,7 +23,8 @@ function readCard(meta: Record<string, unknown> | undefined, path: string): Mode
 
 export async function runPredict(args: PredictArgs, io: Output): Promise<void> {
   const model = loadModel(args.model);
-  if (model.outputNames.length !== 1) throw new OxnetError('E_ARG', `predict: ${args.model} has ${model.outputNames.length} outputs; the command line predicts one`);
+  if (model.outputNames.length !== 1)
+    throw new OxnetError('E_ARG', `predict: ${args.model} has ${model.outputNames.length} outputs; the command line predicts one`);
   const card = readCard(model.getNormalizer()?.meta, args.model);
   // only the feature columns are read: a target column, if present, is ignored
   const data = loadCsv(args.data, { task: 'autoencoder', features: card.features });

@@ -4,8 +4,9 @@
 // state laid out layer by layer, and the outputs.
 import type { ActivationSpec } from '../backend/spec';
 import { OxnetError } from '../errors';
-import type { Layer, NodeRef, ParamInfo, SampleShape, StateInfo } from '../layers/layer';
 import type { OpSpec } from '../layers';
+import type { Layer } from '../layers/layer';
+import type { NodeRef, ParamInfo, SampleShape, StateInfo } from './built';
 import { type LayerNode, SymbolicTensor } from './symbolic';
 
 export interface GraphInput {
@@ -161,8 +162,10 @@ function dependsOn(from: SymbolicTensor, on: SymbolicTensor): boolean {
 
 /** Names, values, backend nodes and the parameter layout of checked applications in order. */
 function resolve(ins: SymbolicTensor[], order: LayerNode[], outs: SymbolicTensor[]): ModelGraph {
+  // Symbolic applications are made by Layer objects (src/layers/layer.ts), the only AppliedLayer.
+  const layerOf = (n: LayerNode) => n.layer as Layer;
   const layerOrder: Layer[] = [];
-  for (const n of order) if (!layerOrder.includes(n.layer)) layerOrder.push(n.layer);
+  for (const n of order) if (!layerOrder.includes(layerOf(n))) layerOrder.push(layerOf(n));
   const names = layerNames(layerOrder);
   const inputNames = uniqueNames(
     ins.map((t) => t.name),
@@ -179,14 +182,15 @@ function resolve(ins: SymbolicTensor[], order: LayerNode[], outs: SymbolicTensor
   const graph: ModelGraph = { inputs, applications: [], nodes: [], params: [], state: [], layers: [], outputs: [] };
   const layerIndex = new Map<Layer, number>();
   for (const app of order) {
-    let li = layerIndex.get(app.layer);
+    const layer = layerOf(app);
+    let li = layerIndex.get(layer);
     const b = app.built;
     if (li === undefined) {
       li = graph.layers.length;
-      layerIndex.set(app.layer, li);
-      const name = names.get(app.layer)!;
+      layerIndex.set(layer, li);
+      const name = names.get(layer)!;
       graph.layers.push({
-        layer: app.layer,
+        layer,
         name,
         params: [graph.params.length, b.params.length],
         state: [graph.state.length, b.state.length],
@@ -201,7 +205,8 @@ function resolve(ins: SymbolicTensor[], order: LayerNode[], outs: SymbolicTensor
     if (b.channelsFirstInput) {
       const v = value.get(app.inputs[0])!;
       const other = order.some((o) => o !== app && o.inputs.includes(app.inputs[0]));
-      if (other) throw new OxnetError('E_CONFIG', `layer '${gl.name}': a channelsFirst conv2d's input must feed nothing else (it is transposed to NHWC on the way in)`);
+      if (other)
+        throw new OxnetError('E_CONFIG', `layer '${gl.name}': a channelsFirst conv2d's input must feed nothing else (it is transposed to NHWC on the way in)`);
       inputs[v].channelsFirst = true;
     }
     const appIndex = gl.applications.length;
@@ -213,7 +218,7 @@ function resolve(ins: SymbolicTensor[], order: LayerNode[], outs: SymbolicTensor
       graph.nodes.push({
         name: `${gl.name}${appIndex > 0 ? `#${appIndex + 1}` : ''}${suffix}`,
         layer: li,
-        op: bn.op,
+        op: bn.op as OpSpec,
         inputs: bn.inputs.map(refValue),
         params: bn.params.map((p) => gl.params[0] + p),
         state: bn.state.map((s) => gl.state[0] + s),
@@ -229,7 +234,7 @@ function resolve(ins: SymbolicTensor[], order: LayerNode[], outs: SymbolicTensor
   const outNames = new Map<string, number>();
   graph.outputs = outs.map((t) => {
     const v = value.get(t)!;
-    const producer = t.node ? graph.layers[layerIndex.get(t.node.layer)!] : null;
+    const producer = t.node ? graph.layers[layerIndex.get(layerOf(t.node))!] : null;
     const base = producer ? producer.name : inputNames[v];
     const k = outNames.get(base) ?? 0;
     outNames.set(base, k + 1);

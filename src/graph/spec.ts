@@ -21,7 +21,15 @@ export function graphSpec(g: ModelGraph, outputs: OutputSpec[], optimizer: Optim
 
 /** Outputs of a runner that only predicts: any valid loss does, never from logits. */
 export function inferenceOutputs(g: ModelGraph): OutputSpec[] {
-  return g.outputs.map((o) => ({ name: o.name, value: o.value, loss: 'mse', weight: 1, fromLogits: false, logitScale: 1, correct: o.size === 1 ? 'threshold' : 'argmax' }));
+  return g.outputs.map((o) => ({
+    name: o.name,
+    value: o.value,
+    loss: 'mse',
+    weight: 1,
+    fromLogits: false,
+    logitScale: 1,
+    correct: o.size === 1 ? 'threshold' : 'argmax',
+  }));
 }
 
 /** A graph whose one input is value `cut` of `g`, with the nodes after it, and where its tensors come from. */

@@ -2,14 +2,14 @@
 // layer application and returns its output. Each is numbered at creation, and an application can
 // only read tensors that exist already, so creation order is a topological order of any graph.
 import { OxnetError, showValue } from '../errors';
-import type { Built, Layer, SampleShape } from '../layers/layer';
+import type { AppliedLayer, Built, SampleShape } from './built';
 
 let created = 0;
 
 /** One application of a layer: its inputs, its output and the layer resolved for them. */
 export interface LayerNode {
   readonly id: number;
-  readonly layer: Layer;
+  readonly layer: AppliedLayer;
   readonly inputs: SymbolicTensor[];
   readonly output: SymbolicTensor;
   readonly built: Built;
@@ -43,7 +43,13 @@ export interface InputConfig {
 export function input(config: InputConfig): SymbolicTensor {
   if (!config || typeof config !== 'object' || Array.isArray(config)) throw new OxnetError('E_ARG', `input takes { shape, name? }, got ${showValue(config)}`);
   const { shape, name, ...rest } = config as InputConfig & Record<string, unknown>;
-  if (Object.keys(rest).length) throw new OxnetError('E_ARG', `input: unknown option ${Object.keys(rest).map((k) => `'${k}'`).join(', ')}; known: shape, name`);
+  if (Object.keys(rest).length)
+    throw new OxnetError(
+      'E_ARG',
+      `input: unknown option ${Object.keys(rest)
+        .map((k) => `'${k}'`)
+        .join(', ')}; known: shape, name`,
+    );
   if (!Array.isArray(shape) || shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d <= 0)) {
     throw new OxnetError('E_ARG', `input shape must be a non-empty array of positive integers, got ${showValue(shape)}`);
   }
@@ -55,10 +61,10 @@ export function input(config: InputConfig): SymbolicTensor {
 }
 
 /** The first application of each layer: later ones must give the same parameter shapes. */
-const firstBuild = new WeakMap<Layer, Built>();
+const firstBuild = new WeakMap<AppliedLayer, Built>();
 
 /** layer.apply(x): resolves the layer for x's shapes and records the application. */
-export function applyLayer(layer: Layer, x: SymbolicTensor | SymbolicTensor[]): SymbolicTensor {
+export function applyLayer(layer: AppliedLayer, x: SymbolicTensor | SymbolicTensor[]): SymbolicTensor {
   const xs = Array.isArray(x) ? x : [x];
   const where = `layer '${layer.name ?? layer.type}'`;
   xs.forEach((t, i) => {

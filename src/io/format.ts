@@ -162,7 +162,8 @@ function checkHeader(h: ModelHeader, version: number, source: string): void {
     const g = h.graph;
     const arrays = g && typeof g === 'object' && Array.isArray(g.inputs) && Array.isArray(g.layers) && Array.isArray(g.nodes) && Array.isArray(g.outputs);
     if (!arrays) throw bad(`${source}: header lacks the graph (inputs, layers, nodes, outputs arrays)`);
-    if (g.kind !== 'sequential' && g.kind !== 'functional') throw bad(`${source}: graph kind ${JSON.stringify(g.kind)} is neither 'sequential' nor 'functional'`);
+    if (g.kind !== 'sequential' && g.kind !== 'functional')
+      throw bad(`${source}: graph kind ${JSON.stringify(g.kind)} is neither 'sequential' nor 'functional'`);
   }
   if (!Number.isInteger(h.seed) || h.seed < 0 || h.seed > 0xffffffff) throw bad(`${source}: seed ${JSON.stringify(h.seed)} is not a 32-bit integer`);
 }

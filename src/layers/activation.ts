@@ -27,7 +27,12 @@ export const activationDef: LayerDef<{ activation: ActivationSpec }> = {
     return { activation: resolveActivation(raw.activation as ActivationArg, raw.beta as number | undefined, raw.alpha as number | undefined, 'activation') };
   },
   build(c, [shape], ctx) {
-    const op: ActivationOp = { type: 'activation', size: elementCount(shape, `${ctx.where} input shape`), width: shape[shape.length - 1], activation: { ...c.activation } };
+    const op: ActivationOp = {
+      type: 'activation',
+      size: elementCount(shape, `${ctx.where} input shape`),
+      width: shape[shape.length - 1],
+      activation: { ...c.activation },
+    };
     return single(op, [...shape], [], [], 1, c.activation);
   },
 };

@@ -78,7 +78,20 @@ export function windowOutput(
 export const conv2dDef: LayerDef<Conv2dSettings> = {
   type: 'conv2d',
   inputs: 'one',
-  keys: ['filters', 'kernelSize', 'strides', 'padding', 'dilationRate', 'useBias', 'activation', 'beta', 'alpha', 'kernelInitializer', 'biasInitializer', 'dataFormat'],
+  keys: [
+    'filters',
+    'kernelSize',
+    'strides',
+    'padding',
+    'dilationRate',
+    'useBias',
+    'activation',
+    'beta',
+    'alpha',
+    'kernelInitializer',
+    'biasInitializer',
+    'dataFormat',
+  ],
   config(raw) {
     const dataFormat = (raw.dataFormat ?? 'channelsLast') as DataFormat;
     if (dataFormat !== 'channelsLast' && dataFormat !== 'channelsFirst') {
@@ -98,7 +111,9 @@ export const conv2dDef: LayerDef<Conv2dSettings> = {
     const kernelCount = elementCount([kh, kw, ch, c.filters], 'conv2d kernel shape');
     elementCount([oh, ow, c.filters], 'conv2d output shape');
     const fans = { fanIn: kh * kw * ch, fanOut: kh * kw * c.filters };
-    const params: Built['params'] = [{ name: 'kernel', shape: [kh, kw, ch, c.filters], init: (next) => initialize(c.kernelInitializer, kernelCount, fans, next) }];
+    const params: Built['params'] = [
+      { name: 'kernel', shape: [kh, kw, ch, c.filters], init: (next) => initialize(c.kernelInitializer, kernelCount, fans, next) },
+    ];
     if (c.useBias) params.push({ name: 'bias', shape: [c.filters], init: (next) => initialize(c.biasInitializer, c.filters, fans, next) });
     const op: Conv2dOp = {
       type: 'conv2d',

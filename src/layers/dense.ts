@@ -4,7 +4,18 @@ import type { ActivationSpec } from '../backend/spec';
 import { OxnetError } from '../errors';
 import { defaultInitializerFor, initialize, resolveInitializer, type InitializerName, type InitializerSpec } from '../initializers';
 import { resolveActivation, type ActivationArg } from './activations';
-import { bool, elementCount, Layer, positiveInt, single, type BuildContext, type Built, type CommonLayerConfig, type LayerDef, type SampleShape } from './layer';
+import {
+  bool,
+  elementCount,
+  Layer,
+  positiveInt,
+  single,
+  type BuildContext,
+  type Built,
+  type CommonLayerConfig,
+  type LayerDef,
+  type SampleShape,
+} from './layer';
 
 export interface DenseConfig extends CommonLayerConfig {
   units: number;
@@ -39,7 +50,12 @@ export interface DenseSettings {
 
 /** The activation and initializers of dense and conv layers, with their course defaults. */
 export function unitSettings(raw: Record<string, unknown>, layer: string): Omit<DenseSettings, 'units'> {
-  const activation = resolveActivation(raw.activation as ActivationArg | undefined, raw.beta as number | undefined, raw.alpha as number | undefined, `${layer} activation`);
+  const activation = resolveActivation(
+    raw.activation as ActivationArg | undefined,
+    raw.beta as number | undefined,
+    raw.alpha as number | undefined,
+    `${layer} activation`,
+  );
   const kernelInitializer = resolveInitializer((raw.kernelInitializer as InitializerSpec) ?? defaultInitializerFor(activation.kind), 'kernelInitializer');
   const biasDefault = kernelInitializer.kind === 'smallUniform' ? kernelInitializer : 'zeros';
   const biasInitializer = resolveInitializer((raw.biasInitializer as InitializerSpec) ?? biasDefault, 'biasInitializer');

@@ -4,60 +4,10 @@
 // and a Layer applied twice in one model shares them.
 import type { ActivationSpec } from '../backend/spec';
 import { OxnetError, showValue } from '../errors';
+import type { BuildContext, Built, ParamInfo, SampleShape, StateInfo } from '../graph/built';
 import { applyLayer, type SymbolicTensor } from '../graph/symbolic';
-import type { OpSpec } from './index';
 
-/** Shape of one sample, without the batch axis: [features] or [height, width, channels]. */
-export type SampleShape = number[];
-
-export interface ParamInfo {
-  /** 'kernel', 'bias', 'gamma', 'beta'. */
-  name: string;
-  shape: number[];
-  /** Initial values; `next` is the model's uniform [0, 1) stream. */
-  init(next: () => number): Float32Array;
-}
-
-export interface StateInfo {
-  name: string;
-  shape: number[];
-  init(): Float32Array;
-}
-
-/** An input of a backend node: one of the layer's inputs, or an earlier node of the same layer. */
-export type NodeRef = { input: number } | { node: number };
-
-/** One backend node of a layer (most layers run one; separableConv2d runs two). */
-export interface BuiltNode {
-  op: OpSpec;
-  inputs: NodeRef[];
-  /** Indices into Built.params / Built.state. */
-  params: number[];
-  state: number[];
-  shape: SampleShape;
-  /** Appended to the layer's name for all but the last node ('depthwise'). */
-  suffix?: string;
-}
-
-/** A layer resolved for its input shapes. The last node's output is the layer's output. */
-export interface Built {
-  outputShape: SampleShape;
-  params: ParamInfo[];
-  state: StateInfo[];
-  nodes: BuiltNode[];
-  /** The activation the last node ends in (dense, conv, activation): the loss pairing reads it. */
-  activation?: ActivationSpec;
-  /** A channelsFirst conv2d: its input, a model input, is transposed NCHW -> NHWC on the way in. */
-  channelsFirstInput?: boolean;
-}
-
-/** Where a layer is being built, for its checks and messages. */
-export interface BuildContext {
-  /** "layer 'conv2d_1'" */
-  where: string;
-  /** Per input: it is a model input (channelsFirst conv2d needs one). */
-  fromModelInput: boolean[];
-}
+export type { BuildContext, Built, BuiltNode, NodeRef, ParamInfo, SampleShape, StateInfo } from '../graph/built';
 
 export interface LayerDef<C> {
   /** The type string saved in model files. */
@@ -99,7 +49,10 @@ export class Layer<C = unknown> {
     const all = (raw ?? {}) as Record<string, unknown>;
     const unknown = Object.keys(all).filter((k) => !COMMON_KEYS.includes(k) && !def.keys.includes(k));
     if (unknown.length) {
-      throw new OxnetError('E_CONFIG', `${def.type}: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; known: ${[...def.keys, ...COMMON_KEYS].join(', ')}`);
+      throw new OxnetError(
+        'E_CONFIG',
+        `${def.type}: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; known: ${[...def.keys, ...COMMON_KEYS].join(', ')}`,
+      );
     }
     const { name, inputShape, inputDim, ...rest } = all;
     if (name !== undefined && (typeof name !== 'string' || name === '' || name.includes('/'))) {
@@ -140,7 +93,14 @@ export class Layer<C = unknown> {
 }
 
 /** One node reading every input of the layer and using all its parameters and state. */
-export function single(op: OpSpec, shape: SampleShape, params: ParamInfo[], state: StateInfo[], inputs: number, activation?: ActivationSpec): Built {
+export function single(
+  op: { readonly type: string },
+  shape: SampleShape,
+  params: ParamInfo[],
+  state: StateInfo[],
+  inputs: number,
+  activation?: ActivationSpec,
+): Built {
   return {
     outputShape: shape,
     params,

@@ -20,7 +20,8 @@ function mergeDef(kind: MergeKind): LayerDef<Record<string, never>> {
     keys: [],
     config: () => ({}),
     build(_c, shapes, ctx) {
-      if (kind === 'subtract' && shapes.length !== 2) throw new OxnetError('E_CONFIG', `${ctx.where} (subtract) takes exactly two inputs, got ${shapes.length}`);
+      if (kind === 'subtract' && shapes.length !== 2)
+        throw new OxnetError('E_CONFIG', `${ctx.where} (subtract) takes exactly two inputs, got ${shapes.length}`);
       const first = JSON.stringify(shapes[0]);
       const other = shapes.findIndex((s) => JSON.stringify(s) !== first);
       if (other >= 0) {

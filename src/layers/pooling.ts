@@ -45,7 +45,13 @@ function poolDef(type: 'maxPooling2d' | 'averagePooling2d'): LayerDef<Pool2dSett
       const padding = resolvePadding(c.padding, [h, w], c.poolSize, c.strides, [1, 1], `${ctx.where} padding`);
       const oh = outputSize(h, padding[0], padding[1], c.poolSize[0], c.strides[0], ctx.where, 'height');
       const ow = outputSize(w, padding[2], padding[3], c.poolSize[1], c.strides[1], ctx.where, 'width');
-      const op: Pool2dOp = { type: type === 'maxPooling2d' ? 'maxPool2d' : 'avgPool2d', inShape: [h, w, ch], pool: [...c.poolSize], strides: [...c.strides], padding };
+      const op: Pool2dOp = {
+        type: type === 'maxPooling2d' ? 'maxPool2d' : 'avgPool2d',
+        inShape: [h, w, ch],
+        pool: [...c.poolSize],
+        strides: [...c.strides],
+        padding,
+      };
       return single(op, [oh, ow, ch], [], [], 1);
     },
   };

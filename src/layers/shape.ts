@@ -48,7 +48,10 @@ export const reshapeDef: LayerDef<{ targetShape: number[] }> = {
     );
     const target = c.targetShape.map((d) => (d === -1 ? size / known : d));
     if (target.some((d) => !Number.isInteger(d)) || elementCount(target, 'reshape targetShape') !== size) {
-      throw new OxnetError('E_CONFIG', `${ctx.where}: targetShape ${JSON.stringify(c.targetShape)} does not hold the ${size} elements of input shape ${JSON.stringify(shape)}`);
+      throw new OxnetError(
+        'E_CONFIG',
+        `${ctx.where}: targetShape ${JSON.stringify(c.targetShape)} does not hold the ${size} elements of input shape ${JSON.stringify(shape)}`,
+      );
     }
     const op: ReshapeOp = { type: 'reshape', size };
     return single(op, target, [], [], 1);

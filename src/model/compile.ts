@@ -150,7 +150,14 @@ export function resolveMetrics(metrics: unknown, param = 'metrics'): Set<Metric>
  * A compile option given once for all outputs, as an array (by position) or as an object (by
  * output name): the value for each output, `fallback` where none is given.
  */
-export function perOutput<T>(arg: unknown, names: string[], what: string, fallback: () => T, isOne: (v: unknown) => boolean, resolve: (v: unknown, param: string) => T): T[] {
+export function perOutput<T>(
+  arg: unknown,
+  names: string[],
+  what: string,
+  fallback: () => T,
+  isOne: (v: unknown) => boolean,
+  resolve: (v: unknown, param: string) => T,
+): T[] {
   if (arg === undefined) return names.map(fallback);
   if (isOne(arg)) return names.map((n) => resolve(arg, `${what} (output '${n}')`));
   if (Array.isArray(arg)) {
@@ -161,8 +168,18 @@ export function perOutput<T>(arg: unknown, names: string[], what: string, fallba
   }
   if (arg && typeof arg === 'object') {
     const extra = Object.keys(arg).filter((k) => !names.includes(k));
-    if (extra.length) throw new OxnetError('E_CONFIG', `${what} names ${extra.map((k) => `'${k}'`).join(', ')}, not outputs of the model (${names.join(', ')})`);
+    if (extra.length)
+      throw new OxnetError('E_CONFIG', `${what} names ${extra.map((k) => `'${k}'`).join(', ')}, not outputs of the model (${names.join(', ')})`);
     return names.map((n) => (Object.hasOwn(arg, n) ? resolve((arg as Record<string, unknown>)[n], `${what}.${n}`) : fallback()));
   }
   throw new OxnetError('E_CONFIG', `${what} must be given once, as an array or as an object by output name, got ${showValue(arg)}`);
+}
+
+/** compile()'s result: each output's loss paired with its activation, once. */
+export interface Compiled {
+  losses: LossKind[];
+  weights: number[];
+  outputs: OutputSpec[];
+  optimizer: OptimizerSpec;
+  metrics: Set<Metric>[];
 }

@@ -32,12 +32,14 @@ export function modelToBytes(model: Model): Uint8Array {
 }
 
 export function modelFromBytes(bytes: Uint8Array, source = 'model bytes'): Model {
-  if (!(bytes instanceof Uint8Array)) throw new OxnetError('E_ARG', `modelFromBytes: bytes must be a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
+  if (!(bytes instanceof Uint8Array))
+    throw new OxnetError('E_ARG', `modelFromBytes: bytes must be a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
   return modelFromFile(decodeModelFile(bytes, source), source);
 }
 
 function checkPath(op: string, path: unknown): void {
-  if (typeof path !== 'string' || path === '') throw new OxnetError('E_ARG', `${op}: path must be a non-empty string, got ${path === null ? 'null' : typeof path}`);
+  if (typeof path !== 'string' || path === '')
+    throw new OxnetError('E_ARG', `${op}: path must be a non-empty string, got ${path === null ? 'null' : typeof path}`);
 }
 
 const bad = (source: string, m: string, cause?: unknown) => new OxnetError('E_FORMAT', `${source}: ${m}`, cause ? { cause } : undefined);
@@ -98,8 +100,11 @@ function chainFromV1(layers: Layer[], inputShape: number[], seed: number, source
 /** Version 2: inputs, then each application in order (only earlier tensors may be read). */
 function fromTopology(t: GraphTopology, layers: Layer[], seed: number, source: string): { graph: ModelGraph; model: () => Model } {
   if (t.kind === 'sequential') {
-    const chain = t.nodes.every((n, j) => n.layer === j && n.inputs.length === 1 && JSON.stringify(n.inputs[0]) === JSON.stringify(j === 0 ? { input: 0 } : { node: j - 1 }));
-    if (!chain || t.inputs.length !== 1 || t.nodes.length !== layers.length) throw bad(source, 'a sequential model must be a chain of its layers, each applied once');
+    const chain = t.nodes.every(
+      (n, j) => n.layer === j && n.inputs.length === 1 && JSON.stringify(n.inputs[0]) === JSON.stringify(j === 0 ? { input: 0 } : { node: j - 1 }),
+    );
+    if (!chain || t.inputs.length !== 1 || t.nodes.length !== layers.length)
+      throw bad(source, 'a sequential model must be a chain of its layers, each applied once');
     return chainFromV1(layers, (layers[0]?.declaredInputShape ?? t.inputs[0]?.shape) as number[], seed, source);
   }
   const build = () => {

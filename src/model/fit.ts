@@ -4,13 +4,26 @@
 import type { Dataset, NetworkRunner } from '../backend/types';
 import { OxnetError, showValue } from '../errors';
 import { shuffledIndices } from '../random';
-import type { BatchLogs, Callback, EpochLogs } from './callbacks';
-import type { Metric } from './compile';
+import type { BatchLogs, Callback, EpochLogs, TrainingModel } from './callbacks';
+import type { Compiled, Metric } from './compile';
 import type { EvalResult } from './evaluate';
 import { History } from './history';
-import type { Model, Prepared } from './model';
 import { deriveSeed, SeedPurpose } from './seeds';
-import { gatherRows, type TensorLike } from './tensors';
+import { gatherRows, type Prepared, type TensorLike } from './tensors';
+
+/** What fit uses of a model (src/model/model.ts's Model). */
+export interface Trainable extends TrainingModel {
+  readonly seed: number;
+  step: number;
+  epochsTrained: number;
+  readonly compiled: Compiled | null;
+  readonly outputNames: string[];
+  readonly parameterCount: number;
+  prepare(x: unknown, y: unknown, param?: string[]): Prepared;
+  trainingRunner(seed: number, clipNorm?: number): NetworkRunner;
+  createDataset(inputs: Float32Array[], targets: Float32Array[], n: number): Dataset;
+  evaluatePrepared(p: Prepared): EvalResult;
+}
 
 type Data = TensorLike | TensorLike[] | Record<string, TensorLike>;
 
@@ -42,7 +55,21 @@ export interface FitOptions {
   stopBelowLoss?: number;
 }
 
-const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationData', 'validationSplit', 'callbacks', 'seed', 'verbose', 'signal', 'epochOrder', 'nanGuard', 'clipNorm', 'stopBelowLoss'];
+const FIT_KEYS = [
+  'epochs',
+  'batchSize',
+  'shuffle',
+  'validationData',
+  'validationSplit',
+  'callbacks',
+  'seed',
+  'verbose',
+  'signal',
+  'epochOrder',
+  'nanGuard',
+  'clipNorm',
+  'stopBelowLoss',
+];
 
 /** Batches per train call when something needs per-batch feedback (a few dozen). */
 const FEEDBACK_CHUNK = 32;
@@ -56,7 +83,8 @@ const SYNC_MAX_FIT_WORK = 1 << 20;
 export function validationSplitIndices(n: number, split: number, seed: number): { train: Uint32Array; val: Uint32Array } {
   if (typeof split !== 'number' || !(split > 0 && split < 1)) throw new OxnetError('E_ARG', `validationSplit must be in (0, 1), got ${showValue(split)}`);
   if (!Number.isInteger(n) || n < 0) throw new OxnetError('E_ARG', `validationSplitIndices: n must be a non-negative integer, got ${showValue(n)}`);
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new OxnetError('E_ARG', `validationSplitIndices: seed must be an integer in [0, 2^32), got ${showValue(seed)}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+    throw new OxnetError('E_ARG', `validationSplitIndices: seed must be an integer in [0, 2^32), got ${showValue(seed)}`);
   const order = shuffledIndices(n, deriveSeed(seed, SeedPurpose.validationSplit));
   const nTrain = Math.floor(n * (1 - split));
   if (nTrain < 1 || nTrain >= n) throw new OxnetError('E_ARG', `validationSplit ${split} of ${n} samples leaves an empty train or validation set`);
@@ -105,7 +133,7 @@ function evalLogs(logs: EpochLogs, names: string[], metrics: Set<Metric>[], r: E
   });
 }
 
-export async function runFit(model: Model, xIn: Data, yIn: Data, opts: FitOptions): Promise<History> {
+export async function runFit(model: Trainable, xIn: Data, yIn: Data, opts: FitOptions): Promise<History> {
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new OxnetError('E_ARG', `fit options must be an object, got ${showValue(opts)}`);
   const unknown = Object.keys(opts).filter((k) => !FIT_KEYS.includes(k));
   if (unknown.length) throw new OxnetError('E_ARG', `fit: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; known: ${FIT_KEYS.join(', ')}`);
@@ -114,16 +142,20 @@ export async function runFit(model: Model, xIn: Data, yIn: Data, opts: FitOption
   const epochs = positiveInt(opts.epochs ?? 1, 'epochs');
   const batchSize = positiveInt(opts.batchSize ?? 32, 'batchSize');
   const seed = opts.seed ?? model.seed;
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new OxnetError('E_ARG', `fit seed must be an integer in [0, 2^32), got ${showValue(seed)}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+    throw new OxnetError('E_ARG', `fit seed must be an integer in [0, 2^32), got ${showValue(seed)}`);
   const callbacks = opts.callbacks === undefined ? [] : Array.isArray(opts.callbacks) ? opts.callbacks : [opts.callbacks];
   callbacks.forEach((c, i) => {
     if (c === null || typeof c !== 'object') throw new OxnetError('E_ARG', `fit callbacks[${i}] must be a callback object, got ${showValue(c)}`);
   });
   for (const key of ['shuffle', 'nanGuard'] as const) {
-    if (opts[key] !== undefined && typeof opts[key] !== 'boolean') throw new OxnetError('E_ARG', `fit ${key} must be true or false, got ${showValue(opts[key])}`);
+    if (opts[key] !== undefined && typeof opts[key] !== 'boolean')
+      throw new OxnetError('E_ARG', `fit ${key} must be true or false, got ${showValue(opts[key])}`);
   }
-  if (opts.verbose !== undefined && opts.verbose !== 0 && opts.verbose !== 1) throw new OxnetError('E_ARG', `fit verbose must be 0 or 1, got ${showValue(opts.verbose)}`);
-  if (opts.epochOrder !== undefined && typeof opts.epochOrder !== 'function') throw new OxnetError('E_ARG', `fit epochOrder must be a function, got ${showValue(opts.epochOrder)}`);
+  if (opts.verbose !== undefined && opts.verbose !== 0 && opts.verbose !== 1)
+    throw new OxnetError('E_ARG', `fit verbose must be 0 or 1, got ${showValue(opts.verbose)}`);
+  if (opts.epochOrder !== undefined && typeof opts.epochOrder !== 'function')
+    throw new OxnetError('E_ARG', `fit epochOrder must be a function, got ${showValue(opts.epochOrder)}`);
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new OxnetError('E_ARG', 'fit signal must be an AbortSignal');
   const all = model.prepare(xIn, yIn);
   if (all.n === 0) throw new OxnetError('E_ARG', 'fit: x has no samples');
@@ -148,15 +180,16 @@ export async function runFit(model: Model, xIn: Data, yIn: Data, opts: FitOption
     throw new OxnetError('E_ARG', `fit clipNorm must be a finite number > 0, got ${showValue(opts.clipNorm)}`);
   }
   const stopBelow = opts.stopBelowLoss;
-  if (stopBelow !== undefined && typeof stopBelow !== 'number') throw new OxnetError('E_ARG', `fit stopBelowLoss must be a number, got ${showValue(stopBelow)}`);
+  if (stopBelow !== undefined && typeof stopBelow !== 'number')
+    throw new OxnetError('E_ARG', `fit stopBelowLoss must be a number, got ${showValue(stopBelow)}`);
   const runner = model.trainingRunner(deriveSeed(seed, SeedPurpose.dropout), opts.clipNorm);
   // A target that is one of the inputs (an autoencoder's fit(x, x)) arrives as the same array: held once.
   const n = train.n;
-  const data = model.runtime.createDataset(train.inputs, train.targets, n);
+  const data = model.createDataset(train.inputs, train.targets, n);
   const batches = Math.ceil(n / batchSize);
   const needsFeedback = callbacks.some((c) => c.onBatchEnd) || opts.signal !== undefined;
   const chunk = needsFeedback ? FEEDBACK_CHUNK : batches;
-  const paramCount = model.graph.params.reduce((sum, w) => sum + w.size, 0);
+  const paramCount = model.parameterCount;
   const sync = Math.min(chunk * batchSize, n) * paramCount < SYNC_MAX_WORK;
   const nanGuard = opts.nanGuard ?? true;
   const names = model.outputNames;
@@ -174,7 +207,9 @@ export async function runFit(model: Model, xIn: Data, yIn: Data, opts: FitOption
     const lr = model.learningRate;
     const orders = opts.epochOrder ? concatOrders(opts.epochOrder, epochs, n) : undefined;
     const shuffleSeeds =
-      orders || opts.shuffle === false ? undefined : Uint32Array.from({ length: epochs }, (_, e) => deriveSeed(seed, SeedPurpose.epochShuffle, model.epochsTrained + e));
+      orders || opts.shuffle === false
+        ? undefined
+        : Uint32Array.from({ length: epochs }, (_, e) => deriveSeed(seed, SeedPurpose.epochShuffle, model.epochsTrained + e));
     const plan = { epochs, batchSize, lr, step: model.step, shuffleSeeds, orders, stopBelow };
     const stats = epochs * n * paramCount < SYNC_MAX_FIT_WORK ? runner.trainEpochsSync(data, plan) : await runner.trainEpochs(data, plan);
     const columns: Record<string, ArrayLike<number> | number> = { loss: stats.losses };
@@ -255,7 +290,16 @@ export async function runFit(model: Model, xIn: Data, yIn: Data, opts: FitOption
   return history;
 }
 
-async function trainChunk(runner: NetworkRunner, data: Dataset, order: Uint32Array, batchSize: number, b0: number, b1: number, model: Model, sync: boolean) {
+async function trainChunk(
+  runner: NetworkRunner,
+  data: Dataset,
+  order: Uint32Array,
+  batchSize: number,
+  b0: number,
+  b1: number,
+  model: Trainable,
+  sync: boolean,
+) {
   const slice = order.subarray(b0 * batchSize, Math.min(b1 * batchSize, order.length));
   if (sync) return runner.trainSync(data, slice, batchSize, model.learningRate, model.step);
   return runner.train(data, slice, batchSize, model.learningRate, model.step);

@@ -57,7 +57,8 @@ function option(v: unknown, name: string, fallback: number, ok: (n: number) => b
  * step, batch norm on the batch's statistics); the model itself is left untouched.
  */
 export function gradCheck(model: Model, x: Data, y: Data, opts: GradCheckOptions = {}): GradCheckReport {
-  if (!model || typeof model !== 'object' || !('compiled' in model)) throw new OxnetError('E_ARG', `gradCheck: model must be an oxnet model, got ${showValue(model)}`);
+  if (!model || typeof model !== 'object' || !('compiled' in model))
+    throw new OxnetError('E_ARG', `gradCheck: model must be an oxnet model, got ${showValue(model)}`);
   if (opts === null || typeof opts !== 'object') throw new OxnetError('E_ARG', `gradCheck options must be an object, got ${showValue(opts)}`);
   const compiled = model.compiled;
   if (!compiled) throw new OxnetError('E_STATE', 'gradCheck: compile the model first (it needs the loss)');
@@ -111,7 +112,17 @@ export function gradCheck(model: Model, x: Data, y: Data, opts: GradCheckOptions
       maxRel = Math.max(maxRel, err / Math.max(Math.abs(numeric), 1e-300));
     }
     net.setParams(params);
-    return { name: t.name, shape: [...t.shape], checked, maxAbsError: maxAbs, maxRelError: maxRel, worstIndex: worst, analyticAtWorst: worstA, numericAtWorst: worstN, passed };
+    return {
+      name: t.name,
+      shape: [...t.shape],
+      checked,
+      maxAbsError: maxAbs,
+      maxRelError: maxRel,
+      worstIndex: worst,
+      analyticAtWorst: worstA,
+      numericAtWorst: worstN,
+      passed,
+    };
   });
   return { passed: tensors.every((t) => t.passed), loss: base, tensors };
 }

@@ -4,7 +4,7 @@
 // snapshot.ts.
 import { backend as activeBackend, backendByName, type BackendName } from '../backend';
 import type { LossKind, OptimizerSpec } from '../backend/spec';
-import type { Backend, NetworkRunner, OutputSpec } from '../backend/types';
+import type { Backend, Dataset, NetworkRunner, OutputSpec } from '../backend/types';
 import type { Normalizer } from '../data/normalize';
 import { OxnetError, showValue } from '../errors';
 import { buildGraph, type ModelGraph, valueSize } from '../graph/graph';
@@ -12,7 +12,7 @@ import { writeModelFile } from '../io/save';
 import type { SymbolicTensor } from '../graph/symbolic';
 import type { Layer, SampleShape } from '../layers/layer';
 import type { Callback } from './callbacks';
-import { type LossName, type Metric, type MetricName, outputSpec, perOutput, resolveLoss, resolveMetrics, resolveOptimizer } from './compile';
+import { type Compiled, type LossName, type Metric, type MetricName, outputSpec, perOutput, resolveLoss, resolveMetrics, resolveOptimizer } from './compile';
 import { type EvalResult, evalResult, predictedClass } from './evaluate';
 import { type FitOptions, runFit } from './fit';
 import type { History } from './history';
@@ -20,7 +20,7 @@ import { Runtime } from './runtime';
 import { deriveSeed, randomSeed, SeedPurpose } from './seeds';
 import { takeSnapshot } from './snapshot';
 import { formatSummary } from './summary';
-import { chwToHwc, perTensor, type TensorLike, toSamples } from './tensors';
+import { chwToHwc, perTensor, type Prepared, type TensorLike, toSamples } from './tensors';
 
 export interface CompileOptions {
   /** One loss for every output, or per output: an array by position or an object by output name. Default 'perceptron' for step outputs. */
@@ -30,15 +30,6 @@ export interface CompileOptions {
   optimizer?: 'sgd' | 'adam' | 'adamw' | OptimizerSpec | Record<string, unknown>;
   /** For every output, or per output (array of arrays, or an object by output name). */
   metrics?: MetricName[] | MetricName[][] | Record<string, MetricName[]>;
-}
-
-/** compile()'s result: each output's loss paired with its activation, once. */
-export interface Compiled {
-  losses: LossKind[];
-  weights: number[];
-  outputs: OutputSpec[];
-  optimizer: OptimizerSpec;
-  metrics: Set<Metric>[];
 }
 
 export interface ModelOptions {
@@ -52,13 +43,6 @@ export interface ModelOptions {
 export interface FunctionalOptions extends ModelOptions {
   inputs: SymbolicTensor | SymbolicTensor[];
   outputs: SymbolicTensor | SymbolicTensor[];
-}
-
-/** Inputs and targets as the backend takes them: flat, normalized, NHWC, n rows each. */
-export interface Prepared {
-  inputs: Float32Array[];
-  targets: Float32Array[];
-  n: number;
 }
 
 const PREDICT_CHUNK = 4096;
@@ -81,9 +65,11 @@ export class Model {
   private readonly ends: { inputs: unknown; outputs: unknown } | null;
 
   constructor(opts: FunctionalOptions | ModelOptions = {}) {
-    if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new OxnetError('E_ARG', `model options must be an object, got ${showValue(opts)}`);
+    if (opts === null || typeof opts !== 'object' || Array.isArray(opts))
+      throw new OxnetError('E_ARG', `model options must be an object, got ${showValue(opts)}`);
     const seed = opts.seed ?? randomSeed();
-    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new OxnetError('E_ARG', `seed must be an integer in [0, 2^32), got ${showValue(opts.seed)}`);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+      throw new OxnetError('E_ARG', `seed must be an integer in [0, 2^32), got ${showValue(opts.seed)}`);
     if (opts.backend !== undefined && opts.backend !== 'native' && opts.backend !== 'js') {
       throw new OxnetError('E_ARG', `backend must be 'native' or 'js', got ${showValue(opts.backend)}`);
     }
@@ -177,9 +163,11 @@ export class Model {
   }
 
   compile(opts: CompileOptions = {}): this {
-    if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new OxnetError('E_ARG', `compile options must be an object, got ${showValue(opts)}`);
+    if (opts === null || typeof opts !== 'object' || Array.isArray(opts))
+      throw new OxnetError('E_ARG', `compile options must be an object, got ${showValue(opts)}`);
     const unknown = Object.keys(opts).filter((k) => !['loss', 'lossWeights', 'optimizer', 'metrics'].includes(k));
-    if (unknown.length) throw new OxnetError('E_CONFIG', `compile: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; known: loss, lossWeights, optimizer, metrics`);
+    if (unknown.length)
+      throw new OxnetError('E_CONFIG', `compile: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; known: loss, lossWeights, optimizer, metrics`);
     const g = this.graph;
     const names = g.outputs.map((o) => o.name);
     const isLoss = (v: unknown) => typeof v === 'string' || (v !== null && typeof v === 'object' && !Array.isArray(v) && 'kind' in v);
@@ -194,7 +182,10 @@ export class Model {
     g.outputs.forEach((o, i) => {
       const given = opts.loss !== undefined && (isLoss(opts.loss) || (Array.isArray(opts.loss) ? true : Object.hasOwn(opts.loss as object, o.name)));
       if (!given && o.activation?.kind !== 'step') {
-        throw new OxnetError('E_CONFIG', `compile needs a loss${names.length > 1 ? ` for output '${o.name}'` : ''} (e.g. 'halfSse', 'mse', 'categoricalCrossentropy'), got none`);
+        throw new OxnetError(
+          'E_CONFIG',
+          `compile needs a loss${names.length > 1 ? ` for output '${o.name}'` : ''} (e.g. 'halfSse', 'mse', 'categoricalCrossentropy'), got none`,
+        );
       }
       losses[i] = given ? losses[i] : 'perceptron';
     });
@@ -205,12 +196,20 @@ export class Model {
       () => 1,
       () => false,
       (v, param) => {
-        if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new OxnetError('E_CONFIG', `${param} must be a finite number >= 0, got ${showValue(v)}`);
+        if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+          throw new OxnetError('E_CONFIG', `${param} must be a finite number >= 0, got ${showValue(v)}`);
         return v;
       },
     );
     const isMetricList = (v: unknown) => Array.isArray(v) && v.every((m) => typeof m === 'string');
-    const metrics = perOutput<Set<Metric>>(opts.metrics, names, 'metrics', () => new Set(), isMetricList, (v, param) => resolveMetrics(v, param));
+    const metrics = perOutput<Set<Metric>>(
+      opts.metrics,
+      names,
+      'metrics',
+      () => new Set(),
+      isMetricList,
+      (v, param) => resolveMetrics(v, param),
+    );
     const optimizer = resolveOptimizer(opts.optimizer ?? 'sgd');
     const outputs = g.outputs.map((o, i) => outputSpec(o, losses[i], weights[i]));
     this.checkLogitOutputs(outputs);
@@ -262,7 +261,8 @@ export class Model {
 
   set learningRate(lr: number) {
     if (!this.compiledOrNull) throw new OxnetError('E_STATE', 'learningRate: compile the model first');
-    if (!(typeof lr === 'number' && Number.isFinite(lr) && lr >= 0)) throw new OxnetError('E_ARG', `learningRate must be a finite number >= 0, got ${showValue(lr)}`);
+    if (!(typeof lr === 'number' && Number.isFinite(lr) && lr >= 0))
+      throw new OxnetError('E_ARG', `learningRate must be a finite number >= 0, got ${showValue(lr)}`);
     this.lr = lr;
   }
 
@@ -282,14 +282,24 @@ export class Model {
    */
   setNormalizer(normalizer: Normalizer | null | (Normalizer | null)[] | Record<string, Normalizer | null>): this {
     const g = this.graph;
-    const list = (g.inputs.length === 1 && !Array.isArray(normalizer) ? [normalizer] : perTensor(normalizer, this.inputNames, 'setNormalizer')) as (Normalizer | null)[];
+    const isOne = normalizer === null || (typeof normalizer === 'object' && typeof (normalizer as Normalizer).transform === 'function');
+    let list: (Normalizer | null)[];
+    if (isOne)
+      list = g.inputs.length === 1 ? [normalizer as Normalizer | null] : (perTensor(normalizer, this.inputNames, 'setNormalizer') as (Normalizer | null)[]);
+    else if (Array.isArray(normalizer)) {
+      if (normalizer.length !== g.inputs.length) throw new OxnetError('E_ARG', `setNormalizer: ${normalizer.length} normalizers for ${g.inputs.length} inputs`);
+      list = normalizer;
+    } else list = perTensor(normalizer, this.inputNames, 'setNormalizer') as (Normalizer | null)[];
     list.forEach((n, i) => {
       if (n === null) return;
       if (!n || typeof n !== 'object' || typeof (n as Normalizer).transform !== 'function') {
         throw new OxnetError('E_ARG', `setNormalizer: a normalizer (zscore().fit(...), minmax().fit(...)) or null, got ${showValue(n)}`);
       }
       if (n.dim !== g.inputs[i].size) {
-        throw new OxnetError('E_SHAPE', `normalizer has ${n.dim} columns, the model input${g.inputs.length > 1 ? ` '${g.inputs[i].name}'` : ''} has ${g.inputs[i].size} values`);
+        throw new OxnetError(
+          'E_SHAPE',
+          `normalizer has ${n.dim} columns, the model input${g.inputs.length > 1 ? ` '${g.inputs[i].name}'` : ''} has ${g.inputs[i].size} values`,
+        );
       }
     });
     this.normalizers = list;
@@ -299,6 +309,16 @@ export class Model {
   /** The normalizer of the (one) input, or null. */
   getNormalizer(): Normalizer | null {
     return this.single('getNormalizer', this.normalizers);
+  }
+
+  /** @internal Copies training data into the backend once. */
+  createDataset(inputs: Float32Array[], targets: Float32Array[], n: number): Dataset {
+    return this.runtime.createDataset(inputs, targets, n);
+  }
+
+  /** Number of trainable parameters (floats). */
+  get parameterCount(): number {
+    return this.graph.params.reduce((a, p) => a + p.size, 0);
   }
 
   /** @internal Every input's normalizer. */
@@ -373,7 +393,12 @@ export class Model {
   }
 
   /** Runs f on chunks of at most PREDICT_CHUNK samples and joins each output's rows. */
-  private chunked(inputs: Float32Array[], n: number, f: (xs: Float32Array[], n: number) => Float32Array[], widths = this.graph.outputs.map((o) => o.size)): Float32Array[] {
+  private chunked(
+    inputs: Float32Array[],
+    n: number,
+    f: (xs: Float32Array[], n: number) => Float32Array[],
+    widths = this.graph.outputs.map((o) => o.size),
+  ): Float32Array[] {
     if (n <= PREDICT_CHUNK) return f(inputs, n);
     const sizes = this.graph.inputs.map((i) => i.size);
     const outs = widths.map((w) => new Float32Array(n * w));
@@ -446,7 +471,8 @@ export class Model {
   private layerValue(layer: string | number | undefined, what: string): number {
     const g = this.graph;
     if (typeof layer === 'number') {
-      if (!Number.isInteger(layer) || layer < 0 || layer >= g.layers.length) throw new OxnetError('E_ARG', `${what}: layer index must be in [0, ${g.layers.length - 1}], got ${layer}`);
+      if (!Number.isInteger(layer) || layer < 0 || layer >= g.layers.length)
+        throw new OxnetError('E_ARG', `${what}: layer index must be in [0, ${g.layers.length - 1}], got ${layer}`);
       return g.layers[layer].applications[0].value;
     }
     if (typeof layer === 'string') {
@@ -552,4 +578,4 @@ export function model(opts: FunctionalOptions): Model {
   return new Model(opts);
 }
 
-export type { Callback, FitOptions };
+export type { Callback, Compiled, FitOptions, Prepared };

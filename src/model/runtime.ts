@@ -123,7 +123,10 @@ export class Runtime {
       const e = expected[i];
       const ok = w instanceof Float32Array || w instanceof Float64Array || Array.isArray(w);
       if (!ok || (w as ArrayLike<number>).length !== e.size) {
-        throw new OxnetError('E_SHAPE', `${what}: ${e.name} has shape ${JSON.stringify(e.shape)} (${e.size} values), got ${ok ? `${(w as ArrayLike<number>).length} values` : String(w)}`);
+        throw new OxnetError(
+          'E_SHAPE',
+          `${what}: ${e.name} has shape ${JSON.stringify(e.shape)} (${e.size} values), got ${ok ? `${(w as ArrayLike<number>).length} values` : String(w)}`,
+        );
       }
       return Float32Array.from(w as ArrayLike<number>);
     });

@@ -19,7 +19,8 @@ export class Sequential extends Model {
       throw new OxnetError('E_ARG', `Sequential takes an options object ({ seed, layers, backend, name }), got ${showValue(opts)}`);
     }
     const { layers, ...rest } = opts;
-    if ('inputs' in rest || 'outputs' in rest) throw new OxnetError('E_ARG', 'Sequential takes layers, not inputs and outputs (use model({ inputs, outputs }))');
+    if ('inputs' in rest || 'outputs' in rest)
+      throw new OxnetError('E_ARG', 'Sequential takes layers, not inputs and outputs (use model({ inputs, outputs }))');
     super(rest);
     if (layers !== undefined) {
       if (!Array.isArray(layers)) throw new OxnetError('E_ARG', `Sequential layers must be an array of layers, got ${showValue(layers)}`);
@@ -29,13 +30,23 @@ export class Sequential extends Model {
 
   add(layer: Layer): this {
     if (!(layer instanceof Layer)) {
-      throw new OxnetError('E_ARG', `add takes a layer (layers.dense({ units: 4 }), ...), got ${layer === null ? 'null' : typeof layer === 'object' ? 'an object that is not a layer' : `${typeof layer} ${showValue(layer)}`}`);
+      throw new OxnetError(
+        'E_ARG',
+        `add takes a layer (layers.dense({ units: 4 }), ...), got ${layer === null ? 'null' : typeof layer === 'object' ? 'an object that is not a layer' : `${typeof layer} ${showValue(layer)}`}`,
+      );
     }
     if (this.built) throw new OxnetError('E_STATE', `cannot add layer ${layer.name ?? layer.type}: the model is already built`);
     if (this.stack.length > 0 && layer.declaredInputShape !== undefined) {
-      throw new OxnetError('E_CONFIG', `inputShape belongs on the first layer only, got ${JSON.stringify(layer.declaredInputShape)} on layer ${this.stack.length}`);
+      throw new OxnetError(
+        'E_CONFIG',
+        `inputShape belongs on the first layer only, got ${JSON.stringify(layer.declaredInputShape)} on layer ${this.stack.length}`,
+      );
     }
-    if (this.stack.includes(layer)) throw new OxnetError('E_CONFIG', `layer ${layer.name ?? layer.type} is already in this model (a Sequential applies each layer once; use model({ inputs, outputs }) to share one)`);
+    if (this.stack.includes(layer))
+      throw new OxnetError(
+        'E_CONFIG',
+        `layer ${layer.name ?? layer.type} is already in this model (a Sequential applies each layer once; use model({ inputs, outputs }) to share one)`,
+      );
     this.stack.push(layer);
     return this;
   }

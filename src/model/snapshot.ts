@@ -1,9 +1,25 @@
 // A model as plain data for a file: the graph's topology (layer types and configs, how they are
 // applied), the seed, the normalizers, the compile settings and every tensor. The loader
 // (files.ts) builds a model back from it; src/io/ writes and reads the bytes.
+import type { ModelGraph } from '../graph/graph';
 import type { Named } from '../io/format';
 import type { ModelSnapshot } from '../io/save';
-import type { Model } from './model';
+
+/** What a snapshot reads of a model (src/model/model.ts's Model). */
+export interface Snapshotable {
+  readonly graph: ModelGraph;
+  readonly kind: 'sequential' | 'functional';
+  readonly name: string | undefined;
+  readonly seed: number;
+  readonly inputNormalizers: ({ toJSON(): object } | null)[];
+  readonly compileConfig: { losses: unknown; lossWeights: unknown; optimizer: unknown; metrics: unknown } | null;
+  weightsInfo(): { name: string; shape: number[] }[];
+  stateInfo(): { name: string; shape: number[] }[];
+  getWeights(): Float32Array[];
+  getState(): Float32Array[];
+}
+
+type Model = Snapshotable;
 
 /** The reference of value v in a file: a model input, or the output of layer application j. */
 function ref(model: Model, v: number): { input: number } | { node: number } {
@@ -31,7 +47,9 @@ export function takeSnapshot(model: Model): ModelSnapshot {
       },
       seed: model.seed,
       ...(normalizers.some((n) => n !== null) ? { normalizers } : {}),
-      ...(compiled ? { compile: { losses: compiled.losses, lossWeights: compiled.lossWeights, optimizer: compiled.optimizer, metrics: compiled.metrics } } : {}),
+      ...(compiled
+        ? { compile: { losses: compiled.losses, lossWeights: compiled.lossWeights, optimizer: compiled.optimizer, metrics: compiled.metrics } }
+        : {}),
     },
     weights: named(model.weightsInfo(), model.getWeights()),
     state: named(model.stateInfo(), model.getState()),

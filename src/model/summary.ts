@@ -27,7 +27,8 @@ export function formatSummary(g: ModelGraph, name?: string): string {
   const line = (row: string[]) => `${row[0].padEnd(widths[0])}  ${row[1].padEnd(widths[1])}  ${row[2].padStart(widths[2])}  ${row[3]}`.trimEnd();
   const rule = '-'.repeat(widths[0] + widths[1] + widths[2] + widths[3] + 6);
   const total = g.params.reduce((a, p) => a + p.size, 0);
-  const header = nIn === 1 ? `Input shape: [${g.inputs[0].shape.join(', ')}]` : `Inputs: ${g.inputs.map((i) => `${i.name} [${i.shape.join(', ')}]`).join(', ')}`;
+  const header =
+    nIn === 1 ? `Input shape: [${g.inputs[0].shape.join(', ')}]` : `Inputs: ${g.inputs.map((i) => `${i.name} [${i.shape.join(', ')}]`).join(', ')}`;
   const lines = [...(name ? [`Model: ${name}`] : []), header, rule, line(table[0]), rule, ...table.slice(1).map(line), rule, `Total params: ${total}`];
   if (g.outputs.length > 1) lines.push(`Outputs: ${g.outputs.map((o) => o.name).join(', ')}`);
   return lines.join('\n');

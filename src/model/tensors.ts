@@ -87,13 +87,26 @@ export function perTensor(x: unknown, names: string[], param: string): unknown[]
     const extra = Object.keys(x).filter((k) => !names.includes(k));
     const missing = names.filter((n) => !Object.hasOwn(x, n));
     if (extra.length || missing.length) {
-      throw new OxnetError('E_ARG', `${param} must give ${names.map((n) => `'${n}'`).join(', ')}${extra.length ? `; unknown ${extra.map((k) => `'${k}'`).join(', ')}` : ''}${missing.length ? `; missing ${missing.map((k) => `'${k}'`).join(', ')}` : ''}`);
+      throw new OxnetError(
+        'E_ARG',
+        `${param} must give ${names.map((n) => `'${n}'`).join(', ')}${extra.length ? `; unknown ${extra.map((k) => `'${k}'`).join(', ')}` : ''}${missing.length ? `; missing ${missing.map((k) => `'${k}'`).join(', ')}` : ''}`,
+      );
     }
     return names.map((n) => x[n]);
   }
   if (names.length === 1) return [x];
   if (!Array.isArray(x) || x.length !== names.length) {
-    throw new OxnetError('E_ARG', `${param} must hold ${names.length} tensors (${names.join(', ')}), as an array in that order or an object by name, got ${showValue(Array.isArray(x) ? `an array of ${x.length}` : typeof x)}`);
+    throw new OxnetError(
+      'E_ARG',
+      `${param} must hold ${names.length} tensors (${names.join(', ')}), as an array in that order or an object by name, got ${showValue(Array.isArray(x) ? `an array of ${x.length}` : typeof x)}`,
+    );
   }
   return x;
+}
+
+/** Inputs and targets as the backend takes them: flat, normalized, NHWC, n rows each. */
+export interface Prepared {
+  inputs: Float32Array[];
+  targets: Float32Array[];
+  n: number;
 }

@@ -46,3 +46,8 @@ export function closeness(a: ArrayLike<number>, b: ArrayLike<number>, atol = 1e-
   }
   return null;
 }
+
+/** The backends to run a suite on: js always, native when its binary loads. */
+export function backendNames(): ('js' | 'native')[] {
+  return nativeOrNull().native ? ['js', 'native'] : ['js'];
+}

@@ -245,7 +245,12 @@ export class JsNetworkRunner implements NetworkRunner {
       outputLosses.set(stats.outputLosses, bi * k);
       correct.set(stats.correct, bi * k);
       if (!stats.finite) {
-        return { losses: losses.subarray(0, bi + 1), outputLosses: outputLosses.subarray(0, (bi + 1) * k), correct: correct.subarray(0, (bi + 1) * k), nonFiniteBatch: bi };
+        return {
+          losses: losses.subarray(0, bi + 1),
+          outputLosses: outputLosses.subarray(0, (bi + 1) * k),
+          correct: correct.subarray(0, (bi + 1) * k),
+          nonFiniteBatch: bi,
+        };
       }
     }
     return { losses, outputLosses, correct, nonFiniteBatch: -1 };
@@ -643,7 +648,8 @@ function checkSpec(spec: GraphSpec): void {
     const own = nIn + j;
     if (!Array.isArray(node.inputs) || node.inputs.length === 0) throw bad(`node '${node.name}' reads no input`);
     const v = node.inputs.find((x) => !Number.isInteger(x) || x < 0 || x >= own);
-    if (v !== undefined) throw bad(`node '${node.name}' (value ${own}) reads value ${v}, which is not an earlier value (the nodes must be in topological order)`);
+    if (v !== undefined)
+      throw bad(`node '${node.name}' (value ${own}) reads value ${v}, which is not an earlier value (the nodes must be in topological order)`);
     for (const key of ['params', 'state'] as const) {
       const ids = node[key];
       const len = spec[key].length;
@@ -657,13 +663,17 @@ function checkSpec(spec: GraphSpec): void {
   const s = used.state.indexOf(false);
   if (s >= 0) throw bad(`state tensor ${s} ('${spec.state[s].name}') is used by no node`);
   spec.outputs.forEach((o, k) => {
-    if (!o || !Number.isInteger(o.value) || o.value < 0 || o.value >= nIn + spec.nodes.length) throw bad(`output ${k} names value ${o?.value}, past the last value`);
+    if (!o || !Number.isInteger(o.value) || o.value < 0 || o.value >= nIn + spec.nodes.length)
+      throw bad(`output ${k} names value ${o?.value}, past the last value`);
     checkLoss({ kind: o.loss });
-    if (!(Number.isFinite(o.weight) && o.weight >= 0)) throw new OxnetError('E_ARG', `output '${o.name}': weight must be a finite number >= 0, got ${o.weight}`);
-    if (!(Number.isFinite(o.logitScale) && o.logitScale > 0)) throw new OxnetError('E_ARG', `output '${o.name}': logitScale must be a finite number > 0, got ${o.logitScale}`);
+    if (!(Number.isFinite(o.weight) && o.weight >= 0))
+      throw new OxnetError('E_ARG', `output '${o.name}': weight must be a finite number >= 0, got ${o.weight}`);
+    if (!(Number.isFinite(o.logitScale) && o.logitScale > 0))
+      throw new OxnetError('E_ARG', `output '${o.name}': logitScale must be a finite number > 0, got ${o.logitScale}`);
     if (o.correct !== 'argmax' && o.correct !== 'threshold') throw bad(`output '${o.name}': correct must be 'argmax' or 'threshold'`);
     if (o.fromLogits) {
-      if (!['binaryCrossEntropy', 'softmaxCrossEntropy', 'perceptron'].includes(o.loss)) throw bad(`output '${o.name}': loss ${o.loss} is not computed from logits`);
+      if (!['binaryCrossEntropy', 'softmaxCrossEntropy', 'perceptron'].includes(o.loss))
+        throw bad(`output '${o.name}': loss ${o.loss} is not computed from logits`);
       if (o.value < nIn) throw bad(`output '${o.name}': a from-logits loss needs a node's output, not a model input`);
       const readers = spec.nodes.filter((n) => n.inputs.includes(o.value)).length + spec.outputs.filter((q) => q.value === o.value).length - 1;
       if (readers > 0) throw bad(`output '${o.name}': a from-logits loss needs that value to feed nothing else`);

@@ -1,0 +1,20 @@
+// Temporary folders that tests remove again: nothing is left behind in the system temp directory.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+
+export interface TempDir {
+  path: string;
+  /** A path inside the folder. */
+  file(name: string): string;
+  remove(): void;
+}
+
+/** A fresh folder under the system temp directory, removed when the test file ends (or by remove()). */
+export function tempDir(prefix: string): TempDir {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  const remove = () => rmSync(path, { recursive: true, force: true });
+  afterAll(remove);
+  return { path, file: (name) => join(path, name), remove };
+}
