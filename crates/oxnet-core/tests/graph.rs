@@ -167,3 +167,28 @@ fn a_deep_residual_net_needs_far_fewer_buffers_than_one_per_value() {
     assert!(m.gradients * 4 < m.gradients_naive, "gradients {} vs naive {}", m.gradients, m.gradients_naive);
     assert!(m.inference * 5 < m.inference_naive, "inference {} vs naive {}", m.inference, m.inference_naive);
 }
+
+/// W6 (the ResNet of the workloads) through the executor: `cargo test --release --test graph w6 --
+/// --ignored --nocapture` prints samples/s; under callgrind it shows where a batch goes.
+#[test]
+#[ignore]
+fn w6_training_speed() {
+    let (b, _) = common::resnet(28, 1, 2, "relu");
+    let (spec, state) = b.finish();
+    let params = b.param_sizes().iter().enumerate().map(|(i, &s)| random(s, i as u32, 0.1)).collect();
+    let mut net = Network::new(spec, params, state).unwrap();
+    let batch = std::env::var("W6_BATCH").ok().and_then(|v| v.parse().ok()).unwrap_or(64);
+    let batches = std::env::var("W6_BATCHES").ok().and_then(|v| v.parse().ok()).unwrap_or(6);
+    let count = batch * batches;
+    let x: Vec<f32> = random(count * 784, 3, 0.5).iter().map(|v| v + 0.5).collect();
+    let mut y = vec![0.0; count * 10];
+    for i in 0..count {
+        y[i * 10 + (i * 7) % 10] = 1.0;
+    }
+    let data = Dataset::single(x, y, count).unwrap();
+    let order: Vec<u32> = (0..count as u32).collect();
+    net.train(&data, &order[..batch], batch, 1e-3, 0).unwrap();
+    let t = std::time::Instant::now();
+    net.train(&data, &order, batch, 1e-3, 1).unwrap();
+    println!("W6: {:.0} samples/s (batch {batch}, {} threads)", count as f64 / t.elapsed().as_secs_f64(), rayon::current_num_threads());
+}
