@@ -912,13 +912,7 @@ type Lives = Vec<Option<Life>>;
 /// The three buffer plans' lives. Training timeline: node j's forward at step j, the losses at
 /// N, node j's backward at 2N - j; inference: forward steps only, outputs kept to the end;
 /// gradients: the losses at 0, node j's backward at N - j.
-fn lives(
-    spec: &GraphSpec,
-    ops: &[Box<dyn Op>],
-    nodes: &[NodeRt],
-    outputs: &[OutputRt],
-    requires_grad: &[bool],
-) -> (Lives, Lives, Lives) {
+fn lives(spec: &GraphSpec, ops: &[Box<dyn Op>], nodes: &[NodeRt], outputs: &[OutputRt], requires_grad: &[bool]) -> (Lives, Lives, Lives) {
     let n = nodes.len() as i64;
     let values = spec.value_count();
     let n_in = spec.inputs.len();
@@ -1022,8 +1016,12 @@ fn shuffle_identity(order: &mut [u32], seed: u32) {
     }
 }
 
-/// No NaN or infinity in `v`: a branch-free pass (exponent bits all ones) that vectorizes.
+/// No NaN or infinity in `v`: a branch-free pass (exponent bits all ones) that vectorizes; a plain
+/// loop for the few floats of a tiny network's tensors, where the chunked pass costs more to set up.
 fn all_finite(v: &[f32]) -> bool {
+    if v.len() < 64 {
+        return v.iter().all(|x| x.is_finite());
+    }
     v.chunks(256).all(|c| c.iter().fold(0u32, |acc, x| acc | u32::from(x.to_bits() & 0x7f80_0000 == 0x7f80_0000)) == 0)
 }
 
