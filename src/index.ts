@@ -25,6 +25,7 @@ export type {
   DropoutConfig,
   ActivationLayerConfig,
   BatchNormalizationConfig,
+  UpSampling2dConfig,
   PaddingArg,
   LayerType,
 } from './layers';

@@ -20,9 +20,10 @@ import {
   type Pool2dOp,
 } from './pooling';
 import { flatten, flattenDef, type ReshapeOp, reshape, reshapeDef } from './shape';
+import { type UpSample2dOp, upSampling2d, upSampling2dDef } from './upSampling2d';
 
 /** Every op a graph node can run: each backend has one kernel per `type` (src/backend/js/ops/, crates/oxnet-core/src/ops/). */
-export type OpSpec = DenseOp | Conv2dOp | Pool2dOp | GlobalPool2dOp | ActivationOp | DropoutOp | BatchNormOp | ReshapeOp | MergeOp;
+export type OpSpec = DenseOp | Conv2dOp | Pool2dOp | GlobalPool2dOp | ActivationOp | DropoutOp | BatchNormOp | ReshapeOp | MergeOp | UpSample2dOp;
 
 const DEFS = {
   dense: denseDef,
@@ -34,6 +35,7 @@ const DEFS = {
   reshape: reshapeDef,
   dropout: dropoutDef,
   batchNormalization: batchNormalizationDef,
+  upSampling2d: upSampling2dDef,
   activation: activationDef,
   add: addDef,
   subtract: subtractDef,
@@ -57,6 +59,7 @@ export const layers = {
   reshape,
   dropout,
   batchNormalization,
+  upSampling2d,
   activation,
   add,
   subtract,
@@ -93,3 +96,4 @@ export type { MergeKind } from './merge';
 export type { PaddingArg } from './padding';
 export type { Pooling2dConfig } from './pooling';
 export type { ReshapeConfig } from './shape';
+export type { Interpolation, UpSampling2dConfig } from './upSampling2d';

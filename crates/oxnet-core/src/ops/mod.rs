@@ -26,6 +26,7 @@ pub mod global_pool;
 pub mod merge;
 pub mod pool2d;
 pub mod reshape;
+pub mod up_sample2d;
 
 /// One node's op, tagged by "type" as src/backend/types.ts writes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,6 +42,7 @@ pub enum OpSpec {
     BatchNorm(batch_norm::BatchNormSpec),
     Reshape(reshape::ReshapeSpec),
     Merge(merge::MergeSpec),
+    UpSample2d(up_sample2d::UpSample2dSpec),
 }
 
 impl OpSpec {
@@ -57,6 +59,7 @@ impl OpSpec {
             OpSpec::BatchNorm(s) => Box::new(batch_norm::BatchNorm::new(s, shape)?),
             OpSpec::Reshape(s) => Box::new(reshape::Reshape::new(s, shape)?),
             OpSpec::Merge(s) => Box::new(merge::Merge::new(s, shape)?),
+            OpSpec::UpSample2d(s) => Box::new(up_sample2d::UpSample2d::new(s, shape)?),
         })
     }
 
@@ -73,6 +76,7 @@ impl OpSpec {
             OpSpec::BatchNorm(_) => "batchNorm",
             OpSpec::Reshape(_) => "reshape",
             OpSpec::Merge(_) => "merge",
+            OpSpec::UpSample2d(_) => "upSample2d",
         }
     }
 }

@@ -11,6 +11,7 @@ import { globalPool } from './globalPool';
 import { merge } from './merge';
 import { pool2d } from './pool2d';
 import { reshape } from './reshape';
+import { upSample2d } from './upSample2d';
 import type { JsOp, NodeShape, OpFactory } from './types';
 
 const KERNELS: { [K in OpSpec['type']]: OpFactory<Extract<OpSpec, { type: K }>> } = {
@@ -24,6 +25,7 @@ const KERNELS: { [K in OpSpec['type']]: OpFactory<Extract<OpSpec, { type: K }>> 
   batchNorm,
   reshape,
   merge,
+  upSample2d,
 };
 
 /** The op for a node's spec, checked against its wiring (a spec from JSON may name anything). */
