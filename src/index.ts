@@ -25,6 +25,7 @@ export type {
   DropoutConfig,
   ActivationLayerConfig,
   BatchNormalizationConfig,
+  LayerNormalizationConfig,
   UpSampling2dConfig,
   PaddingArg,
   LayerType,

@@ -23,6 +23,7 @@ pub mod conv2d;
 pub mod dense;
 pub mod dropout;
 pub mod global_pool;
+pub mod layer_norm;
 pub mod merge;
 pub mod pool2d;
 pub mod reshape;
@@ -40,6 +41,7 @@ pub enum OpSpec {
     Activation(activation::ActivationOpSpec),
     Dropout(dropout::DropoutSpec),
     BatchNorm(batch_norm::BatchNormSpec),
+    LayerNorm(layer_norm::LayerNormSpec),
     Reshape(reshape::ReshapeSpec),
     Merge(merge::MergeSpec),
     UpSample2d(up_sample2d::UpSample2dSpec),
@@ -59,6 +61,7 @@ impl OpSpec {
             OpSpec::BatchNorm(s) => Box::new(batch_norm::BatchNorm::new(s, shape)?),
             OpSpec::Reshape(s) => Box::new(reshape::Reshape::new(s, shape)?),
             OpSpec::Merge(s) => Box::new(merge::Merge::new(s, shape)?),
+            OpSpec::LayerNorm(s) => Box::new(layer_norm::LayerNorm::new(s, shape)?),
             OpSpec::UpSample2d(s) => Box::new(up_sample2d::UpSample2d::new(s, shape)?),
         })
     }
@@ -76,6 +79,7 @@ impl OpSpec {
             OpSpec::BatchNorm(_) => "batchNorm",
             OpSpec::Reshape(_) => "reshape",
             OpSpec::Merge(_) => "merge",
+            OpSpec::LayerNorm(_) => "layerNorm",
             OpSpec::UpSample2d(_) => "upSample2d",
         }
     }

@@ -8,6 +8,7 @@ import { conv2d } from './conv2d';
 import { dense } from './dense';
 import { dropout } from './dropout';
 import { globalPool } from './globalPool';
+import { layerNorm } from './layerNorm';
 import { merge } from './merge';
 import { pool2d } from './pool2d';
 import { reshape } from './reshape';
@@ -23,6 +24,7 @@ const KERNELS: { [K in OpSpec['type']]: OpFactory<Extract<OpSpec, { type: K }>> 
   activation,
   dropout,
   batchNorm,
+  layerNorm,
   reshape,
   merge,
   upSample2d,
