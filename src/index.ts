@@ -25,6 +25,8 @@ export type {
   DropoutConfig,
   ActivationLayerConfig,
   BatchNormalizationConfig,
+  LayerNormalizationConfig,
+  UpSampling2dConfig,
   PaddingArg,
   LayerType,
 } from './layers';

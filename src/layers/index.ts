@@ -8,6 +8,7 @@ import { type Conv2dOp, conv2d, conv2dDef } from './conv2d';
 import { type DenseOp, dense, denseDef, perceptron } from './dense';
 import { type DropoutOp, dropout, dropoutDef } from './dropout';
 import { Layer, type LayerDef } from './layer';
+import { type LayerNormOp, layerNormalization, layerNormalizationDef } from './layerNormalization';
 import { add, addDef, average, averageDef, maximum, maximumDef, type MergeOp, multiply, multiplyDef, subtract, subtractDef } from './merge';
 import {
   averagePooling2d,
@@ -20,9 +21,10 @@ import {
   type Pool2dOp,
 } from './pooling';
 import { flatten, flattenDef, type ReshapeOp, reshape, reshapeDef } from './shape';
+import { type UpSample2dOp, upSampling2d, upSampling2dDef } from './upSampling2d';
 
 /** Every op a graph node can run: each backend has one kernel per `type` (src/backend/js/ops/, crates/oxnet-core/src/ops/). */
-export type OpSpec = DenseOp | Conv2dOp | Pool2dOp | GlobalPool2dOp | ActivationOp | DropoutOp | BatchNormOp | ReshapeOp | MergeOp;
+export type OpSpec = DenseOp | Conv2dOp | Pool2dOp | GlobalPool2dOp | ActivationOp | DropoutOp | BatchNormOp | LayerNormOp | ReshapeOp | MergeOp | UpSample2dOp;
 
 const DEFS = {
   dense: denseDef,
@@ -34,6 +36,8 @@ const DEFS = {
   reshape: reshapeDef,
   dropout: dropoutDef,
   batchNormalization: batchNormalizationDef,
+  layerNormalization: layerNormalizationDef,
+  upSampling2d: upSampling2dDef,
   activation: activationDef,
   add: addDef,
   subtract: subtractDef,
@@ -57,6 +61,8 @@ export const layers = {
   reshape,
   dropout,
   batchNormalization,
+  layerNormalization,
+  upSampling2d,
   activation,
   add,
   subtract,
@@ -89,7 +95,9 @@ export type { BatchNormalizationConfig } from './batchNormalization';
 export type { Conv2dConfig, DataFormat } from './conv2d';
 export type { DenseConfig } from './dense';
 export type { DropoutConfig } from './dropout';
+export type { LayerNormalizationConfig } from './layerNormalization';
 export type { MergeKind } from './merge';
 export type { PaddingArg } from './padding';
 export type { Pooling2dConfig } from './pooling';
 export type { ReshapeConfig } from './shape';
+export type { Interpolation, UpSampling2dConfig } from './upSampling2d';

@@ -18,6 +18,7 @@ pub mod rng;
 pub mod simd;
 pub mod spec;
 pub mod threads;
+pub mod upsample;
 
 pub use error::{CoreError, ErrorCode, Result};
 

@@ -110,3 +110,18 @@ fn residual_net_batches_allocate_nothing() {
     let (graph, state) = b.finish();
     check_graph(graph, state, &sizes, 144);
 }
+
+const UPNORM: &str = r#"{"inputSize":784,"seed":7,"loss":{"kind":"softmaxCrossEntropy"},"optimizer":{"kind":"adam","lr":0.001},
+"layers":[{"type":"conv2d","inShape":[28,28,1],"filters":4,"kernel":[3,3],"strides":[2,2],"padding":[0,1,0,1],"dilation":[1,1],"useBias":true,"activation":{"kind":"relu"}},
+{"type":"upSample2d","inShape":[14,14,4],"size":[2,2],"interpolation":"bilinear"},
+{"type":"layerNorm","size":3136,"width":4,"epsilon":0.001,"center":true,"scale":true},
+{"type":"maxPool2d","inShape":[28,28,4],"pool":[2,2],"strides":[2,2],"padding":[0,0,0,0]},
+{"type":"upSample2d","inShape":[14,14,4],"size":[1,2],"interpolation":"nearest"},
+{"type":"layerNorm","size":1568,"width":1568,"epsilon":0.001,"center":false,"scale":false},
+{"type":"reshape","size":1568},
+{"type":"dense","inputs":1568,"units":10,"useBias":true,"activation":{"kind":"softmax"}}]}"#;
+
+#[test]
+fn upsampling_and_layer_norm_batches_allocate_nothing() {
+    check(UPNORM, &[36, 4, 4, 4, 1568 * 10, 10]);
+}

@@ -23,9 +23,11 @@ pub mod conv2d;
 pub mod dense;
 pub mod dropout;
 pub mod global_pool;
+pub mod layer_norm;
 pub mod merge;
 pub mod pool2d;
 pub mod reshape;
+pub mod up_sample2d;
 
 /// One node's op, tagged by "type" as src/backend/types.ts writes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,8 +41,10 @@ pub enum OpSpec {
     Activation(activation::ActivationOpSpec),
     Dropout(dropout::DropoutSpec),
     BatchNorm(batch_norm::BatchNormSpec),
+    LayerNorm(layer_norm::LayerNormSpec),
     Reshape(reshape::ReshapeSpec),
     Merge(merge::MergeSpec),
+    UpSample2d(up_sample2d::UpSample2dSpec),
 }
 
 impl OpSpec {
@@ -57,6 +61,8 @@ impl OpSpec {
             OpSpec::BatchNorm(s) => Box::new(batch_norm::BatchNorm::new(s, shape)?),
             OpSpec::Reshape(s) => Box::new(reshape::Reshape::new(s, shape)?),
             OpSpec::Merge(s) => Box::new(merge::Merge::new(s, shape)?),
+            OpSpec::LayerNorm(s) => Box::new(layer_norm::LayerNorm::new(s, shape)?),
+            OpSpec::UpSample2d(s) => Box::new(up_sample2d::UpSample2d::new(s, shape)?),
         })
     }
 
@@ -73,6 +79,8 @@ impl OpSpec {
             OpSpec::BatchNorm(_) => "batchNorm",
             OpSpec::Reshape(_) => "reshape",
             OpSpec::Merge(_) => "merge",
+            OpSpec::LayerNorm(_) => "layerNorm",
+            OpSpec::UpSample2d(_) => "upSample2d",
         }
     }
 }

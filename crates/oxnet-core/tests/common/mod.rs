@@ -28,6 +28,11 @@ pub fn op_layout(op: &OpSpec) -> (Vec<usize>, Vec<Vec<f32>>, usize) {
         OpSpec::BatchNorm(b) => (vec![b.channels, b.channels], vec![vec![0.0; b.channels], vec![1.0; b.channels]], b.size),
         OpSpec::Reshape(r) => (vec![], vec![], r.size),
         OpSpec::Merge(m) => (vec![], vec![], m.size),
+        OpSpec::LayerNorm(l) => ([l.scale, l.center].iter().filter(|on| **on).map(|_| l.width).collect(), vec![], l.size),
+        OpSpec::UpSample2d(u) => {
+            let g = u.geometry();
+            (vec![], vec![], if g.validate().is_ok() { g.out_sample_len() } else { 0 })
+        }
     }
 }
 

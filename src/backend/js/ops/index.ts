@@ -8,9 +8,11 @@ import { conv2d } from './conv2d';
 import { dense } from './dense';
 import { dropout } from './dropout';
 import { globalPool } from './globalPool';
+import { layerNorm } from './layerNorm';
 import { merge } from './merge';
 import { pool2d } from './pool2d';
 import { reshape } from './reshape';
+import { upSample2d } from './upSample2d';
 import type { JsOp, NodeShape, OpFactory } from './types';
 
 const KERNELS: { [K in OpSpec['type']]: OpFactory<Extract<OpSpec, { type: K }>> } = {
@@ -22,8 +24,10 @@ const KERNELS: { [K in OpSpec['type']]: OpFactory<Extract<OpSpec, { type: K }>> 
   activation,
   dropout,
   batchNorm,
+  layerNorm,
   reshape,
   merge,
+  upSample2d,
 };
 
 /** The op for a node's spec, checked against its wiring (a spec from JSON may name anything). */
