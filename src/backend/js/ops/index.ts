@@ -19,6 +19,7 @@ const KERNELS: { [K in OpSpec['type']]: OpFactory<Extract<OpSpec, { type: K }>> 
   maxPool2d: pool2d,
   avgPool2d: pool2d,
   globalAvgPool2d: globalPool,
+  globalMaxPool2d: globalPool,
   activation,
   dropout,
   batchNorm,
