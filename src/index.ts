@@ -25,6 +25,9 @@ export type {
   DropoutConfig,
   ActivationLayerConfig,
   BatchNormalizationConfig,
+  ZeroPadding2dConfig,
+  Cropping2dConfig,
+  Amounts2d,
   PaddingArg,
   LayerType,
 } from './layers';

@@ -9,6 +9,7 @@ import { type DenseOp, dense, denseDef, perceptron } from './dense';
 import { type DropoutOp, dropout, dropoutDef } from './dropout';
 import { Layer, type LayerDef } from './layer';
 import { add, addDef, average, averageDef, maximum, maximumDef, type MergeOp, multiply, multiplyDef, subtract, subtractDef } from './merge';
+import { cropping2d, cropping2dDef, type Pad2dOp, zeroPadding2d, zeroPadding2dDef } from './padding2d';
 import {
   averagePooling2d,
   averagePooling2dDef,
@@ -24,7 +25,7 @@ import {
 import { flatten, flattenDef, type ReshapeOp, reshape, reshapeDef } from './shape';
 
 /** Every op a graph node can run: each backend has one kernel per `type` (src/backend/js/ops/, crates/oxnet-core/src/ops/). */
-export type OpSpec = DenseOp | Conv2dOp | Pool2dOp | GlobalPool2dOp | ActivationOp | DropoutOp | BatchNormOp | ReshapeOp | MergeOp;
+export type OpSpec = DenseOp | Conv2dOp | Pool2dOp | GlobalPool2dOp | ActivationOp | DropoutOp | BatchNormOp | ReshapeOp | MergeOp | Pad2dOp;
 
 const DEFS = {
   dense: denseDef,
@@ -33,6 +34,8 @@ const DEFS = {
   averagePooling2d: averagePooling2dDef,
   globalAveragePooling2d: globalAveragePooling2dDef,
   globalMaxPooling2d: globalMaxPooling2dDef,
+  zeroPadding2d: zeroPadding2dDef,
+  cropping2d: cropping2dDef,
   flatten: flattenDef,
   reshape: reshapeDef,
   dropout: dropoutDef,
@@ -57,6 +60,8 @@ export const layers = {
   averagePooling2d,
   globalAveragePooling2d,
   globalMaxPooling2d,
+  zeroPadding2d,
+  cropping2d,
   flatten,
   reshape,
   dropout,
@@ -95,5 +100,6 @@ export type { DenseConfig } from './dense';
 export type { DropoutConfig } from './dropout';
 export type { MergeKind } from './merge';
 export type { PaddingArg } from './padding';
+export type { Amounts2d, Cropping2dConfig, ZeroPadding2dConfig } from './padding2d';
 export type { Pooling2dConfig } from './pooling';
 export type { ReshapeConfig } from './shape';

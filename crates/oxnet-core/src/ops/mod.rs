@@ -24,6 +24,7 @@ pub mod dense;
 pub mod dropout;
 pub mod global_pool;
 pub mod merge;
+pub mod pad2d;
 pub mod pool2d;
 pub mod reshape;
 
@@ -42,6 +43,7 @@ pub enum OpSpec {
     BatchNorm(batch_norm::BatchNormSpec),
     Reshape(reshape::ReshapeSpec),
     Merge(merge::MergeSpec),
+    Pad2d(pad2d::Pad2dSpec),
 }
 
 impl OpSpec {
@@ -59,6 +61,7 @@ impl OpSpec {
             OpSpec::BatchNorm(s) => Box::new(batch_norm::BatchNorm::new(s, shape)?),
             OpSpec::Reshape(s) => Box::new(reshape::Reshape::new(s, shape)?),
             OpSpec::Merge(s) => Box::new(merge::Merge::new(s, shape)?),
+            OpSpec::Pad2d(s) => Box::new(pad2d::Pad2d::new(s, shape)?),
         })
     }
 
@@ -76,6 +79,7 @@ impl OpSpec {
             OpSpec::BatchNorm(_) => "batchNorm",
             OpSpec::Reshape(_) => "reshape",
             OpSpec::Merge(_) => "merge",
+            OpSpec::Pad2d(_) => "pad2d",
         }
     }
 }

@@ -9,6 +9,7 @@ import { dense } from './dense';
 import { dropout } from './dropout';
 import { globalPool } from './globalPool';
 import { merge } from './merge';
+import { pad2d } from './pad2d';
 import { pool2d } from './pool2d';
 import { reshape } from './reshape';
 import type { JsOp, NodeShape, OpFactory } from './types';
@@ -25,6 +26,7 @@ const KERNELS: { [K in OpSpec['type']]: OpFactory<Extract<OpSpec, { type: K }>> 
   batchNorm,
   reshape,
   merge,
+  pad2d,
 };
 
 /** The op for a node's spec, checked against its wiring (a spec from JSON may name anything). */
