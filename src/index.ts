@@ -25,6 +25,7 @@ export type {
   DropoutConfig,
   ActivationLayerConfig,
   BatchNormalizationConfig,
+  ConcatenateConfig,
   ZeroPadding2dConfig,
   Cropping2dConfig,
   Amounts2d,

@@ -4,6 +4,7 @@
 import { OxnetError } from '../errors';
 import { type ActivationOp, activation, activationDef } from './activation';
 import { type BatchNormOp, batchNormalization, batchNormalizationDef } from './batchNormalization';
+import { type ConcatenateOp, concatenate, concatenateDef } from './concatenate';
 import { type Conv2dOp, conv2d, conv2dDef } from './conv2d';
 import { type DenseOp, dense, denseDef, perceptron } from './dense';
 import { type DropoutOp, dropout, dropoutDef } from './dropout';
@@ -25,7 +26,7 @@ import {
 import { flatten, flattenDef, type ReshapeOp, reshape, reshapeDef } from './shape';
 
 /** Every op a graph node can run: each backend has one kernel per `type` (src/backend/js/ops/, crates/oxnet-core/src/ops/). */
-export type OpSpec = DenseOp | Conv2dOp | Pool2dOp | GlobalPool2dOp | ActivationOp | DropoutOp | BatchNormOp | ReshapeOp | MergeOp | Pad2dOp;
+export type OpSpec = DenseOp | Conv2dOp | Pool2dOp | GlobalPool2dOp | ActivationOp | DropoutOp | BatchNormOp | ReshapeOp | MergeOp | ConcatenateOp | Pad2dOp;
 
 const DEFS = {
   dense: denseDef,
@@ -46,6 +47,7 @@ const DEFS = {
   multiply: multiplyDef,
   average: averageDef,
   maximum: maximumDef,
+  concatenate: concatenateDef,
 } satisfies Record<string, { type: string; inputs: 'one' | 'many' }>;
 
 /** The layer types model files may name. */
@@ -72,6 +74,7 @@ export const layers = {
   multiply,
   average,
   maximum,
+  concatenate,
 };
 
 export const LAYER_TYPES = Object.keys(DEFS) as LayerType[];
@@ -95,6 +98,7 @@ export function layerFromConfig(type: unknown, config: unknown, code: 'E_FORMAT'
 export * from './layer';
 export type { ActivationLayerConfig } from './activation';
 export type { BatchNormalizationConfig } from './batchNormalization';
+export type { ConcatenateConfig } from './concatenate';
 export type { Conv2dConfig, DataFormat } from './conv2d';
 export type { DenseConfig } from './dense';
 export type { DropoutConfig } from './dropout';

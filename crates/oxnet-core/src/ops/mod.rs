@@ -19,6 +19,7 @@ use crate::error::{CoreError, Result};
 
 pub mod activation;
 pub mod batch_norm;
+pub mod concatenate;
 pub mod conv2d;
 pub mod dense;
 pub mod dropout;
@@ -43,6 +44,7 @@ pub enum OpSpec {
     BatchNorm(batch_norm::BatchNormSpec),
     Reshape(reshape::ReshapeSpec),
     Merge(merge::MergeSpec),
+    Concatenate(concatenate::ConcatenateSpec),
     Pad2d(pad2d::Pad2dSpec),
 }
 
@@ -61,6 +63,7 @@ impl OpSpec {
             OpSpec::BatchNorm(s) => Box::new(batch_norm::BatchNorm::new(s, shape)?),
             OpSpec::Reshape(s) => Box::new(reshape::Reshape::new(s, shape)?),
             OpSpec::Merge(s) => Box::new(merge::Merge::new(s, shape)?),
+            OpSpec::Concatenate(s) => Box::new(concatenate::Concatenate::new(s, shape)?),
             OpSpec::Pad2d(s) => Box::new(pad2d::Pad2d::new(s, shape)?),
         })
     }
@@ -79,6 +82,7 @@ impl OpSpec {
             OpSpec::BatchNorm(_) => "batchNorm",
             OpSpec::Reshape(_) => "reshape",
             OpSpec::Merge(_) => "merge",
+            OpSpec::Concatenate(_) => "concatenate",
             OpSpec::Pad2d(_) => "pad2d",
         }
     }

@@ -28,6 +28,7 @@ pub fn op_layout(op: &OpSpec) -> (Vec<usize>, Vec<Vec<f32>>, usize) {
         OpSpec::BatchNorm(b) => (vec![b.channels, b.channels], vec![vec![0.0; b.channels], vec![1.0; b.channels]], b.size),
         OpSpec::Reshape(r) => (vec![], vec![], r.size),
         OpSpec::Merge(m) => (vec![], vec![], m.size),
+        OpSpec::Concatenate(c) => (vec![], vec![], c.out_size()),
         OpSpec::Pad2d(p) => (vec![], vec![], p.out_size()),
     }
 }

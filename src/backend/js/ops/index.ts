@@ -4,6 +4,7 @@ import { OxnetError } from '../../../errors';
 import type { OpSpec } from '../../../layers';
 import { activation } from './activation';
 import { batchNorm } from './batchNorm';
+import { concatenate } from './concatenate';
 import { conv2d } from './conv2d';
 import { dense } from './dense';
 import { dropout } from './dropout';
@@ -26,6 +27,7 @@ const KERNELS: { [K in OpSpec['type']]: OpFactory<Extract<OpSpec, { type: K }>> 
   batchNorm,
   reshape,
   merge,
+  concatenate,
   pad2d,
 };
 
