@@ -158,7 +158,7 @@ fn global_max_pool_routes_dout_to_the_first_maximum() {
     let mut g = Harness::new(&gmax([3, 1, 2]), &[6]).unwrap();
     let inf = f32::NEG_INFINITY;
     let x = vec![2.0, 4.0, 9.0, 1.0, 9.0, 0.0, /* sample 2 */ inf, f32::NAN, inf, 5.0, inf, 7.0];
-    let (y, dx) = run(&mut g, &[x.clone()], 2, &[10.0, 20.0, 30.0, 40.0]);
+    let (y, dx) = run(&mut g, std::slice::from_ref(&x), 2, &[10.0, 20.0, 30.0, 40.0]);
     assert_eq!(y, vec![9.0, 4.0, inf, 7.0]);
     assert_eq!(dx[0], vec![0.0, 20.0, 10.0, 0.0, 0.0, 0.0, 30.0, 0.0, 0.0, 0.0, 0.0, 40.0]);
     assert_eq!(g.op.backward_reads(), oxnet_core::ops::Reads::NOTHING, "the argmax is kept");
