@@ -27,6 +27,10 @@ export type {
   BatchNormalizationConfig,
   LayerNormalizationConfig,
   UpSampling2dConfig,
+  ConcatenateConfig,
+  ZeroPadding2dConfig,
+  Cropping2dConfig,
+  Amounts2d,
   PaddingArg,
   LayerType,
 } from './layers';

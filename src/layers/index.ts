@@ -4,18 +4,22 @@
 import { OxnetError } from '../errors';
 import { type ActivationOp, activation, activationDef } from './activation';
 import { type BatchNormOp, batchNormalization, batchNormalizationDef } from './batchNormalization';
+import { type ConcatenateOp, concatenate, concatenateDef } from './concatenate';
 import { type Conv2dOp, conv2d, conv2dDef } from './conv2d';
 import { type DenseOp, dense, denseDef, perceptron } from './dense';
 import { type DropoutOp, dropout, dropoutDef } from './dropout';
 import { Layer, type LayerDef } from './layer';
 import { type LayerNormOp, layerNormalization, layerNormalizationDef } from './layerNormalization';
 import { add, addDef, average, averageDef, maximum, maximumDef, type MergeOp, multiply, multiplyDef, subtract, subtractDef } from './merge';
+import { cropping2d, cropping2dDef, type Pad2dOp, zeroPadding2d, zeroPadding2dDef } from './padding2d';
 import {
   averagePooling2d,
   averagePooling2dDef,
   type GlobalPool2dOp,
   globalAveragePooling2d,
   globalAveragePooling2dDef,
+  globalMaxPooling2d,
+  globalMaxPooling2dDef,
   maxPooling2d,
   maxPooling2dDef,
   type Pool2dOp,
@@ -24,7 +28,20 @@ import { flatten, flattenDef, type ReshapeOp, reshape, reshapeDef } from './shap
 import { type UpSample2dOp, upSampling2d, upSampling2dDef } from './upSampling2d';
 
 /** Every op a graph node can run: each backend has one kernel per `type` (src/backend/js/ops/, crates/oxnet-core/src/ops/). */
-export type OpSpec = DenseOp | Conv2dOp | Pool2dOp | GlobalPool2dOp | ActivationOp | DropoutOp | BatchNormOp | LayerNormOp | ReshapeOp | MergeOp | UpSample2dOp;
+export type OpSpec =
+  | DenseOp
+  | Conv2dOp
+  | Pool2dOp
+  | GlobalPool2dOp
+  | ActivationOp
+  | DropoutOp
+  | BatchNormOp
+  | LayerNormOp
+  | ReshapeOp
+  | MergeOp
+  | UpSample2dOp
+  | ConcatenateOp
+  | Pad2dOp;
 
 const DEFS = {
   dense: denseDef,
@@ -32,6 +49,9 @@ const DEFS = {
   maxPooling2d: maxPooling2dDef,
   averagePooling2d: averagePooling2dDef,
   globalAveragePooling2d: globalAveragePooling2dDef,
+  globalMaxPooling2d: globalMaxPooling2dDef,
+  zeroPadding2d: zeroPadding2dDef,
+  cropping2d: cropping2dDef,
   flatten: flattenDef,
   reshape: reshapeDef,
   dropout: dropoutDef,
@@ -44,6 +64,7 @@ const DEFS = {
   multiply: multiplyDef,
   average: averageDef,
   maximum: maximumDef,
+  concatenate: concatenateDef,
 } satisfies Record<string, { type: string; inputs: 'one' | 'many' }>;
 
 /** The layer types model files may name. */
@@ -57,6 +78,9 @@ export const layers = {
   maxPooling2d,
   averagePooling2d,
   globalAveragePooling2d,
+  globalMaxPooling2d,
+  zeroPadding2d,
+  cropping2d,
   flatten,
   reshape,
   dropout,
@@ -69,6 +93,7 @@ export const layers = {
   multiply,
   average,
   maximum,
+  concatenate,
 };
 
 export const LAYER_TYPES = Object.keys(DEFS) as LayerType[];
@@ -92,12 +117,14 @@ export function layerFromConfig(type: unknown, config: unknown, code: 'E_FORMAT'
 export * from './layer';
 export type { ActivationLayerConfig } from './activation';
 export type { BatchNormalizationConfig } from './batchNormalization';
+export type { ConcatenateConfig } from './concatenate';
 export type { Conv2dConfig, DataFormat } from './conv2d';
 export type { DenseConfig } from './dense';
 export type { DropoutConfig } from './dropout';
 export type { LayerNormalizationConfig } from './layerNormalization';
 export type { MergeKind } from './merge';
 export type { PaddingArg } from './padding';
+export type { Amounts2d, Cropping2dConfig, ZeroPadding2dConfig } from './padding2d';
 export type { Pooling2dConfig } from './pooling';
 export type { ReshapeConfig } from './shape';
 export type { Interpolation, UpSampling2dConfig } from './upSampling2d';

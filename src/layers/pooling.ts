@@ -1,4 +1,5 @@
-// Max and average pooling (channels-last), and global average pooling.
+// Max and average pooling (channels-last), and global average and global max pooling ([h, w, c] ->
+// [c]; global max sends each channel's gradient to the first position holding its maximum).
 import type { Shape3 } from '../backend/spec';
 import { OxnetError } from '../errors';
 import { Layer, pair, requireRank, single, type BuildContext, type CommonLayerConfig, type LayerDef } from './layer';
@@ -68,26 +69,41 @@ export function averagePooling2d(config: Pooling2dConfig = {}): Layer<Pool2dSett
   return new Layer(averagePooling2dDef, config);
 }
 
-/** The backend op: [h, w, c] -> [c], the mean of each channel over all positions. */
+/**
+ * The backend ops: [h, w, c] -> [c], the mean (globalAvgPool2d) or the maximum (globalMaxPool2d)
+ * of each channel over all positions. The maximum's gradient goes to its first position in
+ * row-major order.
+ */
 export interface GlobalPool2dOp {
-  type: 'globalAvgPool2d';
+  type: 'globalAvgPool2d' | 'globalMaxPool2d';
   inShape: Shape3;
 }
 
-export const globalAveragePooling2dDef: LayerDef<Record<string, never>> = {
-  type: 'globalAveragePooling2d',
-  inputs: 'one',
-  keys: [],
-  config: () => ({}),
-  build(_c, [shape], ctx) {
-    requireRank(shape, 3, ctx, '[height, width, channels]');
-    const [h, w, ch] = shape;
-    if (h * w === 0) throw new OxnetError('E_CONFIG', `${ctx.where} needs a non-empty image, got ${JSON.stringify(shape)}`);
-    const op: GlobalPool2dOp = { type: 'globalAvgPool2d', inShape: [h, w, ch] };
-    return single(op, [ch], [], [], 1);
-  },
-};
+function globalPoolDef(type: 'globalAveragePooling2d' | 'globalMaxPooling2d'): LayerDef<Record<string, never>> {
+  return {
+    type,
+    inputs: 'one',
+    keys: [],
+    config: () => ({}),
+    build(_c, [shape], ctx) {
+      requireRank(shape, 3, ctx, '[height, width, channels]');
+      const [h, w, ch] = shape;
+      if (h * w === 0) throw new OxnetError('E_CONFIG', `${ctx.where} needs a non-empty image, got ${JSON.stringify(shape)}`);
+      const op: GlobalPool2dOp = { type: type === 'globalMaxPooling2d' ? 'globalMaxPool2d' : 'globalAvgPool2d', inShape: [h, w, ch] };
+      return single(op, [ch], [], [], 1);
+    },
+  };
+}
+
+/** [h, w, c] -> [c]: the mean of each channel over all positions. */
+export const globalAveragePooling2dDef = globalPoolDef('globalAveragePooling2d');
+/** [h, w, c] -> [c]: the maximum of each channel over all positions (gradient to the first maximum). */
+export const globalMaxPooling2dDef = globalPoolDef('globalMaxPooling2d');
 
 export function globalAveragePooling2d(config: CommonLayerConfig = {}): Layer<Record<string, never>> {
   return new Layer(globalAveragePooling2dDef, config);
+}
+
+export function globalMaxPooling2d(config: CommonLayerConfig = {}): Layer<Record<string, never>> {
+  return new Layer(globalMaxPooling2dDef, config);
 }

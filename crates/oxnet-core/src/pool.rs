@@ -357,3 +357,54 @@ pub fn global_avg_pool_backward(batch: usize, pixels: usize, channels: usize, dy
         }
     }
 }
+
+/// y[n, c] = max over the h*w pixels (`pixels`) of x[n, :, :, c]. `argmax` (when given,
+/// batch*channels long) receives the pixel of each first maximum, in row-major order, for
+/// `global_max_pool_backward`. Like the windowed max: best starts at -inf and NaN never wins, so a
+/// channel of NaN or -inf only keeps pixel 0.
+pub fn global_max_pool_forward(batch: usize, pixels: usize, channels: usize, x: &[f32], y: &mut [f32], argmax: Option<&mut [u32]>) {
+    assert_eq!(x.len(), batch * pixels * channels, "global_max_pool: x length");
+    assert_eq!(y.len(), batch * channels, "global_max_pool: y length");
+    let samples = x.chunks_exact(pixels * channels).zip(y.chunks_exact_mut(channels));
+    match argmax {
+        Some(argmax) => {
+            assert_eq!(argmax.len(), batch * channels, "global_max_pool: argmax length");
+            for ((xs, ys), am) in samples.zip(argmax.chunks_exact_mut(channels)) {
+                ys.fill(f32::NEG_INFINITY);
+                am.fill(0);
+                // pixels <= MAX_ELEMENTS: the pixel index fits a u32. Selects, not branches:
+                // which pixel wins is data-dependent.
+                for (p, px) in (0u32..).zip(xs.chunks_exact(channels)) {
+                    for ((b, a), &v) in ys.iter_mut().zip(am.iter_mut()).zip(px) {
+                        let wins = v > *b;
+                        *a = if wins { p } else { *a };
+                        *b = if wins { v } else { *b };
+                    }
+                }
+            }
+        }
+        None => {
+            for (xs, ys) in samples {
+                ys.fill(f32::NEG_INFINITY);
+                for px in xs.chunks_exact(channels) {
+                    for (b, &v) in ys.iter_mut().zip(px) {
+                        *b = if v > *b { v } else { *b };
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// dx[n, p, c] = dy[n, c] where p = argmax[n, c], zero elsewhere.
+pub fn global_max_pool_backward(batch: usize, pixels: usize, channels: usize, argmax: &[u32], dy: &[f32], dx: &mut [f32]) {
+    assert_eq!(argmax.len(), batch * channels, "global_max_pool: argmax length");
+    assert_eq!(dy.len(), batch * channels, "global_max_pool: dy length");
+    assert_eq!(dx.len(), batch * pixels * channels, "global_max_pool: dx length");
+    for ((ds, am), dxs) in dy.chunks_exact(channels).zip(argmax.chunks_exact(channels)).zip(dx.chunks_exact_mut(pixels * channels)) {
+        dxs.fill(0.0);
+        for (ch, (&p, &g)) in am.iter().zip(ds).enumerate() {
+            dxs[p as usize * channels + ch] = g;
+        }
+    }
+}

@@ -219,3 +219,46 @@ export function globalAvgPool2dBackward<T extends FloatArray>(dy: T, batch: numb
   }
   return dx;
 }
+
+/**
+ * Maximum over height and width per channel: [batch, h, w, c] -> [batch, c]. `argmax` (when given,
+ * batch*c long) receives the pixel index of each first maximum (row-major order; NaN never wins,
+ * and pixel 0 is kept when nothing beats -inf), for globalMaxPool2dBackward.
+ */
+export function globalMaxPool2dForward<T extends FloatArray>(x: T, batch: number, inShape: [number, number, number], ws?: Workspace, argmax?: Int32Array): T {
+  const { pixels, c, count } = planGlobalPool(batch, inShape);
+  requireLength('x', x, count, 'batch*height*width*channels');
+  if (argmax) requireArgmax(argmax, batch * c);
+  const y = take(ws, x, 'gpool.y', batch * c);
+  for (let n = 0; n < batch; n++) {
+    const yo = n * c;
+    y.fill(-Infinity, yo, yo + c);
+    argmax?.fill(0, yo, yo + c);
+    let xo = n * pixels * c;
+    for (let px = 0; px < pixels; px++, xo += c) {
+      for (let ch = 0; ch < c; ch++) {
+        if (x[xo + ch] > y[yo + ch]) {
+          y[yo + ch] = x[xo + ch];
+          if (argmax) argmax[yo + ch] = px;
+        }
+      }
+    }
+  }
+  return y;
+}
+
+/** dx = dy[n, c] at pixel argmax[n, c] of channel c, zero elsewhere. */
+export function globalMaxPool2dBackward<T extends FloatArray>(argmax: Int32Array, dy: T, batch: number, inShape: [number, number, number], ws?: Workspace): T {
+  const { pixels, c, count } = planGlobalPool(batch, inShape);
+  requireLength('dy', dy, batch * c, 'batch*channels');
+  requireArgmax(argmax, batch * c);
+  const dx = take(ws, dy, 'gpool.dx', count); // zero-filled
+  for (let n = 0; n < batch; n++) {
+    for (let ch = 0; ch < c; ch++) dx[(n * pixels + argmax[n * c + ch]) * c + ch] = dy[n * c + ch];
+  }
+  return dx;
+}
+
+function requireArgmax(argmax: Int32Array, expected: number): void {
+  if (argmax.length !== expected) throw new OxnetError('E_SHAPE', `argmax has length ${argmax.length}, expected ${expected} (batch*channels)`);
+}

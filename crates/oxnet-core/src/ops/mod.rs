@@ -19,12 +19,14 @@ use crate::error::{CoreError, Result};
 
 pub mod activation;
 pub mod batch_norm;
+pub mod concatenate;
 pub mod conv2d;
 pub mod dense;
 pub mod dropout;
 pub mod global_pool;
 pub mod layer_norm;
 pub mod merge;
+pub mod pad2d;
 pub mod pool2d;
 pub mod reshape;
 pub mod up_sample2d;
@@ -38,6 +40,7 @@ pub enum OpSpec {
     MaxPool2d(pool2d::Pool2dSpec),
     AvgPool2d(pool2d::Pool2dSpec),
     GlobalAvgPool2d(global_pool::GlobalPoolSpec),
+    GlobalMaxPool2d(global_pool::GlobalPoolSpec),
     Activation(activation::ActivationOpSpec),
     Dropout(dropout::DropoutSpec),
     BatchNorm(batch_norm::BatchNormSpec),
@@ -45,6 +48,8 @@ pub enum OpSpec {
     Reshape(reshape::ReshapeSpec),
     Merge(merge::MergeSpec),
     UpSample2d(up_sample2d::UpSample2dSpec),
+    Concatenate(concatenate::ConcatenateSpec),
+    Pad2d(pad2d::Pad2dSpec),
 }
 
 impl OpSpec {
@@ -56,6 +61,7 @@ impl OpSpec {
             OpSpec::MaxPool2d(s) => Box::new(pool2d::Pool2d::new(s, pool2d::PoolKind::Max, shape)?),
             OpSpec::AvgPool2d(s) => Box::new(pool2d::Pool2d::new(s, pool2d::PoolKind::Avg, shape)?),
             OpSpec::GlobalAvgPool2d(s) => Box::new(global_pool::GlobalPool::new(s, global_pool::GlobalKind::Avg, shape)?),
+            OpSpec::GlobalMaxPool2d(s) => Box::new(global_pool::GlobalPool::new(s, global_pool::GlobalKind::Max, shape)?),
             OpSpec::Activation(s) => Box::new(activation::Activation::new(s, shape)?),
             OpSpec::Dropout(s) => Box::new(dropout::Dropout::new(s, shape)?),
             OpSpec::BatchNorm(s) => Box::new(batch_norm::BatchNorm::new(s, shape)?),
@@ -63,6 +69,8 @@ impl OpSpec {
             OpSpec::Merge(s) => Box::new(merge::Merge::new(s, shape)?),
             OpSpec::LayerNorm(s) => Box::new(layer_norm::LayerNorm::new(s, shape)?),
             OpSpec::UpSample2d(s) => Box::new(up_sample2d::UpSample2d::new(s, shape)?),
+            OpSpec::Concatenate(s) => Box::new(concatenate::Concatenate::new(s, shape)?),
+            OpSpec::Pad2d(s) => Box::new(pad2d::Pad2d::new(s, shape)?),
         })
     }
 
@@ -74,6 +82,7 @@ impl OpSpec {
             OpSpec::MaxPool2d(_) => "maxPool2d",
             OpSpec::AvgPool2d(_) => "avgPool2d",
             OpSpec::GlobalAvgPool2d(_) => "globalAvgPool2d",
+            OpSpec::GlobalMaxPool2d(_) => "globalMaxPool2d",
             OpSpec::Activation(_) => "activation",
             OpSpec::Dropout(_) => "dropout",
             OpSpec::BatchNorm(_) => "batchNorm",
@@ -81,6 +90,8 @@ impl OpSpec {
             OpSpec::Merge(_) => "merge",
             OpSpec::LayerNorm(_) => "layerNorm",
             OpSpec::UpSample2d(_) => "upSample2d",
+            OpSpec::Concatenate(_) => "concatenate",
+            OpSpec::Pad2d(_) => "pad2d",
         }
     }
 }

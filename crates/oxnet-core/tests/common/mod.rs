@@ -22,7 +22,7 @@ pub fn op_layout(op: &OpSpec) -> (Vec<usize>, Vec<Vec<f32>>, usize) {
             let g = p.geometry();
             (vec![], vec![], if g.validate().is_ok() { g.out_sample_len() } else { 0 })
         }
-        OpSpec::GlobalAvgPool2d(g) => (vec![], vec![], g.in_shape[2]),
+        OpSpec::GlobalAvgPool2d(g) | OpSpec::GlobalMaxPool2d(g) => (vec![], vec![], g.in_shape[2]),
         OpSpec::Activation(a) => (vec![], vec![], a.size),
         OpSpec::Dropout(d) => (vec![], vec![], d.size),
         OpSpec::BatchNorm(b) => (vec![b.channels, b.channels], vec![vec![0.0; b.channels], vec![1.0; b.channels]], b.size),
@@ -33,6 +33,8 @@ pub fn op_layout(op: &OpSpec) -> (Vec<usize>, Vec<Vec<f32>>, usize) {
             let g = u.geometry();
             (vec![], vec![], if g.validate().is_ok() { g.out_sample_len() } else { 0 })
         }
+        OpSpec::Concatenate(c) => (vec![], vec![], c.out_size()),
+        OpSpec::Pad2d(p) => (vec![], vec![], p.out_size()),
     }
 }
 

@@ -4,12 +4,14 @@ import { OxnetError } from '../../../errors';
 import type { OpSpec } from '../../../layers';
 import { activation } from './activation';
 import { batchNorm } from './batchNorm';
+import { concatenate } from './concatenate';
 import { conv2d } from './conv2d';
 import { dense } from './dense';
 import { dropout } from './dropout';
 import { globalPool } from './globalPool';
 import { layerNorm } from './layerNorm';
 import { merge } from './merge';
+import { pad2d } from './pad2d';
 import { pool2d } from './pool2d';
 import { reshape } from './reshape';
 import { upSample2d } from './upSample2d';
@@ -21,6 +23,7 @@ const KERNELS: { [K in OpSpec['type']]: OpFactory<Extract<OpSpec, { type: K }>> 
   maxPool2d: pool2d,
   avgPool2d: pool2d,
   globalAvgPool2d: globalPool,
+  globalMaxPool2d: globalPool,
   activation,
   dropout,
   batchNorm,
@@ -28,6 +31,8 @@ const KERNELS: { [K in OpSpec['type']]: OpFactory<Extract<OpSpec, { type: K }>> 
   reshape,
   merge,
   upSample2d,
+  concatenate,
+  pad2d,
 };
 
 /** The op for a node's spec, checked against its wiring (a spec from JSON may name anything). */
