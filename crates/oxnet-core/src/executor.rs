@@ -912,13 +912,7 @@ type Lives = Vec<Option<Life>>;
 /// The three buffer plans' lives. Training timeline: node j's forward at step j, the losses at
 /// N, node j's backward at 2N - j; inference: forward steps only, outputs kept to the end;
 /// gradients: the losses at 0, node j's backward at N - j.
-fn lives(
-    spec: &GraphSpec,
-    ops: &[Box<dyn Op>],
-    nodes: &[NodeRt],
-    outputs: &[OutputRt],
-    requires_grad: &[bool],
-) -> (Lives, Lives, Lives) {
+fn lives(spec: &GraphSpec, ops: &[Box<dyn Op>], nodes: &[NodeRt], outputs: &[OutputRt], requires_grad: &[bool]) -> (Lives, Lives, Lives) {
     let n = nodes.len() as i64;
     let values = spec.value_count();
     let n_in = spec.inputs.len();
