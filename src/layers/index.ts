@@ -5,7 +5,9 @@ import { OxnetError } from '../errors';
 import { type ActivationOp, activation, activationDef } from './activation';
 import { type BatchNormOp, batchNormalization, batchNormalizationDef } from './batchNormalization';
 import { type Conv2dOp, conv2d, conv2dDef } from './conv2d';
+import { type Conv2dTransposeOp, conv2dTranspose, conv2dTransposeDef } from './conv2dTranspose';
 import { type DenseOp, dense, denseDef, perceptron } from './dense';
+import { type DepthwiseConv2dOp, depthwiseConv2d, depthwiseConv2dDef } from './depthwiseConv2d';
 import { type DropoutOp, dropout, dropoutDef } from './dropout';
 import { Layer, type LayerDef } from './layer';
 import { add, addDef, average, averageDef, maximum, maximumDef, type MergeOp, multiply, multiplyDef, subtract, subtractDef } from './merge';
@@ -19,14 +21,29 @@ import {
   maxPooling2dDef,
   type Pool2dOp,
 } from './pooling';
+import { separableConv2d, separableConv2dDef } from './separableConv2d';
 import { flatten, flattenDef, type ReshapeOp, reshape, reshapeDef } from './shape';
 
 /** Every op a graph node can run: each backend has one kernel per `type` (src/backend/js/ops/, crates/oxnet-core/src/ops/). */
-export type OpSpec = DenseOp | Conv2dOp | Pool2dOp | GlobalPool2dOp | ActivationOp | DropoutOp | BatchNormOp | ReshapeOp | MergeOp;
+export type OpSpec =
+  | DenseOp
+  | Conv2dOp
+  | Conv2dTransposeOp
+  | DepthwiseConv2dOp
+  | Pool2dOp
+  | GlobalPool2dOp
+  | ActivationOp
+  | DropoutOp
+  | BatchNormOp
+  | ReshapeOp
+  | MergeOp;
 
 const DEFS = {
   dense: denseDef,
   conv2d: conv2dDef,
+  conv2dTranspose: conv2dTransposeDef,
+  depthwiseConv2d: depthwiseConv2dDef,
+  separableConv2d: separableConv2dDef,
   maxPooling2d: maxPooling2dDef,
   averagePooling2d: averagePooling2dDef,
   globalAveragePooling2d: globalAveragePooling2dDef,
@@ -50,6 +67,9 @@ export const layers = {
   dense,
   perceptron,
   conv2d,
+  conv2dTranspose,
+  depthwiseConv2d,
+  separableConv2d,
   maxPooling2d,
   averagePooling2d,
   globalAveragePooling2d,
@@ -87,9 +107,12 @@ export * from './layer';
 export type { ActivationLayerConfig } from './activation';
 export type { BatchNormalizationConfig } from './batchNormalization';
 export type { Conv2dConfig, DataFormat } from './conv2d';
+export type { Conv2dTransposeConfig } from './conv2dTranspose';
+export type { DepthwiseConv2dConfig } from './depthwiseConv2d';
 export type { DenseConfig } from './dense';
 export type { DropoutConfig } from './dropout';
 export type { MergeKind } from './merge';
 export type { PaddingArg } from './padding';
 export type { Pooling2dConfig } from './pooling';
+export type { SeparableConv2dConfig } from './separableConv2d';
 export type { ReshapeConfig } from './shape';
