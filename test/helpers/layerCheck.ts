@@ -40,7 +40,9 @@ function harness(c: LayerCase, backend: 'native' | 'js'): Model {
 function data(c: LayerCase) {
   const rng = seeded(c.seed ?? 5);
   const n = c.samples ?? 3;
-  return { x: c.shapes.map((s) => randomF32(rng, n * size(s))), y: randomF32(rng, n * 3), n };
+  const xs = c.shapes.map((s) => randomF32(rng, n * size(s)));
+  // One input goes in as its array: a list of one array would read as nested rows.
+  return { x: xs.length === 1 ? xs[0] : xs, y: randomF32(rng, n * 3), n };
 }
 
 /** Runs both checks; returns the gradient-check report for tests that look further. */
