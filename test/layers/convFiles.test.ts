@@ -10,7 +10,8 @@ import { modelFromBytes, modelToBytes } from '../../src/model/files';
 import { adam } from '../../src/model/compile';
 import { Model } from '../../src/model/model';
 import { Sequential } from '../../src/model/sequential';
-import { nativeOrNull } from '../helpers/backends';
+import { gradCheck } from '../../src/model/gradcheck';
+import { closeness, nativeOrNull } from '../helpers/backends';
 import { randomF32, seeded } from '../helpers/random';
 
 const { native } = nativeOrNull();
@@ -78,6 +79,39 @@ describe.each(backends)('conv layers in model files (%s)', (backend) => {
     await student.fit(x, y, { epochs: 40, batchSize: 8, verbose: 0 });
     expect(student.evaluate(x, y).loss).toBeLessThan(first * 0.2);
   });
+});
+
+it('from-logits losses read the pre-activation of the new ops: float64 gradient check on js, native equals js', () => {
+  // BCE on a sigmoid conv2dTranspose output, and categorical cross-entropy on a softmax
+  // separableConv2d (its last node, the 1x1 conv2d, keeps the pre-activation) after a
+  // depthwiseConv2d with a softmax of its own.
+  const x = input({ shape: [3, 3, 2] });
+  const up = layers.conv2dTranspose({ filters: 1, kernelSize: 2, strides: 2, activation: 'sigmoid', beta: 2 }).apply(x);
+  const dw = layers.depthwiseConv2d({ kernelSize: 2, depthMultiplier: 2, activation: 'softmax' }).apply(x);
+  const sep = layers.separableConv2d({ filters: 3, kernelSize: 2, activation: 'softmax' }).apply(dw);
+  const make = (backend: 'js' | 'native') => {
+    const m = new Model({ inputs: x, outputs: [up, sep], seed: 8, backend });
+    m.compile({ loss: ['binaryCrossentropy', 'categoricalCrossentropy'], optimizer: 'sgd' });
+    return m;
+  };
+  const rng = seeded(12);
+  const n = 3;
+  const data = randomF32(rng, n * 18);
+  const t1 = new Float32Array(n * 36).map(() => (rng() < 0.5 ? 1 : 0));
+  const t2 = new Float32Array(n * 3).map((_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 1 : 0));
+  const js = make('js');
+  const report = gradCheck(js, data, [t1, t2]);
+  expect(report.tensors.filter((t) => !t.passed)).toEqual([]);
+  if (native) {
+    const nat = make('native');
+    nat.setWeights(js.getWeights());
+    const gj = js.computeGradients(data, [t1, t2]);
+    const gn = nat.computeGradients(data, [t1, t2]);
+    expect(gn.loss).toBeCloseTo(gj.loss, 5);
+    gj.grads.forEach((g, i) => {
+      expect(closeness(gn.grads[i], g, 1e-5, 1e-3), gj.names[i]).toBeNull();
+    });
+  }
 });
 
 it('the file stores Keras-style settings: outputPadding null unless given, depthMultiplier, initializers', () => {
