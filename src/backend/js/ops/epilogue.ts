@@ -1,8 +1,7 @@
 // The activation after a linear kernel (conv2dTranspose, depthwiseConv2d), as the dense and conv2d
 // ops do it inline: forward keeps the pre-activation when the activation is not linear (a
 // from-logits loss reads it), backward turns dL/dy into dL/d(pre-activation) unless it already is.
-import type { ActivationSpec } from '../../spec';
-import type { FloatArray } from '../../spec';
+import type { ActivationSpec, FloatArray } from '../../spec';
 import { activationBackwardInto, activationForwardInto, checkActivation } from '../activation';
 import { alloc } from '../check';
 
