@@ -8,7 +8,9 @@
 //!             dK = conv's dW for (x = dpre, dy = x)   im2col(dpre)ᵀ · x, or the direct dW loops
 //!             db = channel sums of dpre
 //! Each product picks direct or im2col + GEMM as `conv::Paths` picks for that conv's shape (the
-//! conv's backward path for our forward and dK, its forward path for our dx).
+//! conv's backward path for our forward and dK, its forward path for our dx). `cargo bench -p
+//! oxnet-core --bench conv` times both paths of the op: the rule picks the faster one, or one
+//! within 20%, on its five shapes (AVX2, 2 threads).
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
