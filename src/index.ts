@@ -20,6 +20,9 @@ export { layers, Layer, layerFromConfig } from './layers';
 export type {
   DenseConfig,
   Conv2dConfig,
+  Conv2dTransposeConfig,
+  DepthwiseConv2dConfig,
+  SeparableConv2dConfig,
   Pooling2dConfig,
   ReshapeConfig,
   DropoutConfig,

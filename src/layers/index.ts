@@ -6,7 +6,9 @@ import { type ActivationOp, activation, activationDef } from './activation';
 import { type BatchNormOp, batchNormalization, batchNormalizationDef } from './batchNormalization';
 import { type ConcatenateOp, concatenate, concatenateDef } from './concatenate';
 import { type Conv2dOp, conv2d, conv2dDef } from './conv2d';
+import { type Conv2dTransposeOp, conv2dTranspose, conv2dTransposeDef } from './conv2dTranspose';
 import { type DenseOp, dense, denseDef, perceptron } from './dense';
+import { type DepthwiseConv2dOp, depthwiseConv2d, depthwiseConv2dDef } from './depthwiseConv2d';
 import { type DropoutOp, dropout, dropoutDef } from './dropout';
 import { Layer, type LayerDef } from './layer';
 import { type LayerNormOp, layerNormalization, layerNormalizationDef } from './layerNormalization';
@@ -24,6 +26,7 @@ import {
   maxPooling2dDef,
   type Pool2dOp,
 } from './pooling';
+import { separableConv2d, separableConv2dDef } from './separableConv2d';
 import { flatten, flattenDef, type ReshapeOp, reshape, reshapeDef } from './shape';
 import { type UpSample2dOp, upSampling2d, upSampling2dDef } from './upSampling2d';
 
@@ -31,6 +34,8 @@ import { type UpSample2dOp, upSampling2d, upSampling2dDef } from './upSampling2d
 export type OpSpec =
   | DenseOp
   | Conv2dOp
+  | Conv2dTransposeOp
+  | DepthwiseConv2dOp
   | Pool2dOp
   | GlobalPool2dOp
   | ActivationOp
@@ -46,6 +51,9 @@ export type OpSpec =
 const DEFS = {
   dense: denseDef,
   conv2d: conv2dDef,
+  conv2dTranspose: conv2dTransposeDef,
+  depthwiseConv2d: depthwiseConv2dDef,
+  separableConv2d: separableConv2dDef,
   maxPooling2d: maxPooling2dDef,
   averagePooling2d: averagePooling2dDef,
   globalAveragePooling2d: globalAveragePooling2dDef,
@@ -75,6 +83,9 @@ export const layers = {
   dense,
   perceptron,
   conv2d,
+  conv2dTranspose,
+  depthwiseConv2d,
+  separableConv2d,
   maxPooling2d,
   averagePooling2d,
   globalAveragePooling2d,
@@ -119,6 +130,8 @@ export type { ActivationLayerConfig } from './activation';
 export type { BatchNormalizationConfig } from './batchNormalization';
 export type { ConcatenateConfig } from './concatenate';
 export type { Conv2dConfig, DataFormat } from './conv2d';
+export type { Conv2dTransposeConfig } from './conv2dTranspose';
+export type { DepthwiseConv2dConfig } from './depthwiseConv2d';
 export type { DenseConfig } from './dense';
 export type { DropoutConfig } from './dropout';
 export type { LayerNormalizationConfig } from './layerNormalization';
@@ -126,5 +139,6 @@ export type { MergeKind } from './merge';
 export type { PaddingArg } from './padding';
 export type { Amounts2d, Cropping2dConfig, ZeroPadding2dConfig } from './padding2d';
 export type { Pooling2dConfig } from './pooling';
+export type { SeparableConv2dConfig } from './separableConv2d';
 export type { ReshapeConfig } from './shape';
 export type { Interpolation, UpSampling2dConfig } from './upSampling2d';

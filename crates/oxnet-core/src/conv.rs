@@ -12,6 +12,7 @@
 use crate::error::CoreError;
 use rayon::prelude::*;
 
+pub mod depthwise;
 pub mod direct;
 
 /// Below this many scratch floats, per-sample rayon splitting costs more than it saves.
@@ -422,6 +423,49 @@ pub fn conv2d_backward_from_col(
         // dcol[rows x patch] = dy · Wᵀ, written over col (no longer needed after dW).
         matmul(rows, patch, f, col, false, View(dy, f, 1), View(w, 1, f));
         col2im(g, col, dx);
+    }
+}
+
+/// The data gradient alone through GEMM + col2im: dx = col2im(dy · Wᵀ), overwritten (what a
+/// transposed convolution's forward is). `col` is scratch of at least `g.col_len()` floats.
+pub fn conv2d_input_grad_im2col(g: &Conv2dGeometry, w: &[f32], dy: &[f32], col: &mut [f32], dx: &mut [f32]) {
+    let (rows, patch, f) = (g.rows(), g.patch_len(), g.filters);
+    assert_eq!(w.len(), g.w_len(), "conv2d: w length");
+    assert_eq!(dy.len(), g.y_len(), "conv2d: dy length");
+    assert_eq!(dx.len(), g.x_len(), "conv2d: dx length");
+    let col = &mut col[..rows * patch];
+    matmul(rows, patch, f, col, false, View(dy, f, 1), View(w, 1, f));
+    col2im(g, col, dx);
+}
+
+/// dW alone, overwritten, for a `col` holding im2col(x): dW = colᵀ · dy.
+pub fn conv2d_weight_grad_from_col(g: &Conv2dGeometry, col: &[f32], dy: &[f32], dw: &mut [f32]) {
+    let (rows, patch, f) = (g.rows(), g.patch_len(), g.filters);
+    assert_eq!(dy.len(), g.y_len(), "conv2d: dy length");
+    assert_eq!(dw.len(), g.w_len(), "conv2d: dw length");
+    matmul(patch, f, rows, dw, false, View(&col[..rows * patch], 1, patch), View(dy, f, 1));
+}
+
+/// Per-channel sums of `d` (rows of `width`) into `out`, deterministically: partial sums over
+/// chunks of `chunk` rows in parallel (in `parts`, kept by the caller), then added in chunk order.
+pub fn channel_sums(d: &[f32], width: usize, chunk: usize, parts: &mut Vec<f32>, out: &mut [f32]) {
+    assert_eq!(out.len(), width, "channel_sums: out length");
+    let rows = d.len() / width;
+    let chunks = rows.div_ceil(chunk).max(1);
+    parts.resize(chunks * width, 0.0);
+    parts.par_chunks_mut(width).zip(d.par_chunks(chunk * width)).for_each(|(part, rows)| {
+        part.fill(0.0);
+        for row in rows.chunks_exact(width) {
+            part.iter_mut().zip(row).for_each(|(a, v)| *a += v);
+        }
+    });
+    if rows == 0 {
+        parts[..width].fill(0.0);
+    }
+    let (first, rest) = parts.split_at(width);
+    out.copy_from_slice(first);
+    for part in rest.chunks_exact(width) {
+        out.iter_mut().zip(part).for_each(|(a, v)| *a += v);
     }
 }
 

@@ -125,3 +125,22 @@ const UPNORM: &str = r#"{"inputSize":784,"seed":7,"loss":{"kind":"softmaxCrossEn
 fn upsampling_and_layer_norm_batches_allocate_nothing() {
     check(UPNORM, &[36, 4, 4, 4, 1568 * 10, 10]);
 }
+
+#[test]
+fn transposed_and_depthwise_conv_batches_allocate_nothing() {
+    // conv s2 -> depthwise m2 -> 1x1 conv (a separable pair) -> conv2dTranspose s2 (direct path)
+    // -> max pool -> 1x1 conv -> conv2dTranspose 7x7x64 -> 7x7x64 (im2col path) -> pool -> dense.
+    let spec = r#"{"inputSize":784,"seed":7,"loss":{"kind":"softmaxCrossEntropy"},"optimizer":{"kind":"adam","lr":0.001},
+"layers":[{"type":"conv2d","inShape":[28,28,1],"filters":8,"kernel":[3,3],"strides":[2,2],"padding":[0,1,0,1],"dilation":[1,1],"useBias":true,"activation":{"kind":"relu"}},
+{"type":"depthwiseConv2d","inShape":[14,14,8],"depthMultiplier":2,"kernel":[3,3],"strides":[1,1],"padding":[1,1,1,1],"dilation":[1,1],"useBias":true,"activation":{"kind":"relu"}},
+{"type":"conv2d","inShape":[14,14,16],"filters":8,"kernel":[1,1],"strides":[1,1],"padding":[0,0,0,0],"dilation":[1,1],"useBias":true,"activation":{"kind":"linear"}},
+{"type":"conv2dTranspose","inShape":[14,14,8],"outShape":[28,28,4],"kernel":[3,3],"strides":[2,2],"padding":[0,1,0,1],"useBias":true,"activation":{"kind":"relu"}},
+{"type":"maxPool2d","inShape":[28,28,4],"pool":[4,4],"strides":[4,4],"padding":[0,0,0,0]},
+{"type":"conv2d","inShape":[7,7,4],"filters":64,"kernel":[1,1],"strides":[1,1],"padding":[0,0,0,0],"dilation":[1,1],"useBias":true,"activation":{"kind":"relu"}},
+{"type":"conv2dTranspose","inShape":[7,7,64],"outShape":[7,7,64],"kernel":[3,3],"strides":[1,1],"padding":[1,1,1,1],"useBias":true,"activation":{"kind":"tanh"}},
+{"type":"globalAvgPool2d","inShape":[7,7,64]},
+{"type":"dense","inputs":64,"units":10,"useBias":true,"activation":{"kind":"softmax"}}]}"#;
+    let (graph, state) = common::chain(spec);
+    let sizes: Vec<usize> = graph.params.iter().map(|p| p.size).collect();
+    check_graph(graph, state, &sizes, 784);
+}

@@ -246,8 +246,62 @@ pub fn backward(
     }
 }
 
+/// dx alone (overwritten) for the output gradient `dy` of `n` samples: the convolution's input
+/// gradient, which is what a transposed convolution's forward computes. Samples in parallel, each
+/// into its own padded buffer, then cropped into dx (no sums across samples: any thread count
+/// gives the same bits).
+pub fn input_grad_only(plan: &DirectPlan, scratch: &mut DirectScratch, w: &[f32], dy: &[f32], dx: &mut [f32]) {
+    let (out_len, in_len) = (plan.out_len(), plan.g.in_sample_len());
+    assert_eq!(w.len(), plan.g.w_len(), "conv2d: w length");
+    assert_eq!(dy.len() % out_len.max(1), 0, "conv2d: dy length");
+    let n = dy.len() / out_len;
+    assert_eq!(dx.len(), n * in_len, "conv2d: dx length");
+    let s = scratch;
+    s.dxp.resize(n * plan.padded_len, 0.0);
+    s.dcol.resize(n * DX_PIXELS * plan.taps_dx, 0.0);
+    transpose_kernel(plan, w, &mut s.wt);
+    let wt = &s.wt;
+    (
+        dy.par_chunks(out_len),
+        dx.par_chunks_mut(in_len),
+        s.dxp.par_chunks_mut(plan.padded_len),
+        s.dcol.par_chunks_mut(DX_PIXELS * plan.taps_dx),
+    )
+        .into_par_iter()
+        .for_each(|(d, dx, dxp, dcol)| {
+            dxp.fill(0.0);
+            kernels::input_grad(plan, d, wt, dxp, dcol);
+            plan.crop(dxp, dx);
+        });
+}
+
+/// dW alone (overwritten) for the batch last given to `pad_input` and its output gradient `dy`
+/// (a transposed convolution's kernel gradient): partial sums per task of SAMPLES_PER_TASK
+/// samples, added in task order.
+pub fn weight_grad_only(plan: &DirectPlan, scratch: &mut DirectScratch, dy: &[f32], dw: &mut [f32]) {
+    let (out_len, w_len) = (plan.out_len(), plan.g.w_len());
+    let n = scratch.padded.len() / plan.padded_len;
+    assert_eq!(dy.len(), n * out_len, "conv2d: dy length");
+    assert_eq!(dw.len(), w_len, "conv2d: dw length");
+    let tasks = n.div_ceil(SAMPLES_PER_TASK);
+    let s = scratch;
+    s.dw_parts.resize(tasks * w_len, 0.0);
+    let padded = &s.padded;
+    let per_task = SAMPLES_PER_TASK * out_len;
+    (dy.par_chunks(per_task), s.dw_parts.par_chunks_mut(w_len)).into_par_iter().enumerate().for_each(|(t, (d, part))| {
+        let count = d.len() / out_len;
+        let first = t * SAMPLES_PER_TASK;
+        kernels::weight_grad(plan, &padded[first * plan.padded_len..(first + count) * plan.padded_len], d, part);
+    });
+    let (first, rest) = s.dw_parts.split_at(w_len);
+    dw.copy_from_slice(first);
+    for part in rest.chunks_exact(w_len) {
+        dw.iter_mut().zip(part).for_each(|(a, v)| *a += v);
+    }
+}
+
 /// `chunk`-long pieces of `buf` as Some, or `tasks` Nones without it: one item per task either way.
-fn opt_chunks(buf: Option<&mut [f32]>, chunk: usize, tasks: usize) -> impl IndexedParallelIterator<Item = Option<&mut [f32]>> {
+pub(crate) fn opt_chunks(buf: Option<&mut [f32]>, chunk: usize, tasks: usize) -> impl IndexedParallelIterator<Item = Option<&mut [f32]>> {
     match buf {
         Some(b) => rayon::iter::Either::Left(b.par_chunks_mut(chunk).map(Some)),
         None => rayon::iter::Either::Right(rayon::iter::repeat_n((), tasks).map(|_| None)),

@@ -21,7 +21,9 @@ pub mod activation;
 pub mod batch_norm;
 pub mod concatenate;
 pub mod conv2d;
+pub mod conv2d_transpose;
 pub mod dense;
+pub mod depthwise_conv2d;
 pub mod dropout;
 pub mod global_pool;
 pub mod layer_norm;
@@ -37,6 +39,8 @@ pub mod up_sample2d;
 pub enum OpSpec {
     Dense(dense::DenseSpec),
     Conv2d(conv2d::Conv2dSpec),
+    Conv2dTranspose(conv2d_transpose::Conv2dTransposeSpec),
+    DepthwiseConv2d(depthwise_conv2d::DepthwiseConv2dSpec),
     MaxPool2d(pool2d::Pool2dSpec),
     AvgPool2d(pool2d::Pool2dSpec),
     GlobalAvgPool2d(global_pool::GlobalPoolSpec),
@@ -58,6 +62,8 @@ impl OpSpec {
         Ok(match self {
             OpSpec::Dense(s) => Box::new(dense::Dense::new(s, shape)?),
             OpSpec::Conv2d(s) => Box::new(conv2d::Conv2d::new(s, shape)?),
+            OpSpec::Conv2dTranspose(s) => Box::new(conv2d_transpose::Conv2dTranspose::new(s, shape)?),
+            OpSpec::DepthwiseConv2d(s) => Box::new(depthwise_conv2d::DepthwiseConv2d::new(s, shape)?),
             OpSpec::MaxPool2d(s) => Box::new(pool2d::Pool2d::new(s, pool2d::PoolKind::Max, shape)?),
             OpSpec::AvgPool2d(s) => Box::new(pool2d::Pool2d::new(s, pool2d::PoolKind::Avg, shape)?),
             OpSpec::GlobalAvgPool2d(s) => Box::new(global_pool::GlobalPool::new(s, global_pool::GlobalKind::Avg, shape)?),
@@ -79,6 +85,8 @@ impl OpSpec {
         match self {
             OpSpec::Dense(_) => "dense",
             OpSpec::Conv2d(_) => "conv2d",
+            OpSpec::Conv2dTranspose(_) => "conv2dTranspose",
+            OpSpec::DepthwiseConv2d(_) => "depthwiseConv2d",
             OpSpec::MaxPool2d(_) => "maxPool2d",
             OpSpec::AvgPool2d(_) => "avgPool2d",
             OpSpec::GlobalAvgPool2d(_) => "globalAvgPool2d",

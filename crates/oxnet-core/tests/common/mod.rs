@@ -18,6 +18,18 @@ pub fn op_layout(op: &OpSpec) -> (Vec<usize>, Vec<Vec<f32>>, usize) {
             let out = if g.validate().is_ok() { g.out_sample_len() } else { 0 };
             (if c.use_bias { vec![g.w_len(), c.filters] } else { vec![g.w_len()] }, vec![], out)
         }
+        OpSpec::Conv2dTranspose(t) => {
+            // The conv whose input gradient it is: its input is this op's output, and back.
+            let g = t.conv_geometry();
+            let out = if g.validate().is_ok() { g.in_sample_len() } else { 0 };
+            (if t.use_bias { vec![g.w_len(), g.in_c] } else { vec![g.w_len()] }, vec![], out)
+        }
+        OpSpec::DepthwiseConv2d(d) => {
+            let g = d.geometry();
+            let out = if g.validate().is_ok() { d.out_sample_len() } else { 0 };
+            let w = d.kernel[0] * d.kernel[1] * d.channels();
+            (if d.use_bias { vec![w, d.channels()] } else { vec![w] }, vec![], out)
+        }
         OpSpec::MaxPool2d(p) | OpSpec::AvgPool2d(p) => {
             let g = p.geometry();
             (vec![], vec![], if g.validate().is_ok() { g.out_sample_len() } else { 0 })
@@ -42,6 +54,8 @@ fn final_activation(op: &OpSpec) -> Option<(ActivationKind, f64)> {
     match op {
         OpSpec::Dense(d) => Some((d.activation.kind, d.activation.beta())),
         OpSpec::Conv2d(c) => Some((c.activation.kind, c.activation.beta())),
+        OpSpec::Conv2dTranspose(t) => Some((t.activation.kind, t.activation.beta())),
+        OpSpec::DepthwiseConv2d(d) => Some((d.activation.kind, d.activation.beta())),
         OpSpec::Activation(a) => Some((a.activation.kind, a.activation.beta())),
         _ => None,
     }

@@ -6,7 +6,9 @@ import { activation } from './activation';
 import { batchNorm } from './batchNorm';
 import { concatenate } from './concatenate';
 import { conv2d } from './conv2d';
+import { conv2dTranspose } from './conv2dTranspose';
 import { dense } from './dense';
+import { depthwiseConv2d } from './depthwiseConv2d';
 import { dropout } from './dropout';
 import { globalPool } from './globalPool';
 import { layerNorm } from './layerNorm';
@@ -20,6 +22,8 @@ import type { JsOp, NodeShape, OpFactory } from './types';
 const KERNELS: { [K in OpSpec['type']]: OpFactory<Extract<OpSpec, { type: K }>> } = {
   dense,
   conv2d,
+  conv2dTranspose,
+  depthwiseConv2d,
   maxPool2d: pool2d,
   avgPool2d: pool2d,
   globalAvgPool2d: globalPool,
