@@ -11,8 +11,8 @@ const root = resolve(__dirname, '../..');
 const cwd = mkdtempSync(join(tmpdir(), 'oxnet-examples-'));
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
-function run(name: string): string {
-  const r = spawnSync(process.execPath, [join(root, 'examples', name)], { cwd, encoding: 'utf8', timeout: 120_000 });
+function run(name: string, ...args: string[]): string {
+  const r = spawnSync(process.execPath, [join(root, 'examples', name), ...args], { cwd, encoding: 'utf8', timeout: 300_000 });
   expect(r.status, `${name} exited ${r.status}: ${r.stderr}`).toBe(0);
   return r.stdout;
 }
@@ -79,4 +79,26 @@ describe('examples', () => {
     expect(number(run('mnist-mlp.js'), /test accuracy ([\d.]+)/)).toBeGreaterThan(0.92);
     expect(number(run('mnist-cnn.js'), /reloaded, it scores ([\d.]+)/)).toBeGreaterThan(0.95);
   });
+
+  it('two-inputs: neither input alone beats chance, both together solve it', () => {
+    const out = run('two-inputs.js');
+    const image = number(out, /image alone ([\d.]+)/);
+    const features = number(out, /features alone ([\d.]+)/);
+    expect(number(out, /both inputs ([\d.]+)/)).toBeGreaterThanOrEqual(0.95);
+    for (const alone of [image, features]) expect(Math.abs(alone - 0.5)).toBeLessThan(0.1);
+  });
+
+  it('conv-autoencoder: the convolutional code of 32 values reconstructs better than the dense one', () => {
+    const out = run('conv-autoencoder.js', '3');
+    const dense = number(out, /dense 784-32-784 ([\d.]+)/);
+    const conv = number(out, /conv \(32-value code\) ([\d.]+)/);
+    expect(conv).toBeLessThan(0.9 * dense);
+  }, 300_000);
+
+  it('unet-denoise: one epoch takes the error to the clean digits down at least 4x', () => {
+    const out = run('unet-denoise.js', '1');
+    const noisy = number(out, /noisy inputs ([\d.]+)/);
+    const denoised = number(out, /U-Net output ([\d.]+)/);
+    expect(noisy / denoised).toBeGreaterThanOrEqual(4);
+  }, 300_000);
 });
