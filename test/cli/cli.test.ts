@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
 import { noisyFunction } from '../../src/data/synthetic';
-import { saveModel } from '../../src/io';
+import { saveModel } from '../../src/model/files';
 import { dense } from '../../src/layers/dense';
 import { Sequential } from '../../src/model/sequential';
 

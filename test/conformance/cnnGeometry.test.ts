@@ -2,9 +2,10 @@
 // OxnetError whose code and message name the parameter and its value. Both backends must give the
 // same code and name the parameter; on the js backend the exact wording is checked too.
 import { expect, it } from 'vitest';
-import type { Backend, Conv2dGeometry, LayerSpec, Pool2dGeometry } from '../../src/backend/types';
+import type { Backend, Conv2dGeometry, Pool2dGeometry } from '../../src/backend/types';
 import { jsBackend } from '../../src/backend/js';
 import { describeBackends } from '../helpers/backends';
+import { type ChainLayer, type ChainSpec, createChain, zeroParams } from '../helpers/chain';
 
 const goodConv: Conv2dGeometry = { batch: 1, inShape: [4, 4, 2], filters: 3, kernel: [3, 3], strides: [1, 1], padding: [0, 0, 0, 0], dilation: [1, 1] };
 const goodPool: Pool2dGeometry = { batch: 1, inShape: [4, 4, 2], pool: [2, 2], strides: [2, 2], padding: [0, 0, 0, 0] };
@@ -167,10 +168,12 @@ describeBackends((backend) => {
   }
 });
 
-it('js layers refuse bad CNN layer specs when the network is built', () => {
-  const net = (layer: LayerSpec, inputSize: number) => () =>
-    jsBackend.createNetwork({ inputSize, layers: [layer], loss: { kind: 'mse' }, optimizer: { kind: 'sgd', lr: 0.1 }, seed: 1 }, []);
-  const conv: LayerSpec = {
+it('js ops refuse bad CNN op specs when the network is built', () => {
+  const net = (layer: ChainLayer, inputSize: number) => () => {
+    const c: ChainSpec = { inputSize, layers: [layer], loss: { kind: 'mse' }, optimizer: { kind: 'sgd', lr: 0.1 }, seed: 1 };
+    createChain(jsBackend, c, zeroParams(c));
+  };
+  const conv: ChainLayer = {
     type: 'conv2d',
     inShape: [4, 4, 1],
     filters: 2,

@@ -5,19 +5,20 @@
 // 2. native vs js: the same tiny CNNs trained a few Adam steps land on the same parameters, losses
 //    and batch-norm running statistics (|a - b| <= 1e-5 + 1e-4 |b|).
 import { describe, expect, it } from 'vitest';
-import type { Backend, LayerSpec, NetworkSpec } from '../../src/backend/types';
+import type { Backend } from '../../src/backend/types';
 import { jsBackend } from '../../src/backend/js';
 import { closeness, describeBackends, describeNativeVsJs } from '../helpers/backends';
+import { type ChainLayer, type ChainSpec, createChain } from '../helpers/chain';
 import { relativeError } from '../helpers/gradcheck';
 import { oneHotRows, randomF32, seeded, type Rng } from '../helpers/random';
 
 const IN: [number, number, number] = [6, 6, 2];
 
-function spec(layers: LayerSpec[], lr = 0.01): NetworkSpec {
+function spec(layers: ChainLayer[], lr = 0.01): ChainSpec {
   return { inputSize: 72, layers, loss: { kind: 'softmaxCrossEntropy' }, optimizer: { kind: 'adam', lr }, seed: 5 };
 }
 
-const same5x5 = (inShape: [number, number, number], filters: number): LayerSpec => ({
+const same5x5 = (inShape: [number, number, number], filters: number): ChainLayer => ({
   type: 'conv2d',
   inShape,
   filters,
@@ -28,14 +29,14 @@ const same5x5 = (inShape: [number, number, number], filters: number): LayerSpec 
   useBias: true,
   activation: { kind: 'relu' },
 });
-const pool2 = (inShape: [number, number, number]): LayerSpec => ({ type: 'maxPool2d', inShape, pool: [2, 2], strides: [2, 2], padding: [0, 0, 0, 0] });
+const pool2 = (inShape: [number, number, number]): ChainLayer => ({ type: 'maxPool2d', inShape, pool: [2, 2], strides: [2, 2], padding: [0, 0, 0, 0] });
 
 /**
  * The benchmark's W3 network at full size (MNIST-shaped random data), trained with SGD +
  * momentum: Adam turns a near-zero gradient's rounding into a full +-lr step, which would test
  * float32 luck rather than the kernels.
  */
-const W3: NetworkSpec = {
+const W3: ChainSpec = {
   inputSize: 784,
   layers: [
     same5x5([28, 28, 1], 8),
@@ -49,7 +50,7 @@ const W3: NetworkSpec = {
   seed: 3,
 };
 
-const VARIANTS: { name: string; spec: NetworkSpec; smooth: boolean }[] = [
+const VARIANTS: { name: string; spec: ChainSpec; smooth: boolean }[] = [
   {
     name: 'conv 3x3x4 same relu -> maxPool 2x2 -> dense 36->3 softmax',
     smooth: false,
@@ -167,7 +168,7 @@ const VARIANTS: { name: string; spec: NetworkSpec; smooth: boolean }[] = [
 ];
 
 /** Parameters in docs/kernels.md order, random but of sensible scale. */
-function initParams(s: NetworkSpec, rng: Rng): Float32Array[] {
+function initParams(s: ChainSpec, rng: Rng): Float32Array[] {
   const out: Float32Array[] = [];
   for (const l of s.layers) {
     if (l.type === 'conv2d') {
@@ -193,12 +194,12 @@ describe('tiny CNNs on the js executor: gradients vs finite differences of the t
       const rng = seeded(1500 + i);
       const params = initParams(v.spec, rng);
       const { x, y } = data(rng, 5);
-      const ds = jsBackend.createDataset(x, y, 5);
+      const ds = jsBackend.createDataset([x], [y], 5);
       const order = Uint32Array.from([0, 1, 2, 3, 4]);
       // Plain SGD with lr 1: one batch moves each parameter by exactly -gradient.
-      const sgd: NetworkSpec = { ...v.spec, optimizer: { kind: 'sgd', lr: 1 } };
-      const lossAt = (p: Float32Array[]) => jsBackend.createNetwork(sgd, p).trainSync(ds, order, 5, 1, 2).losses[0];
-      const runner = jsBackend.createNetwork(sgd, params);
+      const sgd: ChainSpec = { ...v.spec, optimizer: { kind: 'sgd', lr: 1 } };
+      const lossAt = (p: Float32Array[]) => createChain(jsBackend, sgd, p).trainSync(ds, order, 5, 1, 2).losses[0];
+      const runner = createChain(jsBackend, sgd, params);
       runner.trainSync(ds, order, 5, 1, 2);
       const after = runner.getParams();
       // Small enough that no max-pool winner changes (h = 1e-2 flips one: error 5e-3), large
@@ -224,26 +225,30 @@ describe('tiny CNNs on the js executor: gradients vs finite differences of the t
     const rng = seeded(1590);
     const params = initParams(v.spec, rng);
     const { x, y } = data(rng, 8);
-    const runner = jsBackend.createNetwork(v.spec, params);
+    const runner = createChain(jsBackend, v.spec, params);
     const before = runner.getState();
     expect(before.map((s) => Array.from(s))).toEqual([
       [0, 0, 0, 0],
       [1, 1, 1, 1],
     ]); // Keras's initial stats
-    runner.trainSync(jsBackend.createDataset(x, y, 8), Uint32Array.from([0, 1, 2, 3, 4, 5, 6, 7]), 4, 0.01, 0);
+    runner.trainSync(jsBackend.createDataset([x], [y], 8), Uint32Array.from([0, 1, 2, 3, 4, 5, 6, 7]), 4, 0.01, 0);
     const state = runner.getState();
     expect(state[0].some((m) => m !== 0)).toBe(true);
-    const p1 = runner.predict(x, 8);
-    expect(Array.from(runner.predict(x, 8))).toEqual(Array.from(p1)); // inference is deterministic
-    const other = jsBackend.createNetwork(v.spec, runner.getParams());
+    const [p1] = runner.predict([x], 8);
+    expect(Array.from(runner.predict([x], 8)[0])).toEqual(Array.from(p1)); // inference is deterministic
+    const other = createChain(jsBackend, v.spec, runner.getParams());
+    expect(Array.from(other.predict([x], 8)[0])).not.toEqual(Array.from(p1)); // the initial stats predict otherwise
     other.setState(state);
-    expect(Array.from(other.predict(x, 8))).toEqual(Array.from(p1));
+    expect(Array.from(other.predict([x], 8)[0])).toEqual(Array.from(p1));
+    // State given to createNetwork is the state it starts from.
+    const third = createChain(jsBackend, v.spec, runner.getParams(), state);
+    expect(Array.from(third.predict([x], 8)[0])).toEqual(Array.from(p1));
   });
 });
 
 /** mulberry32 draws and the dropout seed, transcribed from docs/kernels.md on their own. */
-function docsDropoutDraws(seed: number, step: number, layer: number, count: number): number[] {
-  let a = (seed + Math.imul(step + 1, 0x9e3779b1) + Math.imul(layer + 1, 0x85ebca77)) >>> 0;
+function docsDropoutDraws(seed: number, step: number, node: number, count: number): number[] {
+  let a = (seed + Math.imul(step + 1, 0x9e3779b1) + Math.imul(node + 1, 0x85ebca77)) >>> 0;
   const out: number[] = [];
   for (let i = 0; i < count; i++) {
     a = (a + 0x6d2b79f5) | 0;
@@ -255,8 +260,8 @@ function docsDropoutDraws(seed: number, step: number, layer: number, count: numb
 }
 
 describeBackends((backend) => {
-  it('dropout in a network: off in predict; in training the docs mask (seed, step, layer index) and SGD step by hand', () => {
-    const s: NetworkSpec = {
+  it('dropout in a network: off in predict; in training the docs mask (seed, step, node index) and SGD step by hand', () => {
+    const s: ChainSpec = {
       inputSize: 6,
       layers: [
         { type: 'dense', inputs: 6, units: 6, useBias: false, activation: { kind: 'linear' } },
@@ -274,7 +279,7 @@ describeBackends((backend) => {
     const b = randomF32(rng, 2);
     const x = randomF32(rng, 18, 0.5, 1.5);
     const t = randomF32(rng, 6);
-    const runner = backend.createNetwork(s, [eye, w, b]);
+    const runner = createChain(backend, s, [eye, w, b]);
     // Inference: y = x W + b, no mask and no 1 / (1 - rate) scale.
     const expectPred = new Float64Array(6);
     for (let r = 0; r < 3; r++)
@@ -283,8 +288,8 @@ describeBackends((backend) => {
         for (let i = 0; i < 6; i++) acc += x[r * 6 + i] * w[i * 2 + j];
         expectPred[r * 2 + j] = acc;
       }
-    expect(closeness(runner.predict(x, 3), expectPred)).toBeNull();
-    // Training at step 4, dropout is layer 1: kept inputs doubled, dropped ones 0.
+    expect(closeness(runner.predict([x], 3)[0], expectPred)).toBeNull();
+    // Training at step 4, dropout is node 1 (the chain's layer index): kept inputs doubled, dropped ones 0.
     const u = docsDropoutDraws(77, 4, 1, 18);
     const xd = Array.from(x, (v, i) => (u[i] < 0.5 ? 0 : 2 * v));
     expect(xd.filter((v) => v === 0).length).toBeGreaterThan(0);
@@ -297,7 +302,7 @@ describeBackends((backend) => {
         loss += (0.5 * (acc - t[r * 2 + j]) ** 2) / 3;
         g[r * 2 + j] = (acc - t[r * 2 + j]) / 3;
       }
-    const stats = runner.trainSync(backend.createDataset(x, t, 3), Uint32Array.from([0, 1, 2]), 3, 0.1, 4);
+    const stats = runner.trainSync(backend.createDataset([x], [t], 3), Uint32Array.from([0, 1, 2]), 3, 0.1, 4);
     expect(closeness([stats.losses[0]], [loss])).toBeNull();
     const newW = Array.from(w, (v, k) => {
       const i = Math.floor(k / 2);
@@ -317,7 +322,7 @@ describeBackends((backend) => {
 
   it('batch norm in a network: running statistics and inference follow the closed form', () => {
     // 2 samples of [1, 2, 2] (2 positions x 2 channels): 4 rows per channel.
-    const s: NetworkSpec = {
+    const s: ChainSpec = {
       inputSize: 4,
       layers: [{ type: 'batchNorm', size: 4, channels: 2, momentum: 0.9, epsilon: 1e-3 }],
       loss: { kind: 'mse' },
@@ -326,11 +331,11 @@ describeBackends((backend) => {
     };
     const gamma = Float32Array.from([1.5, 0.5]);
     const beta = Float32Array.from([0.25, -1]);
-    const runner = backend.createNetwork(s, [gamma, beta]);
+    const runner = createChain(backend, s, [gamma, beta]);
     const x = Float32Array.from([1, 10, 3, 20, 5, 30, 7, 40]);
     // Channel 0: {1, 3, 5, 7}: mean 4, biased var 5, unbiased 20/3. Channel 1: {10, 20, 30, 40}:
     // mean 25, biased var 125, unbiased 500/3.
-    runner.trainSync(backend.createDataset(x, new Float32Array(8), 2), Uint32Array.from([0, 1]), 2, 0, 0);
+    runner.trainSync(backend.createDataset([x], [new Float32Array(8)], 2), Uint32Array.from([0, 1]), 2, 0, 0);
     const [rm, rv] = runner.getState();
     expect(closeness(rm, [0.1 * 4, 0.1 * 25])).toBeNull();
     expect(closeness(rv, [0.9 + 0.1 * (20 / 3), 0.9 + 0.1 * (500 / 3)])).toBeNull();
@@ -339,14 +344,14 @@ describeBackends((backend) => {
       const c = i % 2;
       return (gamma[c] * (v - [2, 20][c])) / Math.sqrt([4, 100][c] + 1e-3) + beta[c];
     });
-    expect(closeness(runner.predict(x, 2), expected)).toBeNull();
+    expect(closeness(runner.predict([x], 2)[0], expected)).toBeNull();
   });
 });
 
 /** Whether `backend` can build this network (native may not have a layer yet): the reason if not. */
-function unsupported(backend: Backend, s: NetworkSpec): string | null {
+function unsupported(backend: Backend, s: ChainSpec): string | null {
   try {
-    backend.createNetwork(s, initParams(s, seeded(1)));
+    createChain(backend, s, initParams(s, seeded(1)));
     return null;
   } catch (err) {
     const msg = String((err as Error)?.message ?? err);
@@ -365,10 +370,10 @@ describeNativeVsJs('tiny CNN training', (native, js) => {
       const classes = v.spec === W3 ? 10 : 3;
       const { x, y } = data(rng, 12, v.spec.inputSize, classes);
       const order = Uint32Array.from([3, 0, 7, 11, 1, 5, 9, 2, 4, 10, 6, 8]);
-      const a = native.createNetwork(v.spec, params);
-      const b = js.createNetwork(v.spec, params);
-      const sa = a.trainSync(native.createDataset(x, y, 12), order, 4, 0.01, 0);
-      const sb = b.trainSync(js.createDataset(x, y, 12), order, 4, 0.01, 0);
+      const a = createChain(native, v.spec, params);
+      const b = createChain(js, v.spec, params);
+      const sa = a.trainSync(native.createDataset([x], [y], 12), order, 4, 0.01, 0);
+      const sb = b.trainSync(js.createDataset([x], [y], 12), order, 4, 0.01, 0);
       expect(closeness(sa.losses, sb.losses)).toBeNull();
       expect(Array.from(sa.correct)).toEqual(Array.from(sb.correct));
       const pa = a.getParams();
@@ -383,7 +388,7 @@ describeNativeVsJs('tiny CNN training', (native, js) => {
       ta.forEach((s, k) => {
         expect(closeness(s, tb[k]), `state ${k}`).toBeNull();
       });
-      expect(closeness(a.predict(x, 12), b.predict(x, 12))).toBeNull();
+      expect(closeness(a.predict([x], 12)[0], b.predict([x], 12)[0])).toBeNull();
     });
   });
 });

@@ -2,13 +2,15 @@
 // (test/helpers/reference.ts, written from docs/kernels.md): a few batches of small MLPs with
 // every loss and optimizer, then the runner's other duties (predict, params, state, errors).
 import { expect, it } from 'vitest';
-import type { ActivationSpec, Backend, LayerSpec, NetworkSpec } from '../../src/backend/types';
+import type { ActivationSpec, Backend } from '../../src/backend/types';
 import { describeBackends, closeness } from '../helpers/backends';
+import { type ChainLayer, type ChainSpec, chain, createChain } from '../helpers/chain';
 import { referenceTrain } from '../helpers/reference';
 import { oneHotRows, randomF32, seeded, type Rng } from '../helpers/random';
 import { shuffledIndices } from '../../src/random';
+import { layers, sequential } from '../../src/index';
 
-const dense = (inputs: number, units: number, activation: ActivationSpec, useBias = true): LayerSpec => ({
+const dense = (inputs: number, units: number, activation: ActivationSpec, useBias = true): ChainLayer => ({
   type: 'dense',
   inputs,
   units,
@@ -18,7 +20,7 @@ const dense = (inputs: number, units: number, activation: ActivationSpec, useBia
 
 interface Case {
   name: string;
-  spec: NetworkSpec;
+  spec: ChainSpec;
 }
 
 const CASES: Case[] = [
@@ -99,7 +101,7 @@ const CASES: Case[] = [
   },
 ];
 
-function initParams(spec: NetworkSpec, rng: Rng): Float32Array[] {
+function initParams(spec: ChainSpec, rng: Rng): Float32Array[] {
   const out: Float32Array[] = [];
   for (const l of spec.layers) {
     if (l.type !== 'dense') continue;
@@ -109,12 +111,12 @@ function initParams(spec: NetworkSpec, rng: Rng): Float32Array[] {
   return out;
 }
 
-function outputSize(spec: NetworkSpec): number {
+function outputSize(spec: ChainSpec): number {
   const last = spec.layers[spec.layers.length - 1];
   return last.type === 'dense' ? last.units : (last as { size: number }).size;
 }
 
-function dataFor(spec: NetworkSpec, rng: Rng, count: number): { x: Float32Array; y: Float32Array } {
+function dataFor(spec: ChainSpec, rng: Rng, count: number): { x: Float32Array; y: Float32Array } {
   const width = outputSize(spec);
   const x = randomF32(rng, count * spec.inputSize, -1, 1);
   let y: Float32Array;
@@ -127,18 +129,22 @@ function dataFor(spec: NetworkSpec, rng: Rng, count: number): { x: Float32Array;
 const near = (a: ArrayLike<number>, b: ArrayLike<number>) => expect(closeness(a, b)).toBeNull();
 
 describeBackends((backend: Backend) => {
+  const dataset = (x: Float32Array, y: Float32Array, n: number) => backend.createDataset([x], [y], n);
+
   for (const { name, spec } of CASES) {
     it(`${name}: 13 samples, batch 4 (last batch 1), step 3, lr override — matches the reference`, () => {
       const rng = seeded(404);
       const params = initParams(spec, rng);
       const { x, y } = dataFor(spec, rng, 13);
       const order = shuffledIndices(13, 7);
-      const runner = backend.createNetwork(spec, params);
-      const stats = runner.trainSync(backend.createDataset(x, y, 13), order, 4, spec.optimizer.lr * 0.5, 3);
+      const runner = createChain(backend, spec, params);
+      const stats = runner.trainSync(dataset(x, y, 13), order, 4, spec.optimizer.lr * 0.5, 3);
       const ref = referenceTrain(spec, params, x, y, order, 4, spec.optimizer.lr * 0.5, 3);
       expect(stats.nonFiniteBatch).toBe(-1);
       expect(stats.losses.length).toBe(4);
       near(stats.losses, ref.losses);
+      // One output of weight 1: its loss is the total, and correct has one column.
+      expect(Array.from(stats.outputLosses)).toEqual(Array.from(stats.losses));
       expect(Array.from(stats.correct)).toEqual(ref.correct);
       const got = runner.getParams();
       expect(got.length).toBe(ref.params.length);
@@ -154,30 +160,32 @@ describeBackends((backend: Backend) => {
     const params = initParams(spec, rng);
     const { x, y } = dataFor(spec, rng, 10);
     const order = shuffledIndices(10, 1);
-    const a = backend.createNetwork(spec, params);
-    const b = backend.createNetwork(spec, params);
-    const sa = a.trainSync(backend.createDataset(x, y, 10), order, 3, 0.01, 0);
-    const sb = await b.train(backend.createDataset(x, y, 10), order, 3, 0.01, 0);
+    const a = createChain(backend, spec, params);
+    const b = createChain(backend, spec, params);
+    const sa = a.trainSync(dataset(x, y, 10), order, 3, 0.01, 0);
+    const sb = await b.train(dataset(x, y, 10), order, 3, 0.01, 0);
     expect(Array.from(sb.losses)).toEqual(Array.from(sa.losses));
     b.getParams().forEach((p, i) => {
       expect(Array.from(p)).toEqual(Array.from(a.getParams()[i]));
     });
   });
 
-  it('predict and predictUpTo match the reference forward; predictAsync agrees', async () => {
+  it('predict and predictValue match the reference forward; predictAsync agrees', async () => {
     const { spec } = CASES[6];
     const rng = seeded(406);
     const params = initParams(spec, rng);
     const x = randomF32(rng, 5 * 3);
-    const runner = backend.createNetwork(spec, params);
-    // Reference forward: one sgd step with lr 0 leaves params alone; compute by hand instead.
+    const runner = createChain(backend, spec, params);
+    // Reference forward by hand: value 1 = x W1 (linear dense), value 2 = tanh of it, value 3 = h W2.
     const [w1, w2] = params;
+    const z = new Float64Array(5 * 5);
     const h = new Float64Array(5 * 5);
     const out = new Float64Array(5 * 3);
     for (let r = 0; r < 5; r++) {
       for (let j = 0; j < 5; j++) {
         let s = 0;
         for (let i = 0; i < 3; i++) s += x[r * 3 + i] * w1[i * 5 + j];
+        z[r * 5 + j] = s;
         h[r * 5 + j] = Math.tanh(s);
       }
       for (let j = 0; j < 3; j++) {
@@ -186,10 +194,17 @@ describeBackends((backend: Backend) => {
         out[r * 3 + j] = s;
       }
     }
-    near(runner.predict(x, 5), out);
-    near(await runner.predictAsync(x, 5), out);
-    near(runner.predictUpTo(x, 5, 1), h);
-    expect(runner.predictUpTo(x, 5, 0).length).toBe(25);
+    const pred = runner.predict([x], 5);
+    expect(pred.length).toBe(1);
+    near(pred[0], out);
+    const pa = await runner.predictAsync([x], 5);
+    expect(pa.length).toBe(1);
+    near(pa[0], out);
+    // Value l + 1 is the output of layer l; value 0 is the input itself.
+    near(runner.predictValue([x], 5, 2), h);
+    near(runner.predictValue([x], 5, 1), z);
+    expect(Array.from(runner.predictValue([x], 5, 0))).toEqual(Array.from(x));
+    near(runner.predictValue([x], 5, 3), out);
   });
 
   it('stops at the first batch with a non-finite loss, before updating', () => {
@@ -199,9 +214,10 @@ describeBackends((backend: Backend) => {
     const { x, y } = dataFor(spec, rng, 8);
     x[5 * 3 + 1] = NaN; // sample 5 sits in batch 2 of order 0..7 with batch size 2
     const order = Uint32Array.from([0, 1, 2, 3, 4, 5, 6, 7]);
-    const runner = backend.createNetwork(spec, params);
-    const stats = runner.trainSync(backend.createDataset(x, y, 8), order, 2, 0.3, 0);
+    const runner = createChain(backend, spec, params);
+    const stats = runner.trainSync(dataset(x, y, 8), order, 2, 0.3, 0);
     expect(stats.nonFiniteBatch).toBe(2);
+    expect(stats.losses.length).toBe(3);
     const prefix = referenceTrain(spec, params, x, y, order.subarray(0, 4), 2, 0.3, 0);
     runner.getParams().forEach((p, i) => {
       near(p, prefix.params[i]);
@@ -214,17 +230,17 @@ describeBackends((backend: Backend) => {
     const params = initParams(spec, rng);
     const { x, y } = dataFor(spec, rng, 6);
     const order = shuffledIndices(6, 2);
-    const runner = backend.createNetwork(spec, params);
+    const runner = createChain(backend, spec, params);
     const copy = runner.getParams();
     copy[0][0] = 1234;
     expect(runner.getParams()[0][0]).toBe(params[0][0]);
-    const data = backend.createDataset(x, y, 6);
+    const data = dataset(x, y, 6);
     runner.trainSync(data, order, 3, 0.01, 0);
     const trained = runner.getParams();
     runner.resetOptimizer();
     runner.trainSync(data, order, 3, 0.01, 2);
     // A fresh runner from the trained params (zero moments) must land on the same values.
-    const fresh = backend.createNetwork(spec, trained);
+    const fresh = createChain(backend, spec, trained);
     fresh.trainSync(data, order, 3, 0.01, 2);
     runner.getParams().forEach((p, i) => {
       expect(Array.from(p)).toEqual(Array.from(fresh.getParams()[i]));
@@ -237,7 +253,7 @@ describeBackends((backend: Backend) => {
   });
 
   it('learns XOR like the course: 2-2-1 sigmoid, E = 1/2 (y - t)^2, per-sample SGD, lr 0.5', () => {
-    const spec: NetworkSpec = {
+    const spec: ChainSpec = {
       inputSize: 2,
       layers: [dense(2, 2, { kind: 'sigmoid' }), dense(2, 1, { kind: 'sigmoid' })],
       loss: { kind: 'halfSse' },
@@ -248,31 +264,43 @@ describeBackends((backend: Backend) => {
     const y = Float32Array.from([0, 1, 1, 0]);
     // Fixed start near the course's hand solution region so convergence does not hinge on luck.
     const params = [Float32Array.from([3, -3, 3, -3]), Float32Array.from([-1, 1]), Float32Array.from([2, 2]), Float32Array.from([-3])];
-    const runner = backend.createNetwork(spec, params);
-    const data = backend.createDataset(x, y, 4);
+    const runner = createChain(backend, spec, params);
+    const data = dataset(x, y, 4);
     const order = Uint32Array.from([0, 1, 2, 3]);
     let epoch = 0;
     let mse = 1;
     for (; epoch < 10000 && mse >= 0.01; epoch++) {
       runner.trainSync(data, order, 1, 0.5, epoch * 4);
-      const out = runner.predict(x, 4);
+      const [out] = runner.predict([x], 4);
       mse = out.reduce((s, v, i) => s + (v - y[i]) ** 2, 0) / 4;
     }
     expect(mse).toBeLessThan(0.01);
-    expect(Array.from(runner.predict(x, 4)).map((v) => (v >= 0.5 ? 1 : 0))).toEqual([0, 1, 1, 0]);
+    expect(Array.from(runner.predict([x], 4)[0]).map((v) => (v >= 0.5 ? 1 : 0))).toEqual([0, 1, 1, 0]);
   });
 
   it('refuses bad configurations and arguments with codes', () => {
     const { spec } = CASES[0];
     const params = initParams(spec, seeded(409));
+    const { spec: graph, state } = chain(spec);
     const code = (code: string) => expect.objectContaining({ code });
-    expect(() => backend.createNetwork(spec, params.slice(1))).toThrow(code('E_SHAPE'));
-    expect(() => backend.createNetwork(spec, [params[0].subarray(1), ...params.slice(1)])).toThrow(code('E_SHAPE'));
-    expect(() => backend.createNetwork({ ...spec, loss: { kind: 'softmaxCrossEntropy' } }, params)).toThrow(code('E_CONFIG'));
-    expect(() => backend.createNetwork({ ...spec, inputSize: 4 }, params)).toThrow(code('E_CONFIG'));
-    const runner = backend.createNetwork(spec, params);
-    const wrongWidth = backend.createDataset(new Float32Array(6), new Float32Array(3), 3);
+    expect(() => backend.createNetwork(graph, params.slice(1), state)).toThrow(code('E_SHAPE'));
+    expect(() => backend.createNetwork(graph, [params[0].subarray(1), ...params.slice(1)], state)).toThrow(code('E_SHAPE'));
+    // The executor applies the pairing it is given and refuses only what it cannot run: a
+    // non-from-logits loss marked from logits. (compile() refuses a loss its output cannot pair with.)
+    const mseFromLogits = { ...graph, outputs: [{ ...graph.outputs[0], fromLogits: true }] };
+    expect(() => backend.createNetwork(mseFromLogits, params, state)).toThrow(code('E_CONFIG'));
+    // A hole where an output should be (JSON sends null): refused, not a TypeError.
+    expect(() => backend.createNetwork({ ...graph, outputs: new Array(1) }, params, state)).toThrow(code('E_CONFIG'));
+    expect(() =>
+      sequential({ layers: [layers.dense({ units: 2, activation: 'sigmoid', inputShape: [3] })], backend: backend.name }).compile({
+        loss: 'softmaxCrossEntropy',
+      }),
+    ).toThrow(expect.objectContaining({ code: 'E_CONFIG', message: expect.stringMatching(/softmaxCrossEntropy.*softmax or linear.*sigmoid/) }));
+    // The first dense takes 3 inputs: a chain fed 4 is miswired.
+    expect(() => createChain(backend, { ...spec, inputSize: 4 }, params)).toThrow(code('E_CONFIG'));
+    const runner = createChain(backend, spec, params);
+    const wrongWidth = backend.createDataset([new Float32Array(6)], [new Float32Array(3)], 3);
     expect(() => runner.trainSync(wrongWidth, Uint32Array.from([0]), 1, 0.1, 0)).toThrow(code('E_SHAPE'));
-    expect(() => runner.predict(new Float32Array(5), 2)).toThrow(code('E_SHAPE'));
+    expect(() => runner.predict([new Float32Array(5)], 2)).toThrow(code('E_SHAPE'));
   });
 });

@@ -3,7 +3,8 @@
 // agree native vs js within 1e-5 + 1e-4 |js|. fit's one-call path must give the same history and
 // weights as the per-epoch path (forced by a no-op onEpochEnd callback).
 import { expect, it } from 'vitest';
-import type { Backend, NetworkSpec } from '../../src/backend/types';
+import type { Backend } from '../../src/backend/types';
+import { type ChainSpec, createChain } from '../helpers/chain';
 import { shuffledIndices } from '../../src/random';
 import { closeness, describeBackends, describeNativeVsJs } from '../helpers/backends';
 import { randomF32, seeded } from '../helpers/random';
@@ -12,7 +13,7 @@ import { layers, sequential, sgd } from '../../src/index';
 const near = (a: ArrayLike<number>, b: ArrayLike<number>) => expect(closeness(a, b)).toBeNull();
 
 // 5 inputs -> 4 sigmoid -> 3 softmax, Adam; 10 samples in batches of 4 (a short last batch).
-const SPEC: NetworkSpec = {
+const SPEC: ChainSpec = {
   inputSize: 5,
   layers: [
     { type: 'dense', inputs: 5, units: 4, useBias: true, activation: { kind: 'sigmoid' } },
@@ -30,7 +31,7 @@ function setup(backend: Backend) {
   const x = randomF32(rng, COUNT * 5);
   const y = new Float32Array(COUNT * 3);
   for (let i = 0; i < COUNT; i++) y[i * 3 + (i % 3)] = 1;
-  return { runner: backend.createNetwork(SPEC, params), data: backend.createDataset(x, y, COUNT), params };
+  return { runner: createChain(backend, SPEC, params), data: backend.createDataset([x], [y], COUNT), params };
 }
 
 /** The epoch-by-epoch reference: trainSync per epoch, means weighted by batch size. */
@@ -38,6 +39,7 @@ function epochByEpoch(backend: Backend, orders: Uint32Array[], batchSize: number
   const { runner, data } = setup(backend);
   const batches = Math.ceil(COUNT / batchSize);
   const losses: number[] = [];
+  const correct: number[] = [];
   orders.forEach((order, e) => {
     const s = runner.trainSync(data, order, batchSize, 0.05, 7 + e * batches);
     let sum = 0;
@@ -45,8 +47,9 @@ function epochByEpoch(backend: Backend, orders: Uint32Array[], batchSize: number
       sum += l * Math.min(batchSize, COUNT - b * batchSize);
     });
     losses.push(sum / COUNT);
+    correct.push(s.correct.reduce((a, c) => a + c, 0));
   });
-  return { losses, params: runner.getParams() };
+  return { losses, correct, params: runner.getParams() };
 }
 
 describeBackends((backend) => {
@@ -66,6 +69,9 @@ describeBackends((backend) => {
       expect(stats.epochs).toBe(3);
       expect(stats.nonFiniteBatch).toBe(-1);
       expect([...stats.losses]).toEqual(ref.losses);
+      // One output: epochs x 1 per-output losses (the total) and correct counts summed over the epoch.
+      expect([...stats.outputLosses]).toEqual(ref.losses);
+      expect([...stats.correct]).toEqual(ref.correct);
       runner.getParams().forEach((p, i) => {
         expect(p).toEqual(ref.params[i]);
       });
@@ -91,6 +97,10 @@ describeBackends((backend) => {
     expect(() => runner.trainEpochsSync(data, { ...plan, shuffleSeeds: new Uint32Array(2), orders: new Uint32Array(20) })).toThrow(/not both/);
     expect(() => runner.trainEpochsSync(data, { ...plan, orders: new Uint32Array(19) })).toThrow(/orders/);
     expect(() => runner.trainEpochsSync(data, { ...plan, shuffleSeeds: new Uint32Array(1) })).toThrow(/shuffleSeeds/);
+    // A step that is not a non-negative integer is refused before any epoch runs (a BigInt was a TypeError on js).
+    for (const step of [-1, 1.5, 2n]) {
+      expect(() => runner.trainEpochsSync(data, { ...plan, step: step as number })).toThrow(expect.objectContaining({ code: 'E_ARG' }));
+    }
   });
 
   it("fit in one call gives the per-epoch path's history and weights; stopBelowLoss stops both alike", async () => {

@@ -1,8 +1,9 @@
 // Whole-network training on native vs js: the same small MLPs, data, order and steps on both
 // backends; parameters and per-batch losses must agree within 1e-5 + 1e-4 |js|.
 import { expect, it } from 'vitest';
-import type { ActivationSpec, Backend, LayerSpec, LossSpec, NetworkSpec, OptimizerSpec } from '../../src/backend/types';
+import type { ActivationSpec, Backend, LossSpec, OptimizerSpec } from '../../src/backend/types';
 import { closeness, describeNativeVsJs } from '../helpers/backends';
+import { type ChainLayer, type ChainSpec, createChain } from '../helpers/chain';
 import { oneHotRows, randomF32, seeded } from '../helpers/random';
 import { shuffledIndices } from '../../src/random';
 
@@ -23,9 +24,9 @@ const OPTIMIZERS: OptimizerSpec[] = [
   { kind: 'adam', lr: 0.01, weightDecay: 0.01, decoupled: true },
 ];
 
-function mlp(loss: LossSpec['kind'], out: ActivationSpec, optimizer: OptimizerSpec): NetworkSpec {
+function mlp(loss: LossSpec['kind'], out: ActivationSpec, optimizer: OptimizerSpec): ChainSpec {
   const width = loss === 'softmaxCrossEntropy' ? 4 : loss === 'perceptron' ? 1 : 3;
-  const layers: LayerSpec[] =
+  const layers: ChainLayer[] =
     loss === 'perceptron'
       ? [{ type: 'dense', inputs: 5, units: width, useBias: true, activation: out }]
       : [
@@ -56,22 +57,23 @@ describeNativeVsJs('training', (native: Backend, js: Backend) => {
             loss === 'softmaxCrossEntropy'
               ? Float32Array.from(oneHotRows(rng, 11, last.units))
               : randomF32(rng, 11 * last.units, 0, 1).map((v) => (loss === 'perceptron' ? Math.round(v) : v));
-          const rn = native.createNetwork(spec, params);
-          const rj = js.createNetwork(spec, params);
-          const dn = native.createDataset(x, y, 11);
-          const dj = js.createDataset(x, y, 11);
+          const rn = createChain(native, spec, params);
+          const rj = createChain(js, spec, params);
+          const dn = native.createDataset([x], [y], 11);
+          const dj = js.createDataset([x], [y], 11);
           for (let epoch = 0; epoch < 2; epoch++) {
             const order = shuffledIndices(11, 1000 + epoch);
             const sn = epoch === 0 ? rn.trainSync(dn, order, 4, opt.lr, epoch * 3) : await rn.train(dn, order, 4, opt.lr, epoch * 3);
             const sj = rj.trainSync(dj, order, 4, opt.lr, epoch * 3);
             expect(sn.nonFiniteBatch).toBe(-1);
             near(sn.losses, sj.losses);
+            near(sn.outputLosses, sj.outputLosses);
             expect(Array.from(sn.correct)).toEqual(Array.from(sj.correct));
           }
           rn.getParams().forEach((p, i) => {
             near(p, rj.getParams()[i]);
           });
-          near(rn.predict(x, 11), rj.predict(x, 11));
+          near(rn.predict([x], 11)[0], rj.predict([x], 11)[0]);
         });
       }
     }

@@ -4,9 +4,9 @@
 // on untouched copies (the reference is the same code on the same seed), and nothing may crash.
 import { describe, expect, it } from 'vitest';
 import { layers, Sequential, adam } from '../../src/index';
-import type { NetworkSpec } from '../../src/backend/types';
 import { backendByName } from '../../src/backend/index';
 import { backends } from '../model/helpers';
+import { type ChainSpec, createChain } from '../helpers/chain';
 
 /** Overwrites then detaches `a`'s buffer: any later read sees NaN or a zero-length view. */
 function clobber(...arrays: (Float32Array | Uint32Array)[]): void {
@@ -64,7 +64,7 @@ describe.each(backends())('source arrays changed while work runs (%s backend)', 
 
   it('runner.train and runner.predictAsync copy their inputs before the task starts', async () => {
     const b = backendByName(backend);
-    const spec: NetworkSpec = {
+    const spec: ChainSpec = {
       inputSize: 4,
       layers: [{ type: 'dense', inputs: 4, units: 2, useBias: true, activation: { kind: 'softmax' } }],
       loss: { kind: 'softmaxCrossEntropy' },
@@ -75,29 +75,32 @@ describe.each(backends())('source arrays changed while work runs (%s backend)', 
     const d = data(64, 4);
     const order = new Uint32Array(64).map((_, i) => (i * 7) % 64);
 
-    const ref = b.createNetwork(
+    const ref = createChain(
+      b,
       spec,
       w0.map((w) => w.slice()),
     );
-    const refStats = await ref.train(b.createDataset(d.x.slice(), d.y.slice(), 64), order.slice(), 8, 0.1, 0);
-    const refOut = await ref.predictAsync(d.x.slice(), 64);
+    const refStats = await ref.train(b.createDataset([d.x.slice()], [d.y.slice()], 64), order.slice(), 8, 0.1, 0);
+    const refOut = await ref.predictAsync([d.x.slice()], 64);
 
-    const net = b.createNetwork(
+    const net = createChain(
+      b,
       spec,
       w0.map((w) => w.slice()),
     );
     const x = d.x.slice();
-    const ds = b.createDataset(x, d.y.slice(), 64);
+    const ds = b.createDataset([x], [d.y.slice()], 64);
     clobber(x); // the dataset already holds its own copy
     const ord = order.slice();
     const training = net.train(ds, ord, 8, 0.1, 0);
     clobber(ord);
     const stats = await training;
     const px = d.x.slice();
-    const predicting = net.predictAsync(px, 64);
+    const predicting = net.predictAsync([px], 64);
     clobber(px);
     expect(stats.losses).toEqual(refStats.losses);
     expect(await predicting).toEqual(refOut);
+    expect(refOut[0].every(Number.isFinite)).toBe(true);
     expect(net.getParams()).toEqual(ref.getParams());
   });
 });

@@ -3,12 +3,26 @@
 // must be an OxnetError whose code is not E_NATIVE (that code means a Rust panic or an unmapped
 // native failure). The process staying up is checked by the test finishing at all.
 import fc from 'fast-check';
-import type { Backend, NetworkSpec } from '../../src/backend/types';
+import type { Backend } from '../../src/backend/types';
 import type { NativeBinding } from '../../src/backend/native';
 import { toOxnetError } from '../../src/backend/native';
 import { OxnetError } from '../../src/errors';
 import { layers, sequential } from '../../src/index';
-import { activation, arr, convGeometry, f32, lossSpec, networkSpec, num, numOrJunk, optimizer, paramList, poolGeometry, validDense } from './arbitraries';
+import {
+  activation,
+  arr,
+  convGeometry,
+  f32,
+  graphSpec,
+  lossSpec,
+  mutatedGraph,
+  num,
+  numOrJunk,
+  optimizer,
+  paramList,
+  poolGeometry,
+  validChain,
+} from './arbitraries';
 
 export interface FuzzTally {
   calls: number;
@@ -70,37 +84,77 @@ function backendCall(b: Backend): fc.Arbitrary<[string, () => unknown]> {
     fc
       .tuple(fc.constantFrom('maxPool2dBackward', 'avgPool2dBackward'), arr, arr, poolGeometry)
       .map(([f, x, dy, g]) => [f, call(m(f), x, dy, g)] as [string, () => unknown]),
-    fc.tuple(arr, arr, numOrJunk).map(([x, y, n]) => ['createDataset', call(m('createDataset'), x, y, n)] as [string, () => unknown]),
-    fc.tuple(networkSpec, paramList).map(([s, p]) => ['createNetwork', call(m('createNetwork'), s, p)] as [string, () => unknown]),
+    fc.tuple(arrays, arrays, numOrJunk).map(([x, y, n]) => ['createDataset', call(m('createDataset'), x, y, n)] as [string, () => unknown]),
+    fc.tuple(graphSpec, paramList, paramList).map(([s, p, st]) => ['createNetwork', call(m('createNetwork'), s, p, st)] as [string, () => unknown]),
+    // A valid chain with one field of its spec replaced, given the right parameters and state.
+    fc.tuple(mutatedGraph, fc.boolean()).map(
+      ([g, exact]) =>
+        [
+          'createNetwork (one field replaced)',
+          call(
+            m('createNetwork'),
+            g.spec,
+            g.paramSizes.map((n) => new Float32Array(exact ? n : n + 1)),
+            g.state,
+          ),
+        ] as [string, () => unknown],
+    ),
     runnerCall(b),
   );
 }
 
+/** Lists of arrays where the graph API takes one array per input, output or tensor (sometimes one bare array). */
+const arrays = fc.oneof({ weight: 5, arbitrary: fc.array(arr, { maxLength: 3 }) }, { weight: 1, arbitrary: arr });
+
 /** A valid small network, then one malformed runner call on it. */
 function runnerCall(b: Backend): fc.Arbitrary<[string, () => unknown]> {
-  const method = fc.constantFrom('train', 'trainSync', 'predict', 'predictAsync', 'predictUpTo', 'setParams', 'setState');
+  const method = fc.constantFrom(
+    'train',
+    'trainSync',
+    'trainEpochs',
+    'trainEpochsSync',
+    'predict',
+    'predictAsync',
+    'predictValue',
+    'evaluate',
+    'computeGradients',
+    'applyGradients',
+    'setParams',
+    'setState',
+  );
+  // epochs stays small: a huge valid epoch count would be a long (correct) run, not a fuzz case.
+  const epochs = fc.oneof(fc.integer({ min: -1, max: 3 }), fc.constantFrom<unknown>(NaN, 0.5, '1', null, Infinity, 2n));
+  const plan = fc.oneof(
+    fc.record({ epochs, batchSize: numOrJunk, lr: numOrJunk, step: numOrJunk, stopBelow: numOrJunk }, { requiredKeys: [] }),
+    fc.constantFrom<unknown>(null, 3),
+  );
   return fc
-    .tuple(validDense, method, arr, arr, numOrJunk, numOrJunk, numOrJunk, paramList, fc.array(numOrJunk, { maxLength: 4 }))
-    .map(([d, meth, x, _y, n, lr, step, params, order]) => {
+    .tuple(validChain, method, arrays, arrays, numOrJunk, numOrJunk, numOrJunk, paramList, fc.array(numOrJunk, { maxLength: 4 }), plan)
+    .map(([c, meth, xs, ys, n, lr, step, params, order, p]) => {
       const thunk = async () => {
-        const spec: NetworkSpec = {
-          inputSize: d.inputs,
-          layers: [{ type: 'dense', inputs: d.inputs, units: d.units, useBias: true, activation: { kind: d.act } }],
-          loss: { kind: d.loss },
-          optimizer: { kind: 'sgd', lr: 0.1 },
-          seed: 1,
-        };
-        const net = b.createNetwork(spec, [new Float32Array(d.inputs * d.units).fill(0.1), new Float32Array(d.units)]);
+        const net = b.createNetwork(
+          c.spec,
+          c.paramSizes.map((k) => new Float32Array(k).fill(0.1)),
+          c.state,
+        );
         const r = net as unknown as Record<string, AnyFn>;
+        const count = typeof n === 'number' && Number.isInteger(n) && n >= 0 && n < 8 ? n : 2;
+        const data = () => b.createDataset([new Float32Array(count * c.spec.inputs[0].size)], [new Float32Array(count * c.outputSize)], count);
         if (meth === 'train' || meth === 'trainSync') {
-          const count = typeof n === 'number' && Number.isInteger(n) && n >= 0 && n < 8 ? n : 2;
-          const data = b.createDataset(new Float32Array(count * d.inputs), new Float32Array(count * d.units), count);
           const ord = new Uint32Array(order.map((v) => (typeof v === 'number' && Number.isFinite(v) ? Math.abs(v) % 2 ** 32 : 0)));
-          await r[meth].call(net, data, ord, n, lr, step);
+          await r[meth].call(net, data(), ord, n, lr, step);
+        } else if (meth === 'trainEpochs' || meth === 'trainEpochsSync') {
+          await r[meth].call(net, data(), p);
         } else if (meth === 'setParams' || meth === 'setState') {
           r[meth].call(net, params);
+        } else if (meth === 'applyGradients') {
+          r[meth].call(net, params === null || Array.isArray(params) ? params : null, lr, step);
+        } else if (meth === 'evaluate') {
+          r[meth].call(net, xs, ys, n);
+        } else if (meth === 'computeGradients') {
+          r[meth].call(net, xs, ys, n, step);
         } else {
-          await r[meth].call(net, x, n, step);
+          await r[meth].call(net, xs, n, step);
         }
       };
       return [`runner.${meth}`, thunk] as [string, () => unknown];
@@ -114,7 +168,8 @@ function bindingCall(binding: NativeBinding): fc.Arbitrary<[string, () => unknow
     fc.json(),
     fc.string(),
     activation.map((a) => JSON.stringify(a)),
-    networkSpec.map((s) => JSON.stringify(s, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))),
+    graphSpec.map((s) => JSON.stringify(s, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))),
+    mutatedGraph.map((g) => JSON.stringify(g.spec, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))),
   );
   const junk = fc.oneof(arr, num, str, fc.constantFrom<unknown>(null, undefined, {}, [], [new Float32Array(1)]));
   return fc.oneof(
@@ -128,12 +183,16 @@ function bindingCall(binding: NativeBinding): fc.Arbitrary<[string, () => unknow
       .tuple(fc.constantFrom('conv2dForward', 'conv2dBackward', 'maxPool2dForward', 'avgPool2dBackward'), arr, arr, fc.oneof(convGeometry, poolGeometry))
       .map(([f, a, c, g]) => [`binding.${f}`, () => k[f](a, c, g)] as [string, () => unknown]),
     fc
-      .tuple(str, paramList)
-      .map(([s, p]) => ['binding.NativeNetwork', () => new binding.NativeNetwork(s as string, p as Float32Array[])] as [string, () => unknown]),
-    fc
-      .tuple(junk, junk, junk)
+      .tuple(str, paramList, paramList)
       .map(
-        ([x, y, n]) => ['binding.NativeDataset', () => new binding.NativeDataset(x as Float32Array, y as Float32Array, n as number)] as [string, () => unknown],
+        ([s, p, st]) =>
+          ['binding.NativeNetwork', () => new binding.NativeNetwork(s as string, p as Float32Array[], st as Float32Array[])] as [string, () => unknown],
+      ),
+    fc
+      .tuple(fc.oneof(junk, fc.array(junk, { maxLength: 3 })), fc.oneof(junk, fc.array(junk, { maxLength: 3 })), junk)
+      .map(
+        ([x, y, n]) =>
+          ['binding.NativeDataset', () => new binding.NativeDataset(x as Float32Array[], y as Float32Array[], n as number)] as [string, () => unknown],
       ),
   );
 }

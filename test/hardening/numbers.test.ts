@@ -4,9 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { Sequential, layers, sgd } from '../../src/index';
 import { backendByName } from '../../src/backend/index';
-import type { NetworkSpec } from '../../src/backend/types';
 import { OxnetError } from '../../src/errors';
 import { backends } from '../model/helpers';
+import { type ChainSpec, createChain } from '../helpers/chain';
 
 async function rejection(p: Promise<unknown>): Promise<OxnetError> {
   try {
@@ -19,7 +19,7 @@ async function rejection(p: Promise<unknown>): Promise<OxnetError> {
 }
 
 /** One linear unit, w = 3, b = 4, halfSse, plain SGD lr 1, optionally clipped. */
-function oneUnit(clipNorm?: number): NetworkSpec {
+function oneUnit(clipNorm?: number): ChainSpec {
   return {
     inputSize: 1,
     layers: [{ type: 'dense', inputs: 1, units: 1, useBias: true, activation: { kind: 'linear' } }],
@@ -33,9 +33,9 @@ function oneUnit(clipNorm?: number): NetworkSpec {
 describe.each(backends())('gradient-norm clipping (%s backend)', (name) => {
   const b = backendByName(name);
   const step = (clipNorm?: number) => {
-    const net = b.createNetwork(oneUnit(clipNorm), [Float32Array.of(3), Float32Array.of(4)]);
+    const net = createChain(b, oneUnit(clipNorm), [Float32Array.of(3), Float32Array.of(4)]);
     // x = 1, t = 0: y = 7, dL/dy = 7, so dw = db = 7 and the global norm is 7 * sqrt(2).
-    net.trainSync(b.createDataset(Float32Array.of(1), Float32Array.of(0), 1), Uint32Array.of(0), 1, 1, 0);
+    net.trainSync(b.createDataset([Float32Array.of(1)], [Float32Array.of(0)], 1), Uint32Array.of(0), 1, 1, 0);
     return net.getParams().map((p) => p[0]);
   };
 
@@ -53,7 +53,7 @@ describe.each(backends())('gradient-norm clipping (%s backend)', (name) => {
     for (const bad of [0, -1, NaN, Infinity]) {
       let caught: unknown = null;
       try {
-        b.createNetwork(oneUnit(bad), [Float32Array.of(3), Float32Array.of(4)]);
+        createChain(b, oneUnit(bad), [Float32Array.of(3), Float32Array.of(4)]);
       } catch (e) {
         caught = e;
       }
@@ -107,7 +107,7 @@ describe.each(backends())('gradient-norm clipping (%s backend)', (name) => {
 
 describe.runIf(backends().includes('native'))('clipping agrees across backends', () => {
   it('a clipped 3-batch run of a small MLP gives the same weights on native and js', () => {
-    const spec: NetworkSpec = {
+    const spec: ChainSpec = {
       inputSize: 3,
       layers: [
         { type: 'dense', inputs: 3, units: 4, useBias: true, activation: { kind: 'tanh' } },
@@ -127,11 +127,12 @@ describe.runIf(backends().includes('native'))('clipping agrees across backends',
     const x = new Float32Array(18).map((_, i) => Math.sin(i * 0.7) * 3);
     const y = new Float32Array(12).map((_, i) => (i % 2 === Math.floor(i / 2) % 2 ? 1 : 0));
     const run = (b: ReturnType<typeof backendByName>) => {
-      const net = b.createNetwork(
+      const net = createChain(
+        b,
         spec,
         params.map((p) => p.slice()),
       );
-      net.trainSync(b.createDataset(x, y, 6), Uint32Array.of(0, 1, 2, 3, 4, 5), 2, 0.05, 0);
+      net.trainSync(b.createDataset([x], [y], 6), Uint32Array.of(0, 1, 2, 3, 4, 5), 2, 0.05, 0);
       return net.getParams();
     };
     const [n, j] = [run(backendByName('native')), run(backendByName('js'))];
@@ -142,11 +143,12 @@ describe.runIf(backends().includes('native'))('clipping agrees across backends',
       });
     });
     // And the clipping did act: an unclipped run moves the weights differently.
-    const unclipped = backendByName('js').createNetwork(
+    const unclipped = createChain(
+      backendByName('js'),
       { ...spec, clipNorm: undefined },
       params.map((p) => p.slice()),
     );
-    unclipped.trainSync(backendByName('js').createDataset(x, y, 6), Uint32Array.of(0, 1, 2, 3, 4, 5), 2, 0.05, 0);
+    unclipped.trainSync(backendByName('js').createDataset([x], [y], 6), Uint32Array.of(0, 1, 2, 3, 4, 5), 2, 0.05, 0);
     expect(unclipped.getParams()[0]).not.toEqual(j[0]);
   });
 });

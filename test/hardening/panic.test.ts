@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadNativeBinding, toOxnetError } from '../../src/backend/native';
 import { nativeOrNull } from '../helpers/backends';
+import { chain } from '../helpers/chain';
 
 const { native } = nativeOrNull();
 
@@ -38,14 +39,19 @@ describe.runIf(native)('panics become errors', () => {
   });
 
   it('a spec asking for 10^10 parameters is refused before any allocation (it used to abort)', () => {
-    const spec = {
+    const { spec, state } = chain({
       inputSize: 100000,
-      layers: [{ type: 'dense' as const, inputs: 100000, units: 100000, useBias: true, activation: { kind: 'relu' as const } }],
-      loss: { kind: 'mse' as const },
-      optimizer: { kind: 'sgd' as const, lr: 0.1 },
+      layers: [{ type: 'dense', inputs: 100000, units: 100000, useBias: true, activation: { kind: 'relu' } }],
+      loss: { kind: 'mse' },
+      optimizer: { kind: 'sgd', lr: 0.1 },
       seed: 1,
-    };
-    expect(() => native!.createNetwork(spec, [])).toThrow(expect.objectContaining({ code: 'E_SHAPE', message: 'setParams: params has 0 arrays, expected 2' }));
+    });
+    expect(() => native!.createNetwork(spec, [], state)).toThrow(
+      expect.objectContaining({ code: 'E_SHAPE', message: 'createNetwork: params has 0 arrays, expected 2' }),
+    );
+    expect(() => native!.createNetwork(spec, [new Float32Array(1), new Float32Array(100000)], state)).toThrow(
+      expect.objectContaining({ code: 'E_SHAPE', message: "createNetwork: params[0] has 1 floats, expected its shape's size = 10000000000" }),
+    );
     // matmul with k = 0 would return m*n zeros: 2^40 floats is over the limit (it used to abort).
     expect(() => native!.matmul(new Float32Array(0), new Float32Array(0), 2 ** 20, 0, 2 ** 20)).toThrow(expect.objectContaining({ code: 'E_ARG' }));
     // denseForward checked x and w only after allocating y = batch*units (it used to abort).

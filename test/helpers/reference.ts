@@ -1,10 +1,11 @@
 // A deliberately plain float64 reference of the network executor for MLPs (dense and activation
 // layers), written from docs/kernels.md with the js kernels as building blocks, so the executors
 // of both backends can be checked against the documented composition.
-import type { ActivationSpec, LayerSpec, NetworkSpec, OptimizerSpec } from '../../src/backend/types';
+import type { ActivationSpec, OptimizerSpec } from '../../src/backend/types';
 import { jsBackend as js } from '../../src/backend/js';
+import type { ChainLayer, ChainSpec } from './chain';
 
-type MlpLayer = Extract<LayerSpec, { type: 'dense' | 'activation' }>;
+type MlpLayer = Extract<ChainLayer, { type: 'dense' | 'activation' }>;
 
 export interface ReferenceResult {
   params: Float32Array[];
@@ -22,7 +23,7 @@ function lastActivation(layer: MlpLayer): ActivationSpec {
 }
 
 export function referenceTrain(
-  spec: NetworkSpec,
+  spec: ChainSpec,
   initial: Float32Array[],
   x: Float32Array,
   y: Float32Array,
@@ -66,7 +67,7 @@ export function referenceTrain(
         width = layer.units;
       } else {
         pre = h;
-        width = layer.size;
+        width = layer.width ?? layer.size;
       }
       pres.push(pre);
       h = js.activationForward(layer.activation, pre, width);
@@ -102,7 +103,7 @@ export function referenceTrain(
     let g: Float64Array = grad;
     for (let l = layers.length - 1; l >= 0; l--) {
       const layer = layers[l];
-      const width = layer.type === 'dense' ? layer.units : layer.size;
+      const width = layer.type === 'dense' ? layer.units : (layer.width ?? layer.size);
       const dpre = fromLogits && l === layers.length - 1 ? g : js.activationBackward(layer.activation, pres[l], outs[l], g, width);
       if (layer.type === 'dense') {
         pi -= layer.useBias ? 2 : 1;

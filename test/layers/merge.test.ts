@@ -27,7 +27,13 @@ describe('merge layers', () => {
   });
 
   it.each(['add', 'subtract', 'multiply', 'average', 'maximum'] as const)('%s: float64 gradient check; native equals js', (kind) => {
-    checkLayer({ shapes: [[2, 3], [2, 3]], apply: (xs) => layers[kind]().apply(xs) });
+    checkLayer({
+      shapes: [
+        [2, 3],
+        [2, 3],
+      ],
+      apply: (xs) => layers[kind]().apply(xs),
+    });
   });
 
   it('three inputs, one of them twice: add(x, y, x) sums both gradients into x', () => {

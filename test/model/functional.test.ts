@@ -28,10 +28,20 @@ describe.each(backendNames())('functional models (%s backend)', (backend) => {
     seq.add(layers.dense({ units: 4, activation: 'tanh', inputShape: [2] }));
     seq.add(layers.dense({ units: 1, activation: 'sigmoid' }));
     const x = input({ shape: [2] });
-    const fun = model({ inputs: x, outputs: layers.dense({ units: 1, activation: 'sigmoid' }).apply(layers.dense({ units: 4, activation: 'tanh' }).apply(x)), seed: 3, backend });
+    const fun = model({
+      inputs: x,
+      outputs: layers.dense({ units: 1, activation: 'sigmoid' }).apply(layers.dense({ units: 4, activation: 'tanh' }).apply(x)),
+      seed: 3,
+      backend,
+    });
     expect(fun.getWeights()).toEqual(seq.getWeights());
     for (const m of [seq, fun]) m.compile({ loss: 'halfSse', optimizer: sgd({ lr: 0.5 }) });
-    const data = [[0, 0], [0, 1], [1, 0], [1, 1]];
+    const data = [
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ];
     const t = [[0], [1], [1], [0]];
     const [h1, h2] = [await seq.fit(data, t, { epochs: 20, batchSize: 1 }), await fun.fit(data, t, { epochs: 20, batchSize: 1 })];
     expect(h2.loss).toEqual(h1.loss);
@@ -73,7 +83,9 @@ describe.each(backendNames())('functional models (%s backend)', (backend) => {
     const x = { img: randomF32(rng, n * 16), tab: randomF32(rng, n * 3) };
     const y = { cls: Float32Array.from({ length: n * 2 }, (_, i) => (i % 2 === (i >> 1) % 2 ? 1 : 0)), reg: randomF32(rng, n) };
     const h = await m.fit(x, y, { epochs: 3, batchSize: 8, validationData: [x, y] });
-    expect(Object.keys(h.history).sort()).toEqual(['cls_acc', 'cls_loss', 'loss', 'lr', 'reg_loss', 'valLoss', 'val_cls_acc', 'val_cls_loss', 'val_reg_loss'].sort());
+    expect(Object.keys(h.history).sort()).toEqual(
+      ['cls_acc', 'cls_loss', 'loss', 'lr', 'reg_loss', 'valLoss', 'val_cls_acc', 'val_cls_loss', 'val_reg_loss'].sort(),
+    );
     for (let e = 0; e < 3; e++) expect(h.history.loss[e]).toBeCloseTo(h.history.cls_loss[e] + 0.5 * h.history.reg_loss[e], 5);
     const r = m.evaluate(x, y);
     expect(r.loss).toBeCloseTo(r.outputs.cls.loss + 0.5 * r.outputs.reg.loss, 6);
@@ -122,7 +134,12 @@ describe.each(backendNames())('functional models (%s backend)', (backend) => {
       m.add(layers.dense({ units: 1 }));
       return m.compile({ loss: 'mse', optimizer: sgd({ lr: 0.1 }) });
     };
-    const x = [[0.1, 0.2], [0.3, -0.1], [-0.5, 0.4], [0.2, 0.9]];
+    const x = [
+      [0.1, 0.2],
+      [0.3, -0.1],
+      [-0.5, 0.4],
+      [0.2, 0.9],
+    ];
     const y = [[0.5], [-0.2], [0.1], [0.7]];
     const whole = build();
     whole.applyGradients(whole.computeGradients(x, y).grads);
@@ -150,7 +167,11 @@ describe('graphs that cannot be models are refused, naming what is wrong', () =>
   it('an input no output uses', () => {
     const a = input({ shape: [2], name: 'a' });
     const b = input({ shape: [2], name: 'b' });
-    refused(() => model({ inputs: [a, b], outputs: layers.dense({ units: 1 }).apply(a) }), 'E_CONFIG', /model input 1 \(input 'b' \[2\]\) is used by no output/);
+    refused(
+      () => model({ inputs: [a, b], outputs: layers.dense({ units: 1 }).apply(a) }),
+      'E_CONFIG',
+      /model input 1 \(input 'b' \[2\]\) is used by no output/,
+    );
   });
 
   it('merge shapes that do not agree, at apply time', () => {
@@ -181,13 +202,21 @@ describe('graphs that cannot be models are refused, naming what is wrong', () =>
     header.graph!.nodes[0].inputs = [{ node: 1 }];
     const { weights: _w, state: _s, ...rest } = header;
     const bytes = encodeModelFile(rest, weights, state);
-    refused(() => modelFromBytes(bytes, 'cycle.oxnet'), 'E_FORMAT', /node 0 input 0 reads node 1, which is not an earlier node \(a cycle, or nodes out of order\)/);
+    refused(
+      () => modelFromBytes(bytes, 'cycle.oxnet'),
+      'E_FORMAT',
+      /node 0 input 0 reads node 1, which is not an earlier node \(a cycle, or nodes out of order\)/,
+    );
   });
 
   it('a shared layer applied to inputs of another shape', () => {
     const d = layers.dense({ units: 2, name: 'd' });
     d.apply(input({ shape: [3] }));
-    refused(() => d.apply(input({ shape: [4] })), 'E_CONFIG', /layer 'd' applied again gives parameters \[\[4,2\],\[2\]\], its first application \[\[3,2\],\[2\]\]/);
+    refused(
+      () => d.apply(input({ shape: [4] })),
+      'E_CONFIG',
+      /layer 'd' applied again gives parameters \[\[4,2\],\[2\]\], its first application \[\[3,2\],\[2\]\]/,
+    );
   });
 
   it('a from-logits loss on an output that also feeds a layer', () => {
@@ -195,7 +224,11 @@ describe('graphs that cannot be models are refused, naming what is wrong', () =>
     const p = layers.dense({ units: 2, activation: 'softmax', name: 'p' }).apply(a);
     const q = layers.dense({ units: 1, name: 'q' }).apply(p);
     const m = model({ inputs: a, outputs: [p, q] });
-    refused(() => m.compile({ loss: ['categoricalCrossentropy', 'mse'] }), 'E_CONFIG', /output 'p' has loss 'softmaxCrossEntropy', computed from logits, but its value also feeds node 'q'/);
+    refused(
+      () => m.compile({ loss: ['categoricalCrossentropy', 'mse'] }),
+      'E_CONFIG',
+      /output 'p' has loss 'softmaxCrossEntropy', computed from logits, but its value also feeds node 'q'/,
+    );
   });
 });
 

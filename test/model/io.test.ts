@@ -8,7 +8,7 @@ import { Sequential, adam, layers, loadModel, saveModel } from '../../src/index'
 import { zscore } from '../../src/data/normalize';
 import { crc32 } from '../../src/io/crc32';
 import { FORMAT_VERSION, PREAMBLE_BYTES } from '../../src/io/format';
-import { modelFromBytes, modelToBytes } from '../../src/io/save';
+import { modelFromBytes, modelToBytes } from '../../src/model/files';
 
 const dir = mkdtempSync(join(tmpdir(), 'oxnet-io-'));
 
@@ -142,7 +142,7 @@ describe('save/load', () => {
       ));
     it('unknown layer type (nothing that names code is ever run)', () =>
       refused(
-        withHeader(good, (h) => (h.layers[0].type = 'eval')),
+        withHeader(good, (h) => (h.graph.layers[0].type = 'eval')),
         /unknown layer type/,
       ));
     it('a tensor outside the payload', () =>
@@ -165,6 +165,7 @@ describe('save/load', () => {
     const b = readFileSync(path);
     expect(b.subarray(0, 4).toString('latin1')).toBe('OXNT');
     expect(b.readUInt32LE(4)).toBe(FORMAT_VERSION);
+    expect(FORMAT_VERSION).toBe(2);
     // payload: 2 + 1 float32 parameters
     expect(Number(b.readBigUInt64LE(16))).toBe(12);
     expect(b.length).toBe(PREAMBLE_BYTES + b.readUInt32LE(8) + 12);

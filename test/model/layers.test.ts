@@ -14,13 +14,18 @@ function configError(f: () => unknown): OxnetError {
 }
 
 const built = (...ls: ReturnType<(typeof layers)[keyof typeof layers]>[]) => new Sequential({ seed: 1, layers: ls });
+/** Where a layer is built on its own: one input, a model input. */
+const CTX = { where: "layer 'test'", fromModelInput: [true] };
 
 describe('conv2d and pooling shapes (docs/kernels.md formulas)', () => {
   it("'same' padding: out = ceil(in / stride), total pad split floor/rest", () => {
     // in 7, k 4, s 2: out = 4, total = (4-1)*2 + 4 - 7 = 3 -> [1, 2].
     const m = built(layers.conv2d({ filters: 1, kernelSize: 4, strides: 2, padding: 'same', inputShape: [7, 7, 1] }));
     expect(m.outputShape).toEqual([4, 4, 1]);
-    expect(layers.conv2d({ filters: 1, kernelSize: 4, strides: 2, padding: 'same' }).build([7, 7, 1], 0).spec).toMatchObject({ padding: [1, 2, 1, 2] });
+    const b = layers.conv2d({ filters: 1, kernelSize: 4, strides: 2, padding: 'same' }).build([[7, 7, 1]], CTX);
+    expect(b.outputShape).toEqual([4, 4, 1]);
+    expect(b.nodes.length).toBe(1);
+    expect(b.nodes[0].op).toMatchObject({ type: 'conv2d', inShape: [7, 7, 1], kernel: [4, 4], strides: [2, 2], padding: [1, 2, 1, 2] });
   });
   it('valid, explicit [t,b,l,r] and [[t,b],[l,r]] padding, dilation, non-square kernels', () => {
     // (10 + 0 - 2*(3-1) - 1) / 1 + 1 = 6 rows; (8 + 1 + 2 - 2 - 1) / 2 + 1 = 5 columns.
@@ -34,10 +39,11 @@ describe('conv2d and pooling shapes (docs/kernels.md formulas)', () => {
         [1, 2],
       ],
     });
-    const b = c.build([10, 8, 2], 0);
+    const b = c.build([[10, 8, 2]], CTX);
     expect(b.outputShape).toEqual([6, 5, 3]);
     expect(b.params.map((p) => p.shape)).toEqual([[3, 2, 2, 3], [3]]);
-    expect(layers.conv2d({ filters: 1, kernelSize: 3, padding: [1, 1, 0, 0] }).build([5, 5, 1], 0).outputShape).toEqual([5, 3, 1]);
+    expect(b.nodes[0].op).toMatchObject({ padding: [0, 0, 1, 2], dilation: [2, 1], strides: [1, 2] });
+    expect(layers.conv2d({ filters: 1, kernelSize: 3, padding: [1, 1, 0, 0] }).build([[5, 5, 1]], CTX).outputShape).toEqual([5, 3, 1]);
   });
   it('pooling defaults strides to the pool size; globalAveragePooling2d keeps channels', () => {
     expect(built(layers.maxPooling2d({ inputShape: [5, 5, 3] })).outputShape).toEqual([2, 2, 3]);
@@ -70,7 +76,7 @@ describe('refused configurations', () => {
     ['pool larger than input', () => built(layers.maxPooling2d({ poolSize: 3, inputShape: [2, 2, 1] })).build(), /maxPooling2d.*larger/],
     ['bad padding', () => layers.conv2d({ filters: 1, kernelSize: 3, padding: 'full' as never }), /padding must be/],
     ['negative explicit padding', () => layers.conv2d({ filters: 1, kernelSize: 3, padding: [1, -1, 0, 0] }), /padding\[1\].*got -1/],
-    ['dropout rate 1', () => layers.dropout({ rate: 1 }), /rate must be a number in \[0, 1\), got 1/],
+    ['dropout rate 1', () => layers.dropout({ rate: 1 }), /dropout rate must be in \[0, 1\), got 1/],
     ['element count overflow', () => built(layers.dense({ units: 65536, inputDim: 65536 })).build(), /more than 2147483647 elements/],
     ['inputShape overflow', () => layers.flatten({ inputShape: [1 << 16, 1 << 16, 4] }), /more than/],
     [
@@ -87,7 +93,7 @@ describe('refused configurations', () => {
           layers.reshape({ targetShape: [1, 4, 4] }),
           layers.conv2d({ filters: 1, kernelSize: 1, dataFormat: 'channelsFirst' }),
         ).build(),
-      /first layer only/,
+      /layer 'conv2d': dataFormat 'channelsFirst' is accepted only on a conv2d applied to a model input/,
     ],
     ['reshape that loses elements', () => built(layers.reshape({ targetShape: [3, 3], inputShape: [8] })).build(), /does not hold the 8 elements/],
     ['beta on relu', () => layers.dense({ units: 1, activation: 'relu', beta: 2 }), /beta applies to sigmoid only/],
@@ -106,14 +112,16 @@ describe('refused configurations', () => {
 
 describe('initializers', () => {
   it('defaults: smallUniform for sigmoid (bias too), He for relu with zero bias, glorot for linear', () => {
-    const sig = layers.dense({ units: 4, activation: 'sigmoid' }).build([3]);
-    const relu = layers.dense({ units: 4, activation: 'relu' }).build([3]);
+    const sig = layers.dense({ units: 4, activation: 'sigmoid' }).build([[3]], CTX);
+    const relu = layers.dense({ units: 4, activation: 'relu' }).build([[3]], CTX);
     const next = mulberry32(1);
-    expect(layers.dense({ units: 1, activation: 'sigmoid' }).kernelInitializer.kind).toBe('smallUniform');
+    expect(layers.dense({ units: 1, activation: 'sigmoid' }).config.kernelInitializer.kind).toBe('smallUniform');
+    expect(layers.dense({ units: 1, activation: 'sigmoid' }).config.biasInitializer.kind).toBe('smallUniform');
     expect(Array.from(sig.params[1].init(next)).some((v) => v !== 0)).toBe(true);
-    expect(layers.dense({ units: 1, activation: 'relu' }).kernelInitializer.kind).toBe('heNormal');
+    expect(layers.dense({ units: 1, activation: 'relu' }).config.kernelInitializer.kind).toBe('heNormal');
+    expect(layers.dense({ units: 1, activation: 'relu' }).config.biasInitializer.kind).toBe('zeros');
     expect(Array.from(relu.params[1].init(next))).toEqual([0, 0, 0, 0]);
-    expect(layers.dense({ units: 1 }).kernelInitializer.kind).toBe('glorotUniform');
+    expect(layers.dense({ units: 1 }).config.kernelInitializer.kind).toBe('glorotUniform');
   });
   it('ranges: glorot limit sqrt(6 / (fanIn + fanOut)), heNormal std ~ sqrt(2 / fanIn)', () => {
     const g = initialize({ kind: 'glorotUniform' }, 10000, { fanIn: 100, fanOut: 50 }, mulberry32(3));
@@ -134,6 +142,6 @@ describe('activation arguments', () => {
     for (const bad of [0, '', false]) {
       expect(() => layers.dense({ units: 2, inputShape: [2], activation: bad as never })).toThrow(/activation must be one of/);
     }
-    expect(layers.dense({ units: 2, inputShape: [2] }).activation.kind).toBe('linear');
+    expect(layers.dense({ units: 2, inputShape: [2] }).config.activation.kind).toBe('linear');
   });
 });

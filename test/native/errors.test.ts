@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadNativeBackend, loadNativeBinding, toOxnetError } from '../../src/backend/native';
 import { OxnetError } from '../../src/errors';
-import type { NetworkSpec } from '../../src/backend/types';
+import { type ChainSpec, createChain } from '../helpers/chain';
 
 const native = loadNativeBackend();
 
@@ -17,7 +17,7 @@ function thrown(f: () => unknown): OxnetError {
   throw new Error('expected a throw');
 }
 
-const spec: NetworkSpec = {
+const spec: ChainSpec = {
   inputSize: 2,
   layers: [{ type: 'dense', inputs: 2, units: 1, useBias: true, activation: { kind: 'sigmoid' } }],
   loss: { kind: 'halfSse' },
@@ -56,28 +56,36 @@ describe('native backend errors', () => {
 
   it('bad network configurations are E_CONFIG / E_SHAPE', () => {
     const wrongChain = { ...spec, inputSize: 3 };
-    const e = thrown(() => native.createNetwork(wrongChain, [new Float32Array(2), new Float32Array(1)]));
+    const e = thrown(() => createChain(native, wrongChain, [new Float32Array(2), new Float32Array(1)]));
     expect(e.code).toBe('E_CONFIG');
-    expect(e.message).toBe('layer 0 (dense) takes 2 inputs but receives 3');
-    const e2 = thrown(() => native.createNetwork(spec, [new Float32Array(3), new Float32Array(1)]));
+    expect(e.message).toBe("node 'dense_0' (dense): input sizes are [3], its spec implies [2]");
+    const e2 = thrown(() => createChain(native, spec, [new Float32Array(3), new Float32Array(1)]));
     expect(e2.code).toBe('E_SHAPE');
     expect(e2.message).toContain('params[0] has 3 floats');
   });
 
   it('a dataset from another backend is refused', () => {
-    const net = native.createNetwork(spec, [new Float32Array(2), new Float32Array(1)]);
-    const fake = { count: 1, inputSize: 2, targetSize: 1 };
+    const net = createChain(native, spec, [new Float32Array(2), new Float32Array(1)]);
+    const fake = { count: 1, inputSizes: [2], targetSizes: [1] };
     const e = thrown(() => net.trainSync(fake, new Uint32Array([0]), 1, 0.1, 0));
     expect(e.code).toBe('E_ARG');
+    expect(e.message).toContain('data must be a Dataset created by the native backend');
   });
 
   it('async errors reject with a typed OxnetError', async () => {
-    const net = native.createNetwork(spec, [new Float32Array(2), new Float32Array(1)]);
-    const data = native.createDataset(new Float32Array(4), new Float32Array(2), 2);
+    const net = createChain(native, spec, [new Float32Array(2), new Float32Array(1)]);
+    const data = native.createDataset([new Float32Array(4)], [new Float32Array(2)], 2);
     await expect(net.train(data, new Uint32Array([0, 7]), 1, 0.1, 0)).rejects.toMatchObject({
       code: 'E_ARG',
       message: 'train: order[1] = 7 is out of range for a dataset of 2',
     });
+    // An n past the inputs is refused before the outputs are allocated (n = 2^40 aborted the process).
+    await expect(net.predictAsync([new Float32Array(4)], 2 ** 40)).rejects.toMatchObject({
+      code: 'E_SHAPE',
+      message: "predict: inputs[0] ('input_0') has 4 floats, expected n*inputSize = 2199023255552",
+    });
+    await expect(net.predictAsync([], 2 ** 40)).rejects.toMatchObject({ code: 'E_SHAPE' });
+    expect((await net.predictAsync([new Float32Array(4)], 2))[0].length).toBe(2);
   });
 
   it('debugPanic() throws a JS error and the process lives on', () => {

@@ -2,7 +2,7 @@
 // share one function (identical numbers), predictAsync equals predict.
 import { describe, expect, it } from 'vitest';
 import { loadNativeBackend, loadNativeBinding } from '../../src/backend/native';
-import type { NetworkSpec } from '../../src/backend/types';
+import { type ChainSpec, createChain } from '../helpers/chain';
 
 const native = loadNativeBackend();
 
@@ -19,8 +19,8 @@ function uniform(n: number, seed: number): Float32Array {
   return out;
 }
 
-function mlp(inputs: number, hidden: number, classes: number): { spec: NetworkSpec; params: Float32Array[] } {
-  const spec: NetworkSpec = {
+function mlp(inputs: number, hidden: number, classes: number): { spec: ChainSpec; params: Float32Array[] } {
+  const spec: ChainSpec = {
     inputSize: inputs,
     layers: [
       { type: 'dense', inputs, units: hidden, useBias: true, activation: { kind: 'relu' } },
@@ -39,7 +39,7 @@ function oneHotData(count: number, inputs: number, classes: number) {
   const x = uniform(count * inputs, 3);
   const y = new Float32Array(count * classes);
   for (let i = 0; i < count; i++) y[i * classes + (i % classes)] = 1;
-  return native.createDataset(x, y, count);
+  return native.createDataset([x], [y], count);
 }
 
 describe('native training', () => {
@@ -47,8 +47,8 @@ describe('native training', () => {
     const { spec, params } = mlp(8, 16, 3);
     const data = oneHotData(50, 8, 3);
     const order = Uint32Array.from({ length: 50 }, (_, i) => (i * 7) % 50);
-    const a = native.createNetwork(spec, params);
-    const b = native.createNetwork(spec, params);
+    const a = createChain(native, spec, params);
+    const b = createChain(native, spec, params);
     const sa = a.trainSync(data, order, 8, 0.01, 0);
     const sb = await b.train(data, order, 8, 0.01, 0);
     expect(sa.losses.length).toBe(7); // ceil(50 / 8) batches
@@ -66,7 +66,7 @@ describe('native training', () => {
 
   it('train() leaves the event loop free while a larger network trains', async () => {
     const { spec, params } = mlp(256, 256, 10);
-    const net = native.createNetwork(spec, params);
+    const net = createChain(native, spec, params);
     const data = oneHotData(1000, 256, 10);
     const order = Uint32Array.from({ length: 16000 }, (_, i) => i % 1000);
     let ticks = 0;
@@ -74,7 +74,7 @@ describe('native training', () => {
     const started = performance.now();
     const promise = net.train(data, order, 32, 1e-3, 0);
     // While the job runs the network is busy: a sync call refuses instead of blocking the loop.
-    expect(() => net.predict(new Float32Array(256), 1)).toThrow(/busy/);
+    expect(() => net.predict([new Float32Array(256)], 1)).toThrow(/busy/);
     const stats = await promise;
     const elapsed = performance.now() - started;
     clearInterval(timer);
@@ -85,16 +85,17 @@ describe('native training', () => {
     expect(ticks).toBeGreaterThanOrEqual(Math.min(5, Math.floor(elapsed / 20)));
   });
 
-  it('predictAsync equals predict; predictUpTo gives the hidden layer', async () => {
+  it('predictAsync equals predict; predictValue gives the hidden layer', async () => {
     const { spec, params } = mlp(4, 5, 2);
-    const net = native.createNetwork(spec, params);
+    const net = createChain(native, spec, params);
     const x = uniform(12, 9);
-    const sync = net.predict(x, 3);
-    const asyncOut = await net.predictAsync(x, 3);
-    expect(Array.from(asyncOut)).toEqual(Array.from(sync));
+    const [sync] = net.predict([x], 3);
+    const asyncOut = await net.predictAsync([x], 3);
+    expect(asyncOut.length).toBe(1);
+    expect(Array.from(asyncOut[0])).toEqual(Array.from(sync));
     // Rows of a softmax output sum to 1.
     for (let r = 0; r < 3; r++) expect(sync[2 * r] + sync[2 * r + 1]).toBeCloseTo(1, 6);
-    const hidden = net.predictUpTo(x, 3, 0);
+    const hidden = net.predictValue([x], 3, 1); // value 1: the first layer's output
     expect(hidden.length).toBe(15);
     // Hidden = relu(x W1 + b1) computed here by hand loops (b1 = 0).
     const w1 = params[0];
@@ -109,7 +110,7 @@ describe('native training', () => {
 
   it('setParams / resetOptimizer / getState round-trip', () => {
     const { spec, params } = mlp(4, 5, 2);
-    const net = native.createNetwork(spec, params);
+    const net = createChain(native, spec, params);
     const zeros = params.map((p) => new Float32Array(p.length));
     net.setParams(zeros);
     expect(net.getParams().every((p) => p.every((v) => v === 0))).toBe(true);
@@ -118,7 +119,7 @@ describe('native training', () => {
   });
 
   it('a data set whose targets are its inputs is copied once and trains like a copied one', () => {
-    const spec: NetworkSpec = {
+    const spec: ChainSpec = {
       inputSize: 64,
       layers: [
         { type: 'dense', inputs: 64, units: 8, useBias: true, activation: { kind: 'sigmoid' } },
@@ -132,16 +133,16 @@ describe('native training', () => {
     const x = uniform(4096 * 64, 3).map((v) => (v + 1) / 2); // 1 MiB
     const live = () => loadNativeBinding().liveAllocations!().bytes;
     const before = live();
-    const shared = native.createDataset(x, x, 4096);
+    const shared = native.createDataset([x], [x], 4096);
     const sharedBytes = live() - before;
-    const copied = native.createDataset(x, x.slice(), 4096);
+    const copied = native.createDataset([x], [x.slice()], 4096);
     const copiedBytes = live() - before - sharedBytes;
     expect(sharedBytes).toBeGreaterThanOrEqual(x.byteLength);
     expect(sharedBytes).toBeLessThan(1.1 * x.byteLength);
     expect(copiedBytes).toBeGreaterThanOrEqual(2 * x.byteLength);
     const order = Uint32Array.from({ length: 4096 }, (_, i) => (i * 17) % 4096);
-    const a = native.createNetwork(spec, params);
-    const b = native.createNetwork(spec, params);
+    const a = createChain(native, spec, params);
+    const b = createChain(native, spec, params);
     const sa = a.trainSync(shared, order, 64, 1e-2, 0);
     const sb = b.trainSync(copied, order, 64, 1e-2, 0);
     expect(Array.from(sa.losses)).toEqual(Array.from(sb.losses));

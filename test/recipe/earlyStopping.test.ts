@@ -7,7 +7,7 @@ import { Sequential } from '../../src/model/sequential';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadModel } from '../../src/io';
+import { loadModel } from '../../src/model/files';
 import { earlyStopping, modelCheckpoint } from '../../src/training/callbacks';
 
 describe('earlyStopping with a real model', () => {

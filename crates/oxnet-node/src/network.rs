@@ -11,7 +11,7 @@ use oxnet_core::executor::{BatchStats, Dataset, EpochOrder, EpochPlan, EpochStat
 use oxnet_core::graph::GraphSpec;
 use oxnet_core::{CoreError, ErrorCode};
 
-use crate::convert::{guarded, js_filled, js_filled_many, to_u32, to_usize};
+use crate::convert::{guarded, js_filled, js_filled_many, to_u32, to_usize, MAX_RESULT_FLOATS};
 
 /// A data set copied once into Rust memory: rows of every model input and every target.
 #[napi]
@@ -255,8 +255,20 @@ impl Task for PredictJob {
     fn compute(&mut self) -> Result<Vec<Vec<f32>>> {
         guarded("predictAsync", || {
             let mut net = lock(&self.net, true)?;
-            let mut outs: Vec<Vec<f32>> = net.output_sizes().iter().map(|&s| vec![0.0; s * self.n]).collect();
             let refs: Vec<&[f32]> = self.inputs.iter().map(Vec::as_slice).collect();
+            // The inputs are checked before anything n-sized is allocated (an n past the inputs
+            // aborted the process allocating the outputs), and the outputs have predict's limit.
+            let sizes = net.input_sizes();
+            if refs.len() != sizes.len() || refs.iter().zip(&sizes).any(|(x, &s)| s.checked_mul(self.n) != Some(x.len())) {
+                return net.predict_into(&refs, self.n, &mut []).map(|_| vec![]);
+            }
+            let lens: Vec<usize> = net.output_sizes().iter().map(|&s| s.saturating_mul(self.n)).collect();
+            if let Some(&len) = lens.iter().find(|&&len| len > MAX_RESULT_FLOATS) {
+                return Err(CoreError::arg(format!(
+                    "predictAsync: the outputs would hold {len} floats, over the {MAX_RESULT_FLOATS}-float limit"
+                )));
+            }
+            let mut outs: Vec<Vec<f32>> = lens.iter().map(|&len| vec![0.0; len]).collect();
             let mut slices: Vec<&mut [f32]> = outs.iter_mut().map(Vec::as_mut_slice).collect();
             net.predict_into(&refs, self.n, &mut slices)?;
             Ok(outs)

@@ -4,7 +4,7 @@
 // its parameter gradients: the first writer of a gradient overwrites it, later ones write into a
 // scratch that is added in. Values share buffers by liveness (plan.ts). It computes in float32, or
 // in float64 for gradient checks (every buffer, parameter and gradient then Float64Array).
-import { OxnetError } from '../../errors';
+import { OxnetError, showValue } from '../../errors';
 import { shuffledIndices } from '../../random';
 import type { FloatArray } from '../spec';
 import type {
@@ -267,6 +267,7 @@ export class JsNetworkRunner implements NetworkRunner {
     const { epochs, batchSize, shuffleSeeds, orders, stopBelow } = plan;
     checkInt('epochs', epochs, 0);
     checkInt('batchSize', batchSize);
+    checkInt('step', plan.step, 0); // before plan.step + e * batches (a BigInt threw a TypeError there)
     const count = ds.count;
     if (shuffleSeeds !== undefined && orders !== undefined) throw new OxnetError('E_ARG', 'trainEpochs: give shuffleSeeds or orders, not both');
     if (shuffleSeeds !== undefined) checkLength('shuffleSeeds', shuffleSeeds, epochs, 'epochs');
@@ -619,6 +620,9 @@ function checkSpec(spec: GraphSpec): void {
   if (!spec || typeof spec !== 'object') throw bad('spec must be an object');
   for (const key of ['inputs', 'nodes', 'params', 'state', 'outputs'] as const) {
     if (!Array.isArray(spec[key])) throw bad(`${key} must be an array`);
+    // findIndex visits holes too (forEach, used below, skips them).
+    const k = (spec[key] as unknown[]).findIndex((e) => e === null || typeof e !== 'object');
+    if (k >= 0) throw bad(`${key}[${k}] must be an object, got ${showValue(spec[key][k])}`);
   }
   if (spec.inputs.length === 0) throw bad('needs at least one input');
   if (spec.nodes.length === 0) throw bad('needs at least one node');
