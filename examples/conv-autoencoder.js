@@ -7,8 +7,11 @@
 // Run: npm run build && node examples/conv-autoencoder.js [epochs]
 const { input, layers, model, Sequential, adam, loadMnist, mnistEpochOrder } = require('../dist');
 
-/** The convolutional autoencoder; `code` names the 32-value bottleneck layer. */
+/** @typedef {{ seed?: number, backend?: import('../dist').BackendName }} BuildOptions */
+
+/** The convolutional autoencoder; `code` names the 32-value bottleneck layer. @param {BuildOptions} [options] */
 function buildConvAutoencoder({ seed = 1, backend } = {}) {
+  /** @type {(filters: number, activation?: 'relu' | 'sigmoid') => ReturnType<typeof layers.conv2d>} */
   const conv = (filters, activation = 'relu') => layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation });
   const x = input({ shape: [28, 28, 1], name: 'digit' });
   let h = layers.maxPooling2d({ poolSize: 2 }).apply(conv(16).apply(x)); // 14x14x16
@@ -30,7 +33,7 @@ function buildConvAutoencoder({ seed = 1, backend } = {}) {
   return model({ inputs: x, outputs: out, seed, backend, name: 'conv-autoencoder' });
 }
 
-/** The dense 784-32-784 autoencoder of W5. */
+/** The dense 784-32-784 autoencoder of W5. @param {BuildOptions} [options] */
 function buildDenseAutoencoder({ seed = 1, backend } = {}) {
   const m = new Sequential({ seed, backend });
   m.add(layers.dense({ units: 32, activation: 'sigmoid', inputShape: [784], name: 'code' }));
@@ -38,13 +41,16 @@ function buildDenseAutoencoder({ seed = 1, backend } = {}) {
   return m;
 }
 
+/** @param {number} epochs @param {BuildOptions} [options] */
 async function trainBoth(epochs, { backend } = {}) {
   const data = loadMnist();
   const results = {};
-  for (const [name, build] of [
+  /** @type {[string, (o: BuildOptions) => import('../dist').Model | import('../dist').Sequential][]} */
+  const builds = [
     ['dense', buildDenseAutoencoder],
     ['conv', buildConvAutoencoder],
-  ]) {
+  ];
+  for (const [name, build] of builds) {
     const m = build({ backend });
     m.compile({ loss: 'mse', optimizer: adam({ lr: 1e-3 }) });
     // an autoencoder's target is its input: the same array, held once by the backend

@@ -8,7 +8,7 @@
 // Run: npm run build && node examples/resnet-mnist.js [epochs]
 const { input, layers, model, adam, loadMnist, mnistEpochOrder } = require('../dist');
 
-/** The W6 network: one input [28, 28, 1], 10 softmax outputs. */
+/** The W6 network: one input [28, 28, 1], 10 softmax outputs. @param {{ seed?: number, backend?: import('../dist').BackendName, blocks?: number }} [options] */
 function buildResnet({ seed = 1, backend, blocks = 2 } = {}) {
   const conv = (filters, kernelSize, strides) => layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false });
   // Running statistics with momentum 0.9 (PyTorch's default, 0.1 in its convention): Keras's 0.99

@@ -35,7 +35,7 @@ const imageBranch = (x) => layers.flatten().apply(layers.maxPooling2d().apply(la
 const tabBranch = (x) => layers.dense({ units: 8, activation: 'relu' }).apply(x);
 const head = (h) => layers.dense({ units: 2, activation: 'softmax' }).apply(layers.dense({ units: 16, activation: 'relu' }).apply(h));
 
-/** 'both': the two-input model; 'image' or 'features': one input alone. */
+/** 'both': the two-input model; 'image' or 'features': one input alone. @param {'both' | 'image' | 'features'} which @param {{ seed?: number, backend?: import('../dist').BackendName }} [options] */
 function buildModel(which, { seed = 1, backend } = {}) {
   const image = input({ shape: [8, 8, 1], name: 'image' });
   const features = input({ shape: [4], name: 'features' });
@@ -45,11 +45,12 @@ function buildModel(which, { seed = 1, backend } = {}) {
   return model({ inputs: [image, features], outputs: head(joined), seed, backend });
 }
 
+/** @param {{ epochs?: number, backend?: import('../dist').BackendName }} [options] */
 async function accuracies({ epochs = 30, backend } = {}) {
   const train = xorData(2000, 1);
   const test = xorData(500, 2);
   const result = {};
-  for (const which of ['image', 'features', 'both']) {
+  for (const which of /** @type {const} */ (['image', 'features', 'both'])) {
     const m = buildModel(which, { backend });
     m.compile({ loss: 'categoricalCrossentropy', optimizer: adam({ lr: 3e-3 }), metrics: ['accuracy'] });
     const x = (d) => (which === 'image' ? d.image : which === 'features' ? d.features : { image: d.image, features: d.features });

@@ -6,7 +6,11 @@
 // Run: npm run build && node examples/unet-denoise.js [epochs]
 const { input, layers, model, adam, loadMnist, mnistEpochOrder } = require('../dist');
 
+/** @typedef {{ seed?: number, backend?: import('../dist').BackendName }} BuildOptions */
+
+/** @param {BuildOptions} [options] */
 function buildUnet({ seed = 1, backend } = {}) {
+  /** @type {(filters: number, activation?: 'relu' | 'sigmoid') => ReturnType<typeof layers.conv2d>} */
   const conv = (filters, activation = 'relu') => layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation });
   const x = input({ shape: [28, 28, 1], name: 'noisy' });
   const e1 = conv(16).apply(x); // 28x28x16
@@ -35,6 +39,7 @@ function noisy(pixels, sigma, seed) {
   return out;
 }
 
+/** @param {number} epochs @param {BuildOptions} [options] */
 async function denoise(epochs, { backend } = {}) {
   const data = loadMnist();
   const trainIn = noisy(data.trainX, 0.3, 1);

@@ -55,13 +55,20 @@ export function opLayout(op: ChainLayer | OpSpec): { params: number[]; state: Fl
     case 'avgPool2d':
       return { params: [], state: [], size: windowOut(op.inShape, op.pool, op.strides, op.padding, [1, 1], op.inShape[2]) };
     case 'globalAvgPool2d':
+    case 'globalMaxPool2d':
       return { params: [], state: [], size: Number.isInteger(op.inShape[2]) && op.inShape[2] > 0 ? op.inShape[2] : 1 };
     case 'batchNorm':
       return { params: [op.channels, op.channels], state: [new Float32Array(op.channels), new Float32Array(op.channels).fill(1)], size: op.size };
+    case 'layerNorm':
+      return { params: [op.scale, op.center].filter(Boolean).map(() => op.width), state: [], size: op.size };
     case 'merge':
+    case 'activation':
+    case 'dropout':
+    case 'reshape':
       return { params: [], state: [], size: op.size };
     default:
-      return { params: [], state: [], size: op.size };
+      // The chain-era tests never build these; their layouts are checked through layerCheck.
+      throw new Error(`chain(): op type '${op.type}' has no layout here`);
   }
 }
 

@@ -598,13 +598,13 @@ impl Network {
     /// n rows of every input (and target, when given) of this network.
     fn check_arrays(&self, op: &str, inputs: &[&[f32]], targets: &[&[f32]], n: usize) -> Result<()> {
         expect_positive(op, "n", n)?;
-        expect_len(op, "inputs (arrays)", inputs.len(), "the model's input count", self.spec.inputs.len())?;
+        expect_count(op, "inputs", inputs.len(), self.spec.inputs.len())?;
         for (i, x) in inputs.iter().enumerate() {
             let want = checked_product(op, "n*inputSize", &[n, self.spec.inputs[i].size])?;
             expect_len(op, &format!("inputs[{i}] ('{}')", self.spec.inputs[i].name), x.len(), "n*inputSize", want)?;
         }
         if !targets.is_empty() || op != "predict" {
-            expect_len(op, "targets (arrays)", targets.len(), "the model's output count", self.outputs.len())?;
+            expect_count(op, "targets", targets.len(), self.outputs.len())?;
             for (o, t) in targets.iter().enumerate() {
                 let want = checked_product(op, "n*outputSize", &[n, self.outputs[o].size])?;
                 expect_len(op, &format!("targets[{o}] ('{}')", self.spec.outputs[o].name), t.len(), "n*outputSize", want)?;
@@ -790,7 +790,7 @@ impl Network {
     pub fn predict_into(&mut self, inputs: &[&[f32]], n: usize, outs: &mut [&mut [f32]]) -> Result<()> {
         let op = "predict";
         self.check_arrays(op, inputs, &[], n)?;
-        expect_len(op, "outputs (arrays)", outs.len(), "the model's output count", self.outputs.len())?;
+        expect_count(op, "outputs", outs.len(), self.outputs.len())?;
         for (o, out) in outs.iter().enumerate() {
             expect_len(op, &format!("outputs[{o}]"), out.len(), "n*outputSize", n * self.outputs[o].size)?;
         }
@@ -1084,4 +1084,14 @@ fn clip_global_norm(grads: &mut [Vec<f32>], max_norm: f64) {
         let scale = max_norm / norm;
         grads.iter_mut().flatten().for_each(|v| *v = (f64::from(*v) * scale) as f32);
     }
+}
+
+/// "predict: inputs has 1 array, the model has 2 inputs" (a count of arrays, not of floats).
+fn expect_count(op: &str, what: &str, actual: usize, expected: usize) -> Result<()> {
+    if actual == expected {
+        return Ok(());
+    }
+    let plural = |k: usize, word: &str| if k == 1 { format!("{k} {word}") } else { format!("{k} {word}s") };
+    let side = if what == "inputs" { "input" } else { "output" };
+    Err(CoreError::shape(format!("{op}: {what} has {}, the model has {}", plural(actual, "array"), plural(expected, side))))
 }

@@ -211,8 +211,8 @@ export class JsNetworkRunner implements NetworkRunner {
       if (own) own.to = Math.max(own.to, t);
       node.inputs.forEach((v, k) => {
         if (!node.needDx[k]) return;
-        const l = grad[v] ?? (grad[v] = { from: t, to: t, size: valueSize(v) });
-        l.from = Math.min(l.from, t);
+        grad[v] ??= { from: t, to: t, size: valueSize(v) };
+        grad[v].from = Math.min(grad[v].from, t);
       });
     }
     return { train, infer, grad };
@@ -474,7 +474,11 @@ export class JsNetworkRunner implements NetworkRunner {
     node.inputs.forEach((v, k) => {
       if (node.needDx[k] && !node.firstDx[k]) addInto(this.gbufs[this.gradPlan.buffer[v]], dinputs[k]!, n * node.inputSizes[k]);
     });
-    if (!node.ownsGrads) node.params.forEach((p, i) => addInto(this.grads[p], node.sharedGrads[i], this.grads[p].length));
+    if (!node.ownsGrads) {
+      node.params.forEach((p, i) => {
+        addInto(this.grads[p], node.sharedGrads[i], this.grads[p].length);
+      });
+    }
   }
 
   predict(inputs: Float32Array[], n: number): Float32Array[] {
@@ -635,7 +639,9 @@ function checkSpec(spec: GraphSpec): void {
   const size = (s: unknown, what: string) => {
     if (typeof s !== 'number' || !Number.isInteger(s) || s < 1 || s > 2 ** 31 - 1) throw bad(`${what} has size ${String(s)}, expected 1..=${2 ** 31 - 1}`);
   };
-  spec.inputs.forEach((i, k) => size(i?.size, `input ${k}`));
+  spec.inputs.forEach((i, k) => {
+    size(i?.size, `input ${k}`);
+  });
   for (const [what, list] of [
     ['params', spec.params],
     ['state', spec.state],
