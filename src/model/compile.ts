@@ -23,7 +23,7 @@ const LOSS_ALIASES: Record<LossName, LossKind> = {
 
 export function resolveLoss(loss: unknown): LossKind {
   if (typeof loss === 'string' && Object.hasOwn(LOSS_ALIASES, loss)) return LOSS_ALIASES[loss as LossName];
-  if (loss && typeof loss === 'object' && 'kind' in loss) return resolveLoss((loss as { kind: unknown }).kind);
+  if (loss && typeof loss === 'object' && !Array.isArray(loss) && Object.keys(loss).length === 1 && 'kind' in loss) return resolveLoss(loss.kind);
   throw new OxnetError('E_CONFIG', `loss must be one of ${Object.keys(LOSS_ALIASES).join(', ')}, got ${JSON.stringify(loss)}`);
 }
 

@@ -170,7 +170,11 @@ export class Model {
       throw new OxnetError('E_CONFIG', `compile: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; known: loss, lossWeights, optimizer, metrics`);
     const g = this.graph;
     const names = g.outputs.map((o) => o.name);
-    const isLoss = (v: unknown) => typeof v === 'string' || (v !== null && typeof v === 'object' && !Array.isArray(v) && 'kind' in v);
+    // { kind: 'mse' } is one loss for every output; any other object (or any object, when an
+    // output is named 'kind') gives the losses by output name.
+    const isLossSpec = (v: unknown) =>
+      v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && 'kind' in v && !names.includes('kind');
+    const isLoss = (v: unknown) => typeof v === 'string' || isLossSpec(v);
     const losses = perOutput<LossKind>(
       opts.loss,
       names,

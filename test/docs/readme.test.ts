@@ -31,10 +31,13 @@ function snippets(file: string): Snippet[] {
   return out;
 }
 
-/** Top-level names a snippet declares (const x, const { a, b }), so the test can read its results. */
+/** Top-level names a snippet declares (const x, const { a, b }, const [a, b]), so the test can read its results. */
 function topLevelNames(code: string): string[] {
   const names: string[] = [];
   for (const m of code.matchAll(/^(?:const|let|var)\s+(\w+)/gm)) names.push(m[1]);
+  for (const m of code.matchAll(/^(?:const|let|var)\s+\[([^\]]*)\]/gm)) {
+    for (const part of m[1].split(',')) if (part.trim()) names.push(part.split('=')[0].trim());
+  }
   for (const m of code.matchAll(/^(?:const|let|var)\s+\{([^}]*)\}/gm)) {
     for (const part of m[1].split(',')) {
       const name = part.split(':').at(-1)?.split('=')[0].trim();
@@ -78,6 +81,20 @@ const checks: { key: string; check(scope: Record<string, unknown>): void }[] = [
       const m = model as { evaluate(x: unknown, y: unknown): { accuracy: number } };
       const t = test as { x: unknown; y: unknown };
       expect(m.evaluate(t.x, t.y).accuracy).toBeGreaterThan(0.85);
+    },
+  },
+  {
+    key: 'two outputs with their own losses',
+    check({ scores, classes, bright, history, parts }) {
+      const e = scores as { loss: number; outputs: Record<string, { loss: number; accuracy: number }> };
+      expect(e.outputs.kind.accuracy).toBeGreaterThan(0.9);
+      expect(e.outputs.brightness.loss).toBeLessThan(0.02);
+      expect(e.loss).toBeCloseTo(e.outputs.kind.loss + 0.5 * e.outputs.brightness.loss, 10);
+      expect([(classes as Float32Array).length, (bright as Float32Array).length]).toEqual([512, 256]);
+      const h = (history as { history: Record<string, number[]> }).history;
+      expect(Object.keys(h)).toEqual(expect.arrayContaining(['loss', 'kind_loss', 'kind_acc', 'brightness_loss']));
+      expect(h.loss.at(-1)!).toBeLessThan(h.loss[0] / 3);
+      for (const p of parts as { loss: number; grads: Float32Array[] }[]) expect(p.grads.length).toBe(12); // kernel and bias of 3 convs and 3 denses
     },
   },
   {

@@ -230,6 +230,20 @@ describe('graphs that cannot be models are refused, naming what is wrong', () =>
       /output 'p' has loss 'softmaxCrossEntropy', computed from logits, but its value also feeds node 'q'/,
     );
   });
+
+  it("losses by output name when an output is named 'kind' (not read as one loss spec { kind })", () => {
+    const a = input({ shape: [2] });
+    const kind = layers.dense({ units: 2, activation: 'softmax', name: 'kind' }).apply(a);
+    const size = layers.dense({ units: 1, name: 'size' }).apply(a);
+    const m = model({ inputs: a, outputs: [kind, size] });
+    m.compile({ loss: { kind: 'categoricalCrossentropy', size: 'mse' } });
+    expect(m.compileConfig?.losses).toEqual(['softmaxCrossEntropy', 'mse']);
+    refused(() => m.compile({ loss: { kind: 'mse' } }), 'E_CONFIG', /needs a loss for output 'size'/);
+    const one = model({ inputs: a, outputs: size });
+    one.compile({ loss: { kind: 'mse' } });
+    expect(one.compileConfig?.losses).toEqual(['mse']);
+    refused(() => one.compile({ loss: { kind: 'mse', extra: 1 } as never }), 'E_CONFIG', /names 'kind', 'extra', not outputs of the model \(size\)/);
+  });
 });
 
 describe('model files of graphs', () => {
