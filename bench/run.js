@@ -6,7 +6,9 @@ const os = require('node:os');
 const path = require('node:path');
 
 const HERE = __dirname;
-const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W5', 'kernels', 'growth'];
+const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'kernels', 'growth'];
+// W6 (a ResNet): oxnet's two backends only; no peer here trains it (tfjs-wasm lacks conv backprop, tfjs-cpu and convnetjs would take hours).
+const OXNET_ONLY = ['W6', 'kernels', 'growth'];
 const NODE_IMPLS = ['oxnet-native', 'oxnet-js', 'tfjs-cpu', 'tfjs-wasm', 'brainjs', 'convnetjs'];
 
 function parseArgs(argv) {
@@ -40,7 +42,7 @@ function jobs(opts, cores) {
   const all = `${cores}`;
   const out = [];
   for (const w of opts.only) {
-    if (w === 'kernels' || w === 'growth') {
+    if (OXNET_ONLY.includes(w)) {
       out.push({ workload: w, impl: 'oxnet-native', env: { RAYON_NUM_THREADS: all } }, { workload: w, impl: 'oxnet-js', env: {} });
       continue;
     }

@@ -151,9 +151,18 @@ function rangeTrainer(model, x, y, batchSize) {
   };
 }
 
+/** W6: the ResNet of examples/resnet-mnist.js (the one definition of it), Adam 1e-3. */
+function resnet(backend) {
+  const { adam } = oxnet();
+  const { buildResnet } = require('../../examples/resnet-mnist.js');
+  return buildResnet({ seed: 7, backend }).compile({ loss: 'categoricalCrossentropy', optimizer: adam({ lr: 1e-3 }) });
+}
+
+const MODELS = { W2: mlp, W3: cnn, W5: autoencoder, W6: resnet };
+
 async function mnistWorkload(workload, impl, backend, quick) {
   const d = data.loadSplit();
-  const model = workload === 'W2' ? mlp(backend) : workload === 'W3' ? cnn(backend) : autoencoder(backend);
+  const model = MODELS[workload](backend);
   const target = workload === 'W5' ? d.trainX : d.trainY;
   const batchSize = workload === 'W3' ? 32 : 64;
   await trainWorkload(workload, impl, quick, {
@@ -170,7 +179,7 @@ async function mnistWorkload(workload, impl, backend, quick) {
 async function run(workload, impl, quick) {
   const backend = impl === 'oxnet-native' ? 'native' : 'js';
   if (workload === 'W1') return w1(impl, backend, quick);
-  if (['W2', 'W3', 'W5'].includes(workload)) return mnistWorkload(workload, impl, backend, quick);
+  if (['W2', 'W3', 'W5', 'W6'].includes(workload)) return mnistWorkload(workload, impl, backend, quick);
   if (workload === 'W4') {
     const be = backendByName(backend);
     return gemmWorkload(impl, quick, (a, b, n) => be.matmul(a, b, n, n, n), backend === 'js' ? 1024 : Infinity);

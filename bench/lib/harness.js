@@ -12,7 +12,7 @@ const settle = () => new Promise((r) => setTimeout(r, 5));
  * `score()` emits the accuracy or MSE. Timing covers only trainEpoch.
  */
 async function epochWorkload(workload, impl, quick, { trainEpoch, score }) {
-  const s = settings(workload, quick);
+  const s = settings(workload, quick, impl);
   let timedMs = 0;
   let timedSamples = 0;
   let lagP99 = NaN;
@@ -44,7 +44,7 @@ async function epochWorkload(workload, impl, quick, { trainEpoch, score }) {
  * return its own ms. `score(epochs)` runs only when the epoch completed.
  */
 async function rangeWorkload(workload, impl, quick, { trainRange, score }) {
-  const s = settings(workload, quick);
+  const s = settings(workload, quick, impl);
   const order = data.epochOrder(0);
   const warm = s.warmupBatches * s.batch;
   await trainRange(order, 0, warm);
@@ -72,7 +72,7 @@ async function rangeWorkload(workload, impl, quick, { trainRange, score }) {
 
 /** Runs a training workload the way its settings say: whole epochs, or one epoch in timed ranges. */
 function trainWorkload(workload, impl, quick, hooks) {
-  return settings(workload, quick).epochs ? epochWorkload(workload, impl, quick, hooks) : rangeWorkload(workload, impl, quick, hooks);
+  return settings(workload, quick, impl).epochs ? epochWorkload(workload, impl, quick, hooks) : rangeWorkload(workload, impl, quick, hooks);
 }
 
 module.exports = { trainWorkload };

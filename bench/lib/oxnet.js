@@ -15,5 +15,5 @@ module.exports = {
   oxnet: () => requireDist('index.js'),
   /** Kernels of one backend by name, for the micro-benchmarks and W4. */
   backendByName: (name) => requireDist('backend/index.js').backendByName(name),
-  rng: () => requireDist('backend/js/rng.js'),
+  rng: () => requireDist('random.js'),
 };

@@ -5,9 +5,10 @@ const full = {
   W3: { warmupBatches: 10, batch: 32, lr: 1e-3, budgetS: Infinity },
   W4: { sizes: [256, 1024, 4096], minTimeS: 1.0, minReps: 3 },
   W5: { epochs: 3, warmupEpochs: 1, batch: 64, lr: 1e-3 },
+  W6: { epochs: 3, warmupEpochs: 1, batch: 64, lr: 1e-3 },
 };
 
-// --quick: 5 XOR seeds; W2/W5 train one epoch, 10 batches of warm-up then timed for at most 5 s
+// --quick: 5 XOR seeds; W6 like W3 but 10 s; W2/W5 train one epoch, 10 batches of warm-up then timed for at most 5 s
 // (accuracy/MSE after that 1 epoch, only if it finished); W3 warms up on 2 batches, not 10, and is
 // timed for at most 5 s; GEMM at 256 and 1024 only, 0.3 s and at least 1 timed call per size.
 const quick = {
@@ -16,13 +17,19 @@ const quick = {
   W3: { ...full.W3, warmupBatches: 2, budgetS: 5 },
   W4: { sizes: [256, 1024], minTimeS: 0.3, minReps: 1 },
   W5: { warmupBatches: 10, batch: 64, budgetS: 5 },
+  W6: { warmupBatches: 2, batch: 64, budgetS: 10 },
 };
+
+// The js backend cannot train W6's epochs in a bench run (~10 samples/s): one warm-up batch, then
+// timed batches for at most 60 s (10 with --quick); no accuracy.
+const W6_JS = { full: { warmupBatches: 1, batch: 64, budgetS: 60 }, quick: { warmupBatches: 1, batch: 64, budgetS: 10 } };
 
 /** XOR truth table (inputs, targets), shared by every impl. */
 const XOR_X = [0, 0, 0, 1, 1, 0, 1, 1];
 const XOR_T = [0, 1, 1, 0];
 
-function settings(workload, isQuick) {
+function settings(workload, isQuick, impl) {
+  if (workload === 'W6' && impl === 'oxnet-js') return W6_JS[isQuick ? 'quick' : 'full'];
   return (isQuick ? quick : full)[workload];
 }
 

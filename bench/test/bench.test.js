@@ -14,7 +14,7 @@ test('parseArgs: --quick and --only, refusals name the value', () => {
   assert.throws(() => parseArgs(['--fast']), /'--fast'/);
 });
 
-test('jobs: W4 adds numpy and a 1-thread native run; kernels run both oxnet backends', () => {
+test('jobs: W4 adds numpy and a 1-thread native run; kernels and W6 run both oxnet backends', () => {
   const w4 = jobs({ only: ['W4'] }, 2).map((j) => `${j.impl}:${j.env.RAYON_NUM_THREADS ?? '-'}`);
   const rounds = ['oxnet-native:2', 'oxnet-native:1', 'numpy:-'];
   assert.deepEqual(w4, [
@@ -35,6 +35,11 @@ test('jobs: W4 adds numpy and a 1-thread native run; kernels run both oxnet back
   assert.deepEqual(
     jobs({ only: ['kernels'] }, 2).map((j) => j.impl),
     ['oxnet-native', 'oxnet-js'],
+  );
+  assert.deepEqual(
+    jobs({ only: ['W6'] }, 2).map((j) => j.impl),
+    ['oxnet-native', 'oxnet-js'],
+    'W6: the two oxnet backends only',
   );
 });
 
