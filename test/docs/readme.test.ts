@@ -84,6 +84,15 @@ const checks: { key: string; check(scope: Record<string, unknown>): void }[] = [
     },
   },
   {
+    key: 'gradCheck(net, [[x1]',
+    check({ grads, slide, report }) {
+      expect((grads as Float32Array[])[3][0]).toBeCloseTo(slide as number, 6);
+      const r = report as { passed: boolean; tensors: { name: string; passed: boolean }[] };
+      expect(r.passed).toBe(true);
+      expect(r.tensors.map((c) => c.name)).toEqual(['hidden/kernel', 'hidden/bias', 'out/kernel', 'out/bias']);
+    },
+  },
+  {
     key: 'two outputs with their own losses',
     check({ scores, classes, bright, history, parts }) {
       const e = scores as { loss: number; outputs: Record<string, { loss: number; accuracy: number }> };

@@ -59,6 +59,16 @@ describe('examples', () => {
     for (const [, s, n] of rows) expect(Math.abs(Number(s) - Number(n))).toBeLessThan(0.05);
   });
 
+  it("gradcheck: the backend's gradients equal the slide's closed forms, and gradCheck passes", () => {
+    const out = run('gradcheck.js');
+    const rows = [...out.matchAll(/dE\/d(\w+)\s+(-?[\d.]+)\s+(-?[\d.]+)/g)];
+    expect(rows.map((r) => r[1])).toEqual(['w0', 'w1', 'v0', 'v1']);
+    for (const r of rows) expect(Number(r[3])).toBeCloseTo(Number(r[2]), 5);
+    expect(Number(rows[0][2])).toBeCloseTo(-0.127037, 5);
+    expect(out).toMatch(/gradCheck passed/);
+    expect(out).not.toMatch(/FAIL/);
+  });
+
   it('iris: recipe with size search saves a model', () => {
     expect(run('iris.js')).toMatch(/test accuracy (0\.9[3-9]|1\.0)/);
   });

@@ -168,8 +168,12 @@ fn main() {
         let reps = 20;
         let fd = best(reps, || conv::conv2d_forward_direct(&g, &x, &w, Some(&[0.0; 128][..f]), &mut y));
         let fi = best(reps, || conv::conv2d_forward_im2col(&g, &x, &w, Some(&[0.0; 128][..f]), &mut col, &mut y));
-        let bd = best(reps, || conv::conv2d_backward_direct(&g, &x, &w, &dy, Some(&mut dx), &mut dw, Some(&mut db)));
-        let bi = best(reps, || conv::conv2d_backward_im2col(&g, &x, &w, &dy, &mut col, Some(&mut dx), &mut dw, Some(&mut db)));
+        let bd = best(reps, || {
+            conv::conv2d_backward_direct(&g, &x, &w, &dy, conv::ConvGrads { dx: Some(&mut dx), dw: &mut dw, db: Some(&mut db) })
+        });
+        let bi = best(reps, || {
+            conv::conv2d_backward_im2col(&g, &x, &w, &dy, &mut col, conv::ConvGrads { dx: Some(&mut dx), dw: &mut dw, db: Some(&mut db) })
+        });
         let gf = |s: f64, m: f64| m * flop / s / 1e9;
         println!(
             "b{batch} {hw}x{hw}x{c} k{k} f{f}: forward direct {:.1} / im2col {:.1} GFLOP/s; backward direct {:.1} / im2col {:.1}",

@@ -15,6 +15,14 @@ use rayon::prelude::*;
 pub mod depthwise;
 pub mod direct;
 
+/// What a conv backward writes, all overwritten: dx when asked (None for a first layer, whose
+/// input needs no gradient), dw, and db when the layer has a bias.
+pub struct ConvGrads<'a> {
+    pub dx: Option<&'a mut [f32]>,
+    pub dw: &'a mut [f32],
+    pub db: Option<&'a mut [f32]>,
+}
+
 /// Below this many scratch floats, per-sample rayon splitting costs more than it saves.
 const PARALLEL_MIN_FLOATS: usize = 1 << 15;
 
@@ -271,40 +279,22 @@ pub fn conv2d_forward(g: &Conv2dGeometry, x: &[f32], w: &[f32], b: Option<&[f32]
 
 /// Gradients of conv2d: dx (skipped when None, e.g. for a first layer), dw, and db (when the
 /// layer has a bias), all overwritten; by the direct kernels or im2col + GEMM as `Paths` picks.
-#[allow(clippy::too_many_arguments)]
-pub fn conv2d_backward(
-    g: &Conv2dGeometry,
-    x: &[f32],
-    w: &[f32],
-    dy: &[f32],
-    dx: Option<&mut [f32]>,
-    dw: &mut [f32],
-    db: Option<&mut [f32]>,
-) {
-    if let Some(dx) = &dx {
+pub fn conv2d_backward(g: &Conv2dGeometry, x: &[f32], w: &[f32], dy: &[f32], grads: ConvGrads<'_>) {
+    if let Some(dx) = &grads.dx {
         assert_eq!(dx.len(), g.x_len(), "conv2d_backward: dx length");
     }
     if Paths::for_shape(g).within_limit(g).backward_im2col {
         let mut col = vec![0.0; g.col_len()];
-        return conv2d_backward_im2col(g, x, w, dy, &mut col, dx, dw, db);
+        return conv2d_backward_im2col(g, x, w, dy, &mut col, grads);
     }
-    conv2d_backward_direct(g, x, w, dy, dx, dw, db);
+    conv2d_backward_direct(g, x, w, dy, grads);
 }
 
 /// conv2d_backward by the direct kernels whatever the shape (the reference the tests hold the
 /// im2col path to).
-#[allow(clippy::too_many_arguments)]
-pub fn conv2d_backward_direct(
-    g: &Conv2dGeometry,
-    x: &[f32],
-    w: &[f32],
-    dy: &[f32],
-    dx: Option<&mut [f32]>,
-    dw: &mut [f32],
-    db: Option<&mut [f32]>,
-) {
+pub fn conv2d_backward_direct(g: &Conv2dGeometry, x: &[f32], w: &[f32], dy: &[f32], grads: ConvGrads<'_>) {
     let (plan, mut scratch) = padded(g, x);
-    direct::backward(&plan, &mut scratch, w, dy, None, dx, dw, db);
+    direct::backward(&plan, &mut scratch, w, dy, None, grads);
 }
 
 /// conv2d_forward by the direct kernels whatever the shape.
@@ -376,33 +366,16 @@ pub fn conv2d_forward_from_col(g: &Conv2dGeometry, col: &[f32], w: &[f32], b: Op
 
 /// Gradients of conv2d through im2col + GEMM, as `conv2d_backward`. `col` is scratch of at least
 /// `g.col_len()` floats.
-#[allow(clippy::too_many_arguments)]
-pub fn conv2d_backward_im2col(
-    g: &Conv2dGeometry,
-    x: &[f32],
-    w: &[f32],
-    dy: &[f32],
-    col: &mut [f32],
-    dx: Option<&mut [f32]>,
-    dw: &mut [f32],
-    db: Option<&mut [f32]>,
-) {
+pub fn conv2d_backward_im2col(g: &Conv2dGeometry, x: &[f32], w: &[f32], dy: &[f32], col: &mut [f32], grads: ConvGrads<'_>) {
     assert_lengths(g, x, w, col);
     im2col(g, x, col);
-    conv2d_backward_from_col(g, col, w, dy, dx, dw, db);
+    conv2d_backward_from_col(g, col, w, dy, grads);
 }
 
 /// Backward for a `col` that already holds im2col(x) (kept from the forward pass). `col` is
 /// reused as the dcol scratch, so it no longer holds im2col(x) afterwards when dx is asked for.
-pub fn conv2d_backward_from_col(
-    g: &Conv2dGeometry,
-    col: &mut [f32],
-    w: &[f32],
-    dy: &[f32],
-    dx: Option<&mut [f32]>,
-    dw: &mut [f32],
-    db: Option<&mut [f32]>,
-) {
+pub fn conv2d_backward_from_col(g: &Conv2dGeometry, col: &mut [f32], w: &[f32], dy: &[f32], grads: ConvGrads<'_>) {
+    let ConvGrads { dx, dw, db } = grads;
     let (rows, patch, f) = (g.rows(), g.patch_len(), g.filters);
     assert_eq!(dy.len(), g.y_len(), "conv2d_backward: dy length");
     assert_eq!(dw.len(), g.w_len(), "conv2d_backward: dw length");

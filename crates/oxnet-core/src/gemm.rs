@@ -36,6 +36,8 @@ pub enum Layout {
 
 /// C = op(A) · op(B), or C += op(A) · op(B) when `accumulate`. op(A) is m x k: stored [m x k]
 /// when `ta` is Normal, [k x m] when Transposed; likewise op(B) is k x n, stored [k x n] or [n x k].
+// BLAS's sgemm signature (sizes, each operand with its layout, C, beta as `accumulate`): the
+// shape every reader of a GEMM knows; a struct would only rename its fields.
 #[allow(clippy::too_many_arguments)]
 pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], ta: Layout, b: &[f32], tb: Layout, c: &mut [f32], accumulate: bool) -> Result<()> {
     let mk = checked_product("gemm", "m*k", &[m, k])?;
@@ -117,6 +119,8 @@ impl CPtr {
 /// C (+)= A · B by KC-deep slices; `kernel` chooses the tile shape mr x nr. With `parallel`,
 /// the pool's threads share the tiles of C (and the packing, when it is large): the whole call
 /// runs inside one `threads::install`, and falls back to one thread when C has too few tiles.
+// gemm's own arguments plus the kernel, the threading choice and the packing buffer, for
+// callers inside the crate only.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn blocked(
     kernel: Kernel,
@@ -238,6 +242,8 @@ impl TileGrid {
 ///
 /// # Safety
 /// `c` addresses `rows` rows of `cols` floats `ldc` apart; panels as in [`simd::KernelFn`].
+// The micro-kernel's raw-pointer arguments plus the tile's edge sizes, in the innermost loop:
+// kept as scalars so they stay in registers.
 #[allow(clippy::too_many_arguments)]
 unsafe fn run_tile(
     kernel: Kernel,

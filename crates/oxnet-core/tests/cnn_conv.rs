@@ -2,7 +2,9 @@
 //! naively), hand-computed cases, central finite differences, and geometry refusals. Both
 //! implementations are held to the reference: the direct kernels (conv2d_forward / _backward)
 //! and im2col + GEMM (the _im2col variants).
-use oxnet_core::conv::{conv2d_backward_direct, conv2d_backward_im2col, conv2d_forward_direct, conv2d_forward_im2col, Conv2dGeometry};
+use oxnet_core::conv::{
+    conv2d_backward_direct, conv2d_backward_im2col, conv2d_forward_direct, conv2d_forward_im2col, Conv2dGeometry, ConvGrads,
+};
 use oxnet_core::rng::Mulberry32;
 use oxnet_core::ErrorCode;
 
@@ -11,7 +13,6 @@ fn random(n: usize, seed: u32) -> Vec<f32> {
     (0..n).map(|_| (r.next_f64() * 2.0 - 1.0) as f32).collect()
 }
 
-#[allow(clippy::too_many_arguments)]
 fn geom(batch: usize, hwc: [usize; 3], filters: usize, k: [usize; 2], s: [usize; 2], p: [usize; 4], d: [usize; 2]) -> Conv2dGeometry {
     Conv2dGeometry {
         batch,
@@ -135,9 +136,9 @@ fn run_backward(g: &Conv2dGeometry, x: &[f32], w: &[f32], dy: &[f32], im2col: bo
     let dxo = with_dx.then_some(dx.as_mut_slice());
     if im2col {
         let mut col = vec![f32::NAN; g.col_len()];
-        conv2d_backward_im2col(g, x, w, dy, &mut col, dxo, &mut dw, Some(&mut db));
+        conv2d_backward_im2col(g, x, w, dy, &mut col, ConvGrads { dx: dxo, dw: &mut dw, db: Some(&mut db) });
     } else {
-        conv2d_backward_direct(g, x, w, dy, dxo, &mut dw, Some(&mut db));
+        conv2d_backward_direct(g, x, w, dy, ConvGrads { dx: dxo, dw: &mut dw, db: Some(&mut db) });
     }
     (dx, dw, db)
 }

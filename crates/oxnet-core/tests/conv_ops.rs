@@ -19,6 +19,7 @@ fn random(n: usize, seed: u32, scale: f64) -> Vec<f32> {
 
 /// 'same' / 'valid' transposed-conv geometry as TypeScript resolves it (Keras's output size and
 /// TensorFlow's padding); returns the spec JSON, the input and output sample sizes.
+// A case is one call with its values in a row, as the tables of cases below read best.
 #[allow(clippy::too_many_arguments)]
 fn transpose_json(
     hw: usize,
@@ -44,6 +45,7 @@ fn transpose_json(
     (json, hw * hw * c, out * out * f)
 }
 
+// As transpose_json: one row per case.
 #[allow(clippy::too_many_arguments)]
 fn depthwise_json(hw: usize, c: usize, m: usize, k: usize, s: usize, d: usize, pad: usize, bias: bool, act: &str) -> (String, usize) {
     let json = format!(

@@ -157,7 +157,7 @@ pub fn conv2d_backward<'env>(
     })?;
     let [dx, dw, db] = js_filled3(env, op, ["dx", "dw", "db"], [g.x_len(), g.w_len(), g.filters], |dx, dw, db| {
         let (x, w, dy) = (&x[..], &w[..], &dy[..]);
-        threads::install(|| conv::conv2d_backward(&g, x, w, dy, Some(dx), dw, Some(db)));
+        threads::install(|| conv::conv2d_backward(&g, x, w, dy, conv::ConvGrads { dx: Some(dx), dw, db: Some(db) }));
         Ok(())
     })?;
     Ok(NativeConv2dGrads { dx, dw, db })

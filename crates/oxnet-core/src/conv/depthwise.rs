@@ -11,7 +11,7 @@
 //! same results. x86-64 with AVX2 and FMA (checked at run time) gets the loops compiled for them.
 
 use super::direct::SAMPLES_PER_TASK;
-use super::Conv2dGeometry;
+use super::{Conv2dGeometry, ConvGrads};
 use crate::activation;
 use crate::spec::ActivationSpec;
 use rayon::prelude::*;
@@ -164,17 +164,15 @@ pub fn forward(
 
 /// Gradients for the batch last given to `expand_input`: dw and db (overwritten), dx when asked.
 /// `post` as conv/direct.rs: dy is dL/d(activation(out)) with the forward's (out, activation(out)).
-#[allow(clippy::too_many_arguments)]
 pub fn backward(
     plan: &DepthwisePlan,
     scratch: &mut DepthwiseScratch,
     w: &[f32],
     dy: &[f32],
     post: super::direct::Post,
-    dx: Option<&mut [f32]>,
-    dw: &mut [f32],
-    db: Option<&mut [f32]>,
+    grads: ConvGrads<'_>,
 ) {
+    let ConvGrads { dx, dw, db } = grads;
     let (cm, out_len, in_len, w_len) = (plan.cm, plan.out_len(), plan.in_len(), plan.w_len());
     let n = scratch.samples(plan);
     assert_eq!(dy.len(), n * out_len, "depthwiseConv2d: dy length");

@@ -9,7 +9,7 @@
 //! then over tasks in task order, so any thread count gives bitwise the same gradients.
 //! x86-64 with AVX2 and FMA (checked at run time) gets the same loops compiled for those units.
 
-use super::Conv2dGeometry;
+use super::{Conv2dGeometry, ConvGrads};
 use crate::activation;
 use crate::spec::ActivationSpec;
 use rayon::prelude::*;
@@ -167,17 +167,8 @@ pub type Post<'a> = Option<(&'a ActivationSpec, &'a [f32], &'a [f32])>;
 
 /// Gradients for the batch last given to `pad_input`: dw and db (overwritten), dx when asked
 /// (skipped for a first layer).
-#[allow(clippy::too_many_arguments)]
-pub fn backward(
-    plan: &DirectPlan,
-    scratch: &mut DirectScratch,
-    w: &[f32],
-    dy: &[f32],
-    post: Post,
-    dx: Option<&mut [f32]>,
-    dw: &mut [f32],
-    db: Option<&mut [f32]>,
-) {
+pub fn backward(plan: &DirectPlan, scratch: &mut DirectScratch, w: &[f32], dy: &[f32], post: Post, grads: ConvGrads<'_>) {
+    let ConvGrads { dx, dw, db } = grads;
     let g = &plan.g;
     let (f, out_len, in_len, w_len) = (g.filters, plan.out_len(), g.in_sample_len(), g.w_len());
     let n = scratch.padded.len() / plan.padded_len;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{Backward, Forward, GradOf, Inputs, NodeShape, Op};
 use crate::activation;
 use crate::conv::direct::{self, DirectPlan, DirectScratch};
-use crate::conv::{self, Conv2dGeometry, Paths};
+use crate::conv::{self, Conv2dGeometry, ConvGrads, Paths};
 use crate::error::Result;
 use crate::spec::{ActivationKind, ActivationSpec, Shape3};
 
@@ -160,7 +160,7 @@ impl Op for Conv2d {
             if self.scratch.padded_samples(&self.plan) != n {
                 self.scratch.pad_input(&self.plan, n, x);
             }
-            direct::backward(&self.plan, &mut self.scratch, &params[0], dy, post, dx, dw, db);
+            direct::backward(&self.plan, &mut self.scratch, &params[0], dy, post, ConvGrads { dx, dw, db });
             return Ok(());
         }
         let dpre = match post {
@@ -177,7 +177,7 @@ impl Op for Conv2d {
         }
         // The matrix serves one backward (with dx it becomes the dcol scratch).
         self.col_holds_x = false;
-        conv::conv2d_backward_from_col(&g, &mut self.col, &params[0], dpre, dx, dw, db);
+        conv::conv2d_backward_from_col(&g, &mut self.col, &params[0], dpre, ConvGrads { dx, dw, db });
         Ok(())
     }
 }

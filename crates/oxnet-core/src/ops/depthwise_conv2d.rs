@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{Backward, Forward, GradOf, Inputs, NodeShape, Op};
 use crate::activation;
 use crate::conv::depthwise::{self, DepthwisePlan, DepthwiseScratch};
-use crate::conv::{checked_count, Conv2dGeometry, MAX_ELEMENTS};
+use crate::conv::{checked_count, Conv2dGeometry, ConvGrads, MAX_ELEMENTS};
 use crate::error::Result;
 use crate::spec::{ActivationKind, ActivationSpec, Shape3};
 
@@ -146,7 +146,7 @@ impl Op for DepthwiseConv2d {
         let post = (b.grad_of == GradOf::Output && !self.is_linear()).then_some((&self.activation, self.pre.as_slice(), y));
         let (dw, rest) = grads.split_first_mut().expect("depthwiseConv2d grads [K, b?]");
         let db = rest.first_mut().map(|b| b.as_mut_slice());
-        depthwise::backward(&self.plan, &mut self.scratch, &params[0], dy, post, b.dinputs.get(0), dw, db);
+        depthwise::backward(&self.plan, &mut self.scratch, &params[0], dy, post, ConvGrads { dx: b.dinputs.get(0), dw, db });
         Ok(())
     }
 }
