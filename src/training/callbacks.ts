@@ -2,6 +2,7 @@
 // rate schedules, reduce-on-plateau, early stopping that can restore the best weights, model
 // checkpoints and a progress logger. Each takes its options only; the model it steers reaches it
 // through the hooks when fit runs it, so one callback object serves whichever model it is given to.
+import { func, positiveCount } from '../args';
 import { OxnetError, showValue } from '../errors';
 import type { Callback, EpochLogs, TrainingModel } from '../model/callbacks';
 import type { Schedule } from '../schedules';
@@ -253,9 +254,14 @@ export function modelCheckpoint(opts: CheckpointOptions, ...extra: unknown[]): C
  * One line per epoch (or every `every` epochs, plus the first and last): "epoch 3/20 loss 0.1234
  * acc 0.9500 ...". It has no per-batch hook, so fit keeps its fast path.
  */
-export function progressLogger(opts: { epochs?: number; every?: number; write?: (line: string) => void } = {}): Callback {
-  const every = opts.every ?? 1;
-  const write = opts.write ?? ((line: string) => process.stderr.write(`${line}\n`));
+export function progressLogger(opts: { epochs?: number; every?: number; write?: (line: string) => void } = {}, ...extra: unknown[]): Callback {
+  const o = options<{ epochs?: number; every?: number; write?: (line: string) => void }>('progressLogger', opts, ['epochs', 'every', 'write']);
+  noExtra('progressLogger', extra, 'an options object');
+  if (o.epochs !== undefined) positiveCount(o.epochs, 'progressLogger: epochs');
+  const every = o.every === undefined ? 1 : positiveCount(o.every, 'progressLogger: every');
+  if (o.write !== undefined) func(o.write, 'progressLogger: write');
+  const write = o.write ?? ((line: string) => process.stderr.write(`${line}\n`));
+  opts = o;
   return {
     onEpochEnd(epoch, logs) {
       const total = opts.epochs ? `/${opts.epochs}` : '';
