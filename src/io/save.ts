@@ -40,7 +40,13 @@ export function writeFileAtomic(path: string, bytes: Uint8Array, op: string): vo
     renameSync(tmp, path);
     syncFolder(dirname(path));
   } catch (e) {
-    if (fd >= 0) closeSync(fd);
+    // Every failure path removes the temp file: a close that fails too must not skip the unlink
+    // (nor hide the first error).
+    try {
+      if (fd >= 0) closeSync(fd);
+    } catch {
+      // the write error below says what went wrong
+    }
     try {
       unlinkSync(tmp);
     } catch {
