@@ -107,7 +107,7 @@ export function parseCsv(text: string, options: CsvOptions, source = 'CSV text')
 
 function checkTask(task: unknown): void {
   if (task !== 'classification' && task !== 'regression' && task !== 'autoencoder') {
-    throw new OxnetError('E_ARG', `task must be 'classification', 'regression' or 'autoencoder', got '${String(task)}'`);
+    throw new OxnetError('E_ARG', `task must be 'classification', 'regression' or 'autoencoder', got ${arg.describe(task)}`);
   }
 }
 

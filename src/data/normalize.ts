@@ -180,7 +180,7 @@ export function normalizerFromJSON(json: unknown): Normalizer {
   const obj = json as Record<string, unknown>;
   const dim = obj.dim;
   if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 1) {
-    throw new OxnetError('E_FORMAT', `normalizer JSON: 'dim' must be a positive integer, got ${String(dim)}`);
+    throw new OxnetError('E_FORMAT', `normalizer JSON: 'dim' must be a positive integer, got ${arg.describe(dim)}`);
   }
   const meta = obj.meta;
   if (meta !== undefined && (typeof meta !== 'object' || meta === null || Array.isArray(meta))) {
@@ -198,5 +198,5 @@ export function normalizerFromJSON(json: unknown): Normalizer {
     if (max.some((hi, j) => hi < min[j])) throw new OxnetError('E_FORMAT', `normalizer JSON: 'max' must be >= 'min'`);
     return minmaxFrom(min, max, m);
   }
-  throw new OxnetError('E_FORMAT', `normalizer JSON: 'kind' must be 'zscore' or 'minmax', got '${String(obj.kind)}'`);
+  throw new OxnetError('E_FORMAT', `normalizer JSON: 'kind' must be 'zscore' or 'minmax', got ${arg.describe(obj.kind)}`);
 }

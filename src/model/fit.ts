@@ -1,7 +1,7 @@
 // The training loop: data copied into the backend once, a seeded shuffle per epoch, and
 // runner.train in chunks so callbacks, AbortSignal and Node's event loop get a turn; or, when
 // nothing needs JavaScript between epochs, every epoch in one backend call.
-import { count } from '../args';
+import { count, positiveCount } from '../args';
 import type { Dataset, NetworkRunner } from '../backend/types';
 import { OxnetError, showValue } from '../errors';
 import { shuffledIndices } from '../random';
@@ -93,8 +93,7 @@ export function validationSplitIndices(n: number, split: number, seed: number): 
 }
 
 function positiveInt(v: unknown, param: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new OxnetError('E_ARG', `fit ${param} must be a positive integer, got ${showValue(v)}`);
-  return v;
+  return positiveCount(v, `fit ${param}`);
 }
 
 /** Rows `idx` (all of them when omitted: a copy) of every array; a target that is an input stays that input. */

@@ -84,7 +84,33 @@ const BASE: Record<string, () => unknown[]> = {
   stepDecay: () => [{ initial: 0.1, factor: 0.5, every: 2 }],
   exponentialDecay: () => [{ initial: 0.1, rate: 0.5 }],
   cosineDecay: () => [{ initial: 0.1, epochs: 4 }],
-  modelCheckpoint: () => [{ path: dir.file('ckpt.oxnet') }],
+  modelCheckpoint: () => [{ path: dir.file('ckpt.oxnet'), monitor: 'loss', saveBestOnly: true }],
+  earlyStopping: () => [{ monitor: 'loss', patience: 1, minDelta: 0, restoreBestWeights: true }],
+  reduceLROnPlateau: () => [{ monitor: 'loss', factor: 0.5, patience: 1, minDelta: 0, cooldown: 0, minLr: 0 }],
+  progressLogger: () => [{ epochs: 2, every: 1, write: () => {} }],
+  fitWithRestarts: () => [() => tinyModel(), X(), Y(), { restarts: 1, seed: 1, fitArgs: { epochs: 1 }, validationData: [X(), Y()], targetLoss: 0 }],
+  selectModel: () => [
+    {
+      configs: [[2]],
+      build: () => tinyModel(),
+      train: { x: X(), y: Y() },
+      val: { x: X(), y: Y() },
+      restarts: 1,
+      seed: 1,
+      fitArgs: { epochs: 1 },
+    },
+  ],
+  gradCheck: () => [tinyModel(), X(), Y(), { eps: 1e-3, atol: 1e-2, rtol: 1e-2, maxPerTensor: 2 }],
+  sequential: () => [{ seed: 1, backend: 'js', name: 'm' }],
+  Sequential: () => [{ seed: 1, backend: 'js', name: 'm' }],
+  sgd: () => [{ lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0 }],
+  adam: () => [{ lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 }],
+  adamw: () => [{ lr: 0.01 }],
+  'layers.dense': () => [{ units: 2, activation: 'relu', inputShape: [2] }],
+  'layers.conv2d': () => [{ filters: 2, kernelSize: 3, inputShape: [4, 4, 1] }],
+  'layers.dropout': () => [{ rate: 0.5 }],
+  'layers.reshape': () => [{ targetShape: [2] }],
+  'layers.activation': () => [{ activation: 'relu' }],
   parseCsv: () => ['a,b\n1,2\n', { task: 'regression', target: 'b' }],
   loadCsv: () => ['a,b\n1,2\n', { task: 'regression', target: 'b' }],
   encodeIdx: () => ['ubyte', [2], [1, 2]],
@@ -100,6 +126,14 @@ const BASE: Record<string, () => unknown[]> = {
   mnistEpochOrder: () => [0, 8],
   learningRateScheduler: () => [() => 0.1],
 };
+
+/** A compiled one-layer model on the js backend (a build function's result). */
+function tinyModel(): oxnet.Sequential {
+  const m = new oxnet.Sequential({ seed: 1, backend: 'js' });
+  m.add(oxnet.layers.dense({ units: 1, inputShape: [2] }));
+  m.compile({ loss: 'mse', optimizer: 'sgd' });
+  return m;
+}
 
 /** Calls that only reach the file system or big downloads with valid arguments, or change global state irrecoverably. */
 const SKIP = new Set(['loadMnist']);
@@ -143,19 +177,34 @@ function positions(fn: Fn, base: unknown[]): number {
 }
 
 /** Fuzzes every argument position of `fn` (named `name`); `construct` calls it with new. */
-async function fuzzFunction(name: string, fn: Fn, failures: Failure[], base: () => unknown[] = BASE[name] ?? (() => []), construct = false): Promise<void> {
-  const n = positions(fn, base());
+/**
+ * The argument lists to try, from valid `base` ones: each position given each value, and each key
+ * of an options object in the base given each value. `make` gives a fresh base each time.
+ */
+function* variants(make: () => unknown[], n: number): Generator<[string, unknown[]]> {
   for (let pos = 0; pos < n; pos++) {
-    for (const [label, make] of VALUES) {
-      const args = base();
+    for (const [label, value] of VALUES) {
+      const args = make();
       while (args.length < pos) args.push(undefined);
-      args[pos] = make();
-      await check(
-        `${name}(arg ${pos} = ${label})`,
-        () => (construct ? new (fn as unknown as new (...a: unknown[]) => unknown)(...args) : fn(...args)),
-        failures,
-      );
+      args[pos] = value();
+      yield [`arg ${pos} = ${label}`, args];
     }
+    const sample = make()[pos];
+    if (!sample || typeof sample !== 'object' || Array.isArray(sample) || ArrayBuffer.isView(sample)) continue;
+    for (const key of Object.keys(sample)) {
+      for (const [label, value] of VALUES) {
+        const args = make();
+        args[pos] = { ...(args[pos] as object), [key]: value() };
+        yield [`arg ${pos}.${key} = ${label}`, args];
+      }
+    }
+  }
+}
+
+/** Fuzzes every argument position of `fn` (named `name`); `construct` calls it with new. */
+async function fuzzFunction(name: string, fn: Fn, failures: Failure[], base: () => unknown[] = BASE[name] ?? (() => []), construct = false): Promise<void> {
+  for (const [label, args] of variants(base, positions(fn, base()))) {
+    await check(`${name}(${label})`, () => (construct ? new (fn as unknown as new (...a: unknown[]) => unknown)(...args) : fn(...args)), failures);
   }
 }
 
@@ -205,8 +254,12 @@ function functionalModel(backend: 'js' | 'native'): oxnet.Model {
 
 /** Valid arguments for a model's methods (the fuzzed position replaces one). */
 const METHOD_BASE: Record<string, (m: oxnet.Model) => unknown[]> = {
-  fit: () => [X(), Y(), { epochs: 1, batchSize: 4 }],
-  fitAsync: () => [X(), Y(), { epochs: 1, batchSize: 4 }],
+  fit: () => [
+    X(),
+    Y(),
+    { epochs: 1, batchSize: 4, shuffle: true, validationData: [X(), Y()], seed: 1, verbose: 0, nanGuard: true, clipNorm: 1, stopBelowLoss: 0.001 },
+  ],
+  compile: () => [{ loss: 'mse', optimizer: 'sgd', metrics: ['mse'] }],
   evaluate: () => [X(), Y()],
   computeGradients: () => [X(), Y()],
   applyGradients: (m) => [m.getWeights().map((w) => new Float32Array(w.length))],
@@ -304,18 +357,17 @@ for (const backend of backendNames()) {
         for (const name of names) {
           const base = METHOD_BASE[name];
           // A fresh model per method: a call that succeeds (compile, setNormalizer) changes it.
-          let m = make(backend);
+          const m = make(backend);
           const fn = (m as unknown as Record<string, Fn>)[name];
           const n = positions(fn, base ? base(m) : []);
-          for (let pos = 0; pos < n; pos++) {
-            for (const [label, value] of VALUES) {
-              m = make(backend);
-              const args = base ? base(m) : [];
-              while (args.length < pos) args.push(undefined);
-              args[pos] = value();
-              const target = m;
-              await check(`${kind}.${name}(arg ${pos} = ${label})`, () => (target as unknown as Record<string, Fn>)[name](...args), failures);
-            }
+          let target = m;
+          const fresh = () => {
+            target = make(backend);
+            return base ? base(target) : [];
+          };
+          for (const [label, args] of variants(fresh, n)) {
+            const t = target;
+            await check(`${kind}.${name}(${label})`, () => (t as unknown as Record<string, Fn>)[name](...args), failures);
           }
         }
         for (const name of settersOf(make(backend))) {
