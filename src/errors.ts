@@ -16,7 +16,7 @@ export type OxnetErrorCode =
 export class OxnetError extends Error {
   readonly code: OxnetErrorCode;
   constructor(code: OxnetErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(typeof message === 'string' ? message : showValue(message), options);
     this.name = 'OxnetError';
     this.code = code;
   }
@@ -31,6 +31,10 @@ export function showValue(v: unknown): string {
   try {
     return typeof v === 'bigint' ? `${v}n` : (JSON.stringify(v) ?? String(v));
   } catch {
-    return String(v);
+    try {
+      return String(v);
+    } catch {
+      return `(${typeof v})`;
+    }
   }
 }

@@ -1,12 +1,15 @@
 // Scores for the recipe's "Test" step: classification (accuracy, confusion matrix, precision,
 // recall, misclassifications) and regression / reconstruction (MSE, MAE, R^2). Outputs and targets
 // are flat row-major arrays of n rows of `width`.
+import * as arg from './args';
 import { OxnetError } from './errors';
 
 type Values = ArrayLike<number>;
 
-function checkPair(pred: Values, target: Values, width: number, name: string): number {
-  if (!Number.isInteger(width) || width < 1) throw new OxnetError('E_ARG', `${name}: width must be a positive integer, got ${width}`);
+function checkPair(pred: Values, target: Values, width: number, name: string, names = ['pred', 'target']): number {
+  arg.numbers(pred, `${name}: ${names[0]}`);
+  arg.numbers(target, `${name}: ${names[1]}`);
+  arg.positiveCount(width, `${name}: width`);
   if (pred.length !== target.length || pred.length % width !== 0) {
     throw new OxnetError('E_SHAPE', `${name}: pred.length (${pred.length}) and target.length (${target.length}) must be equal multiples of width ${width}`);
   }
@@ -15,6 +18,8 @@ function checkPair(pred: Values, target: Values, width: number, name: string): n
 
 /** Class per row: argmax (first maximum) for width > 1, value >= 0.5 for one output. */
 export function predictedClasses(values: Values, width: number): Uint32Array {
+  arg.numbers(values, 'predictedClasses: values');
+  arg.positiveCount(width, 'predictedClasses: width');
   const n = Math.floor(values.length / width);
   const out = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
@@ -46,8 +51,11 @@ export function accuracy(pred: Values, target: Values, width: number): number {
 }
 
 /** matrix[true][predicted] counts; `classes` defaults to width (2 for one output). */
-export function confusionMatrix(pred: Values, target: Values, width: number, classes = Math.max(width, 2)): number[][] {
+export function confusionMatrix(pred: Values, target: Values, width: number, classes?: number): number[][] {
   checkPair(pred, target, width, 'confusionMatrix');
+  // Every class a row can have must fit: argmax < width, and 0 or 1 for a single output.
+  if (classes === undefined) classes = Math.max(width, 2);
+  else arg.integer(classes, 'confusionMatrix: classes', Math.max(width, 2), 1 << 16);
   const p = predictedClasses(pred, width);
   const t = predictedClasses(target, width);
   const m = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
@@ -65,7 +73,13 @@ export interface ClassScores {
 
 /** Per-class precision, recall and F1 from a confusion matrix; an empty denominator gives 0. */
 export function perClassScores(confusion: number[][]): ClassScores {
-  const k = confusion.length;
+  const k = Array.isArray(confusion) ? confusion.length : -1;
+  if (k < 0 || !confusion.every((row) => Array.isArray(row) && row.length === k && row.every((v) => typeof v === 'number' && Number.isFinite(v)))) {
+    throw new OxnetError(
+      'E_ARG',
+      `perClassScores: confusion must be a square array of arrays of finite numbers (confusionMatrix's), got ${arg.describe(confusion)}`,
+    );
+  }
   const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
   const scores: ClassScores = { precision: [], recall: [], f1: [], support: [] };
   for (let c = 0; c < k; c++) {
@@ -123,7 +137,7 @@ export function rSquared(pred: Values, target: Values, width = 1): number {
 
 /** Mean squared reconstruction error of each row (an autoencoder's anomaly score). */
 export function reconstructionErrors(input: Values, reconstruction: Values, width: number): Float64Array {
-  const n = checkPair(reconstruction, input, width, 'reconstructionErrors');
+  const n = checkPair(reconstruction, input, width, 'reconstructionErrors', ['reconstruction', 'input']);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let s = 0;

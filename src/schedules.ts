@@ -1,31 +1,38 @@
 // Learning-rate schedules as functions of the (0-based) epoch, for LearningRateScheduler.
+import * as arg from './args';
 import { OxnetError } from './errors';
 
 export type Schedule = (epoch: number) => number;
 
-function positive(value: number, name: string): void {
-  if (!Number.isFinite(value) || value <= 0) throw new OxnetError('E_ARG', `${name} must be a finite number > 0, got ${value}`);
+function positive(value: unknown, name: string): number {
+  return arg.finite(value, name, (v) => v > 0, 'a finite number > 0');
 }
 
-function fraction(value: number, name: string): void {
-  if (!Number.isFinite(value) || value <= 0 || value > 1) throw new OxnetError('E_ARG', `${name} must be in (0, 1], got ${value}`);
+function fraction(value: unknown, name: string): number {
+  return arg.finite(value, name, (v) => v > 0 && v <= 1, 'in (0, 1]');
+}
+
+/** The schedule itself: lr for a 0-based epoch (a finite number). */
+function schedule(f: (epoch: number) => number): Schedule {
+  return (epoch) => f(arg.finite(epoch, 'schedule: epoch'));
 }
 
 /** lr = initial * factor^floor(epoch / every): drops by `factor` every `every` epochs. */
 export function stepDecay(opts: { initial: number; factor: number; every: number }): Schedule {
-  positive(opts.initial, 'initial');
-  fraction(opts.factor, 'factor');
-  if (!Number.isInteger(opts.every) || opts.every < 1) throw new OxnetError('E_ARG', `every must be a positive integer, got ${opts.every}`);
-  return (epoch) => opts.initial * opts.factor ** Math.floor(epoch / opts.every);
+  const o = arg.options(opts, 'stepDecay', { required: true, keys: ['initial', 'factor', 'every'] });
+  const initial = positive(o.initial, 'stepDecay: initial');
+  const factor = fraction(o.factor, 'stepDecay: factor');
+  const every = arg.positiveCount(o.every, 'stepDecay: every');
+  return schedule((epoch) => initial * factor ** Math.floor(epoch / every));
 }
 
 /** lr = initial * rate^(epoch / decayEpochs) (decayEpochs default 1): smooth exponential decay. */
 export function exponentialDecay(opts: { initial: number; rate: number; decayEpochs?: number }): Schedule {
-  positive(opts.initial, 'initial');
-  fraction(opts.rate, 'rate');
-  const span = opts.decayEpochs ?? 1;
-  positive(span, 'decayEpochs');
-  return (epoch) => opts.initial * opts.rate ** (epoch / span);
+  const o = arg.options(opts, 'exponentialDecay', { required: true, keys: ['initial', 'rate', 'decayEpochs'] });
+  const initial = positive(o.initial, 'exponentialDecay: initial');
+  const rate = fraction(o.rate, 'exponentialDecay: rate');
+  const span = positive(o.decayEpochs ?? 1, 'exponentialDecay: decayEpochs');
+  return schedule((epoch) => initial * rate ** (epoch / span));
 }
 
 /**
@@ -33,14 +40,15 @@ export function exponentialDecay(opts: { initial: number; rate: number; decayEpo
  * lr = min + (initial - min) (1 + cos(pi e / epochs)) / 2 (Loshchilov and Hutter, without restarts).
  */
 export function cosineDecay(opts: { initial: number; epochs: number; minimum?: number }): Schedule {
-  positive(opts.initial, 'initial');
-  positive(opts.epochs, 'epochs');
-  const min = opts.minimum ?? 0;
-  if (!Number.isFinite(min) || min < 0 || min > opts.initial) {
-    throw new OxnetError('E_ARG', `minimum must be in [0, initial=${opts.initial}], got ${min}`);
+  const o = arg.options(opts, 'cosineDecay', { required: true, keys: ['initial', 'epochs', 'minimum'] });
+  const initial = positive(o.initial, 'cosineDecay: initial');
+  const epochs = positive(o.epochs, 'cosineDecay: epochs');
+  const min = o.minimum ?? 0;
+  if (typeof min !== 'number' || !Number.isFinite(min) || min < 0 || min > initial) {
+    throw new OxnetError('E_ARG', `cosineDecay: minimum must be in [0, initial=${initial}], got ${arg.describe(min)}`);
   }
-  return (epoch) => {
-    const e = Math.min(Math.max(epoch, 0), opts.epochs);
-    return min + ((opts.initial - min) * (1 + Math.cos((Math.PI * e) / opts.epochs))) / 2;
-  };
+  return schedule((epoch) => {
+    const e = Math.min(Math.max(epoch, 0), epochs);
+    return min + ((initial - min) * (1 + Math.cos((Math.PI * e) / epochs))) / 2;
+  });
 }

@@ -1,5 +1,6 @@
 // Picks the backend: native by default, js when asked (OXNET_BACKEND=js or setBackend('js'))
 // or when the native binary cannot load (one warning line, never a crash).
+import { describe } from '../args';
 import type { Backend } from './types';
 import { jsBackend } from './js';
 import { loadNativeBackend } from './native';
@@ -74,12 +75,13 @@ export function setBackend(name: BackendName): void {
     active = native;
     return;
   }
-  throw new OxnetError('E_BACKEND', `backend must be 'native' or 'js', got '${String(name)}'`);
+  throw new OxnetError('E_BACKEND', `backend must be 'native' or 'js', got ${describe(name)}`);
 }
 
 /** A backend by name, without changing the active one (conformance tests use both). */
 export function backendByName(name: BackendName): Backend {
   if (name === 'js') return jsBackend;
+  if (name !== 'native') throw new OxnetError('E_BACKEND', `backend must be 'native' or 'js', got ${describe(name)}`);
   const native = tryNativeBackend();
   if (!native) throw new OxnetError('E_BACKEND', `native backend unavailable: ${String(nativeLoadError)}`);
   return native;

@@ -2,6 +2,7 @@
 // setThreads(n) at run time. An OXNET_THREADS that is not an integer in [1, 256] makes every native
 // call, getThreads and setThreads included, throw OxnetError('E_ARG'). The js backend runs on the
 // calling thread: 1, and setThreads is a no-op.
+import { describe } from '../args';
 import { getBackend } from './index';
 import { loadNativeBinding, toOxnetError } from './native';
 import { OxnetError } from '../errors';
@@ -12,7 +13,7 @@ export const MAX_THREADS = 256;
 /** Uses `n` threads for parallel native kernels from now on; returns the count in effect. */
 export function setThreads(n: number): number {
   if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
-    throw new OxnetError('E_ARG', `setThreads: n must be an integer in [1, ${MAX_THREADS}], got ${String(n)}`);
+    throw new OxnetError('E_ARG', `setThreads: n must be an integer in [1, ${MAX_THREADS}], got ${describe(n)}`);
   }
   if (getBackend() !== 'native') return 1;
   const binding = loadNativeBinding();

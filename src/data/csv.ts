@@ -3,6 +3,7 @@
 // themselves (autoencoder). Parsing is csv-parse's; this module only checks and converts.
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
+import * as arg from '../args';
 import { OxnetError } from '../errors';
 
 export type CsvTask = 'classification' | 'regression' | 'autoencoder';
@@ -35,21 +36,46 @@ export interface CsvDataset {
 
 /** Reads a file, or parses the string itself when it contains a line break. */
 export function loadCsv(pathOrText: string, options: CsvOptions): CsvDataset {
+  arg.string(pathOrText, 'loadCsv: pathOrText');
   const isText = /[\r\n]/.test(pathOrText);
   let text = pathOrText;
   if (!isText) {
+    arg.path(pathOrText, 'loadCsv', 'pathOrText');
+    checkOptions('loadCsv', options);
     try {
       text = readFileSync(pathOrText, 'utf8');
     } catch (e) {
-      throw new OxnetError('E_IO', `cannot read CSV file '${pathOrText}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      throw arg.fsError(e, 'loadCsv', 'read CSV file', pathOrText);
     }
   }
   return parseCsv(text, options, isText ? 'CSV text' : `'${pathOrText}'`);
 }
 
+const CSV_KEYS = ['task', 'target', 'features', 'classes', 'requireTarget', 'delimiter'];
+
+function checkOptions(fn: string, options: unknown): CsvOptions {
+  const o = arg.options(options, fn, { required: true, keys: CSV_KEYS });
+  checkTask(o.task);
+  const names = (v: unknown, param: string) => {
+    if (v !== undefined && (!Array.isArray(v) || v.some((n) => typeof n !== 'string'))) {
+      throw new OxnetError('E_ARG', `${fn}: ${param} must be an array of column names, got ${arg.describe(v)}`);
+    }
+  };
+  if (o.target !== undefined && typeof o.target !== 'string') names(o.target, 'target');
+  names(o.features, 'features');
+  names(o.classes, 'classes');
+  if (o.requireTarget !== undefined) arg.boolean(o.requireTarget, `${fn}: requireTarget`);
+  if (o.delimiter !== undefined && (typeof o.delimiter !== 'string' || o.delimiter === '')) {
+    throw new OxnetError('E_ARG', `${fn}: delimiter must be a non-empty string, got ${arg.describe(o.delimiter)}`);
+  }
+  return o as unknown as CsvOptions;
+}
+
 /** Parses CSV text; `source` names it in error messages. */
 export function parseCsv(text: string, options: CsvOptions, source = 'CSV text'): CsvDataset {
-  checkTask(options.task);
+  arg.string(text, 'parseCsv: text');
+  checkOptions('parseCsv', options);
+  arg.string(source, 'parseCsv: source');
   const rows = parseRows(text, options.delimiter, source);
   if (rows.length === 0) throw new OxnetError('E_DATA', `${source} is empty (no header row)`);
   const header = rows[0];
@@ -81,7 +107,7 @@ export function parseCsv(text: string, options: CsvOptions, source = 'CSV text')
 
 function checkTask(task: unknown): void {
   if (task !== 'classification' && task !== 'regression' && task !== 'autoencoder') {
-    throw new OxnetError('E_ARG', `task must be 'classification', 'regression' or 'autoencoder', got '${String(task)}'`);
+    throw new OxnetError('E_ARG', `task must be 'classification', 'regression' or 'autoencoder', got ${arg.describe(task)}`);
   }
 }
 

@@ -2,6 +2,7 @@
 // dimensions as big-endian uint32, then the values big-endian. Gzipped files are read as well.
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import * as arg from '../args';
 import { OxnetError } from '../errors';
 
 export type IdxType = 'ubyte' | 'byte' | 'short' | 'int' | 'float' | 'double';
@@ -22,18 +23,30 @@ export interface IdxArray {
   data: Float32Array;
 }
 
-function bytesOf(pathOrBytes: string | Uint8Array): { bytes: Uint8Array; source: string } {
-  if (typeof pathOrBytes !== 'string') return { bytes: pathOrBytes, source: 'IDX data' };
+function bytesOf(pathOrBytes: string | Uint8Array, param: string): { bytes: Uint8Array; source: string } {
+  if (typeof pathOrBytes !== 'string') {
+    if (!(pathOrBytes instanceof Uint8Array)) {
+      throw new OxnetError('E_ARG', `readIdx: ${param} must be a file path or a Uint8Array, got ${arg.describe(pathOrBytes)}`);
+    }
+    return { bytes: arg.bytes(pathOrBytes, `readIdx: ${param}`), source: 'IDX data' };
+  }
+  arg.path(pathOrBytes, 'readIdx', param);
   try {
     return { bytes: readFileSync(pathOrBytes), source: `'${pathOrBytes}'` };
   } catch (e) {
-    throw new OxnetError('E_IO', `cannot read IDX file '${pathOrBytes}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw arg.fsError(e, 'readIdx', 'read IDX file', pathOrBytes);
   }
 }
 
 /** Reads an IDX file (or its bytes); `scale` multiplies every value (1/255 for MNIST pixels). */
 export function readIdx(pathOrBytes: string | Uint8Array, options: { scale?: number } = {}): IdxArray {
-  let { bytes, source } = bytesOf(pathOrBytes);
+  return readIdxAs(pathOrBytes, options, 'pathOrBytes');
+}
+
+function readIdxAs(pathOrBytes: string | Uint8Array, options: { scale?: number }, param: string): IdxArray {
+  const o = arg.options(options, 'readIdx', { keys: ['scale'] });
+  const scale = o.scale === undefined ? 1 : arg.finite(o.scale, 'readIdx: scale');
+  let { bytes, source } = bytesOf(pathOrBytes, param);
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
       bytes = gunzipSync(bytes);
@@ -59,7 +72,6 @@ export function readIdx(pathOrBytes: string | Uint8Array, options: { scale?: num
     const what = bytes.length < expected ? 'truncated' : 'has trailing bytes';
     throw new OxnetError('E_DATA', `${source}: ${what}: shape [${shape.join(', ')}] of ${type.name} needs ${expected} bytes, file has ${bytes.length}`);
   }
-  const scale = options.scale ?? 1;
   const data = new Float32Array(count);
   for (let i = 0; i < count; i++) data[i] = readValue(view, headerSize + i * type.size, type.name) * scale;
   return { type: type.name, shape, data };
@@ -85,7 +97,21 @@ function readValue(view: DataView, at: number, type: IdxType): number {
 /** Encodes values as an IDX file (the tests write small files with it). */
 export function encodeIdx(type: IdxType, shape: number[], values: ArrayLike<number>): Uint8Array {
   const code = Number(Object.keys(TYPES).find((k) => TYPES[Number(k)].name === type));
+  if (!TYPES[code]) {
+    throw new OxnetError(
+      'E_ARG',
+      `encodeIdx: type must be one of ${Object.values(TYPES)
+        .map((t) => `'${t.name}'`)
+        .join(', ')}, got ${arg.describe(type)}`,
+    );
+  }
   const size = TYPES[code].size;
+  if (!Array.isArray(shape) || shape.length > 255)
+    throw new OxnetError('E_ARG', `encodeIdx: shape must be an array of at most 255 sizes, got ${arg.describe(shape)}`);
+  shape.forEach((d, i) => {
+    arg.integer(d, `encodeIdx: shape[${i}]`, 0, 0xffffffff);
+  });
+  arg.numbers(values, 'encodeIdx: values');
   const count = shape.reduce((a, b) => a * b, 1);
   if (values.length !== count) {
     throw new OxnetError('E_SHAPE', `encodeIdx: shape [${shape.join(', ')}] holds ${count} values, got ${values.length}`);
@@ -120,8 +146,9 @@ export function loadIdxPair(
   labels: string | Uint8Array,
   classes = 10,
 ): { x: Float32Array; y: Float32Array; count: number; inputSize: number; imageShape: number[] } {
-  const img = readIdx(images);
-  const lab = readIdx(labels);
+  arg.integer(classes, 'loadIdxPair: classes', 1, arg.MAX_COUNT);
+  const img = readIdxAs(images, {}, 'images');
+  const lab = readIdxAs(labels, {}, 'labels');
   const scale = img.type === 'ubyte' ? 1 / 255 : 1;
   const count = img.shape[0] ?? 0;
   if (lab.shape.length !== 1 || lab.shape[0] !== count) {

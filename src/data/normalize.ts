@@ -1,5 +1,6 @@
 // Feature rescaling from the course's training recipe: z-score (zero mean, unit variance) or
 // min-max (into [0, 1]). Fit on the training split only, then apply the same numbers everywhere.
+import * as arg from '../args';
 import { OxnetError } from '../errors';
 
 export type NormalizerKind = 'zscore' | 'minmax';
@@ -67,15 +68,18 @@ class AffineNormalizer implements Normalizer {
   }
 
   private checkShape(x: Float32Array, n: number, method: string): void {
-    if (!Number.isInteger(n) || n < 0 || x.length !== n * this.dim) {
+    arg.numbers(x, `${method}: x`);
+    arg.count(n, `${method}: n`);
+    if (x.length !== n * this.dim) {
       throw new OxnetError('E_SHAPE', `${method}: x.length must be n * dim = ${n} * ${this.dim}, got x.length=${x.length}`);
     }
   }
 }
 
 function checkFitArgs(x: ArrayLike<number>, n: number, d: number): void {
-  if (!Number.isInteger(n) || n < 1) throw new OxnetError('E_ARG', `fit: n must be a positive integer, got ${n}`);
-  if (!Number.isInteger(d) || d < 1) throw new OxnetError('E_ARG', `fit: d must be a positive integer, got ${d}`);
+  arg.numbers(x, 'fit: x');
+  arg.positiveCount(n, 'fit: n');
+  arg.positiveCount(d, 'fit: d');
   if (x.length !== n * d) {
     throw new OxnetError('E_SHAPE', `fit: x.length must be n * d = ${n} * ${d}, got ${x.length}`);
   }
@@ -98,7 +102,20 @@ function minmaxFrom(min: Float64Array, max: Float64Array, meta?: Record<string, 
 
 /** The same normalizer carrying `meta` (must survive JSON.stringify). */
 export function withMeta(normalizer: Normalizer, meta: Record<string, unknown>): Normalizer {
-  return normalizerFromJSON({ ...(normalizer.toJSON() as Record<string, unknown>), meta: JSON.parse(JSON.stringify(meta)) });
+  if (!isPlainObjectLike(normalizer) || typeof normalizer.toJSON !== 'function')
+    throw new OxnetError('E_ARG', `withMeta: normalizer must be a fitted normalizer (zscore().fit(...)), got ${arg.describe(normalizer)}`);
+  arg.options(meta, 'withMeta', { param: 'meta', required: true });
+  let json: string;
+  try {
+    json = JSON.stringify(meta);
+  } catch (e) {
+    throw new OxnetError('E_ARG', `withMeta: meta must survive JSON.stringify: ${(e as Error).message}`, { cause: e });
+  }
+  return normalizerFromJSON({ ...(normalizer.toJSON() as Record<string, unknown>), meta: JSON.parse(json) });
+}
+
+function isPlainObjectLike(v: unknown): v is Normalizer {
+  return v !== null && typeof v === 'object';
 }
 
 /** Zero mean, unit (population) variance per column; a constant column gives 0, not NaN. */
@@ -144,7 +161,7 @@ export function minmax(): NormalizerFitter {
 export function normalizerFitter(kind: NormalizerKind): NormalizerFitter {
   if (kind === 'zscore') return zscore();
   if (kind === 'minmax') return minmax();
-  throw new OxnetError('E_ARG', `normalizer kind must be 'zscore' or 'minmax', got '${String(kind)}'`);
+  throw new OxnetError('E_ARG', `normalizer kind must be 'zscore' or 'minmax', got ${arg.describe(kind)}`);
 }
 
 function finiteArray(obj: Record<string, unknown>, key: string, dim: number): Float64Array {
@@ -163,7 +180,7 @@ export function normalizerFromJSON(json: unknown): Normalizer {
   const obj = json as Record<string, unknown>;
   const dim = obj.dim;
   if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 1) {
-    throw new OxnetError('E_FORMAT', `normalizer JSON: 'dim' must be a positive integer, got ${String(dim)}`);
+    throw new OxnetError('E_FORMAT', `normalizer JSON: 'dim' must be a positive integer, got ${arg.describe(dim)}`);
   }
   const meta = obj.meta;
   if (meta !== undefined && (typeof meta !== 'object' || meta === null || Array.isArray(meta))) {
@@ -181,5 +198,5 @@ export function normalizerFromJSON(json: unknown): Normalizer {
     if (max.some((hi, j) => hi < min[j])) throw new OxnetError('E_FORMAT', `normalizer JSON: 'max' must be >= 'min'`);
     return minmaxFrom(min, max, m);
   }
-  throw new OxnetError('E_FORMAT', `normalizer JSON: 'kind' must be 'zscore' or 'minmax', got '${String(obj.kind)}'`);
+  throw new OxnetError('E_FORMAT', `normalizer JSON: 'kind' must be 'zscore' or 'minmax', got ${arg.describe(obj.kind)}`);
 }

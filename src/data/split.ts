@@ -1,30 +1,49 @@
 // Train / validation / test splits, k folds and per-epoch orders, all as index permutations
 // from the one seeded RNG (mulberry32, docs/kernels.md): the data are gathered once per split,
 // never copied per epoch.
+import * as arg from '../args';
 import { OxnetError } from '../errors';
 import { shuffledIndices as fisherYates } from '../random';
 
 /** Fisher-Yates over 0..n-1 with mulberry32(seed): the order docs/kernels.md and workloads use. */
 export function shuffledIndices(n: number, seed: number): Uint32Array {
-  checkCount(n, 'n');
+  arg.count(n, 'shuffledIndices: n');
+  arg.integer(seed, 'shuffledIndices: seed');
   return fisherYates(n, seed >>> 0);
 }
 
 /** The order epoch `epoch` visits n training samples in: the shuffle seeded with baseSeed + epoch. */
 export function epochOrder(n: number, epoch: number, baseSeed = 1000): Uint32Array {
+  arg.count(n, 'epochOrder: n');
+  arg.count(epoch, 'epochOrder: epoch');
+  arg.integer(baseSeed, 'epochOrder: baseSeed');
   return shuffledIndices(n, (baseSeed + epoch) >>> 0);
 }
 
 /** Consecutive chunks of `order` as views (no copies); the last one may be smaller. */
-export function* batches(order: Uint32Array, batchSize: number): Generator<Uint32Array> {
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new OxnetError('E_ARG', `batchSize must be a positive integer, got ${batchSize}`);
-  }
+export function batches(order: Uint32Array, batchSize: number): Generator<Uint32Array> {
+  // Checked when called, not at the first next() a generator function would wait for.
+  if (!(order instanceof Uint32Array)) throw new OxnetError('E_ARG', `batches: order must be a Uint32Array, got ${arg.describe(order)}`);
+  arg.numbers(order, 'batches: order');
+  arg.positiveCount(batchSize, 'batches: batchSize');
+  return chunks(order, batchSize);
+}
+
+function* chunks(order: Uint32Array, batchSize: number): Generator<Uint32Array> {
   for (let start = 0; start < order.length; start += batchSize) yield order.subarray(start, start + batchSize);
 }
 
 /** Rows `indices` of a row-major n x width array, in that order (one copy). */
 export function gatherRows(data: Float32Array, width: number, indices: ArrayLike<number>): Float32Array {
+  if (!(data instanceof Float32Array)) throw new OxnetError('E_ARG', `gatherRows: data must be a Float32Array, got ${arg.describe(data)}`);
+  arg.numbers(data, 'gatherRows: data');
+  arg.positiveCount(width, 'gatherRows: width');
+  arg.numbers(indices, 'gatherRows: indices');
+  for (let r = 0; r < indices.length; r++) {
+    const i = indices[r];
+    if (!Number.isInteger(i) || i < 0) throw new OxnetError('E_ARG', `gatherRows: indices[${r}] must be a row number >= 0, got ${arg.describe(i)}`);
+  }
+  if (indices.length * width > arg.MAX_COUNT) throw new OxnetError('E_ARG', `gatherRows: ${indices.length} rows of ${width} exceed ${arg.MAX_COUNT} values`);
   const out = new Float32Array(indices.length * width);
   for (let r = 0; r < indices.length; r++) {
     const src = indices[r] * width;
@@ -62,6 +81,9 @@ export interface SplitOptions {
 
 /** Class of each row of y: argmax for one-hot rows, threshold 0.5 for a single output. */
 export function classLabels(y: Float32Array, count: number): Uint32Array {
+  arg.numbers(y, 'classLabels: y');
+  arg.positiveCount(count, 'classLabels: count');
+  if (y.length % count !== 0) throw new OxnetError('E_SHAPE', `classLabels: y.length (${y.length}) must be a multiple of count (${count})`);
   const width = y.length / count;
   const labels = new Uint32Array(count);
   for (let i = 0; i < count; i++) {
@@ -76,18 +98,18 @@ export function classLabels(y: Float32Array, count: number): Uint32Array {
   return labels;
 }
 
-function checkCount(n: number, name: string): void {
-  if (!Number.isInteger(n) || n < 0) throw new OxnetError('E_ARG', `${name} must be a non-negative integer, got ${n}`);
-}
-
-function checkFractions(fractions: number[]): void {
+function checkFractions(fractions: unknown): asserts fractions is [number, number, number] {
   const ok =
+    Array.isArray(fractions) &&
     fractions.length === 3 &&
     fractions.every((f) => Number.isFinite(f) && f >= 0 && f <= 1) &&
     Math.abs(fractions[0] + fractions[1] + fractions[2] - 1) < 1e-6 &&
     fractions[0] > 0;
   if (!ok) {
-    throw new OxnetError('E_ARG', `fractions must be [train, val, test] >= 0 summing to 1 with train > 0, got [${fractions.join(', ')}]`);
+    throw new OxnetError(
+      'E_ARG',
+      `trainValTestSplit: fractions must be [train, val, test] >= 0 summing to 1 with train > 0, got ${arg.describe(fractions)}${Array.isArray(fractions) ? ` [${fractions.map(arg.describe).join(', ')}]` : ''}`,
+    );
   }
 }
 
@@ -103,9 +125,18 @@ function partSizes(n: number, fractions: [number, number, number]): [number, num
  * separately, walking the same global shuffle, so each part stays in shuffled (mixed-class) order.
  */
 export function trainValTestSplit(x: Float32Array, y: Float32Array, options: SplitOptions): SplitResult {
-  const { count, seed = 0, stratify = false } = options;
-  const fractions = options.fractions ?? [0.7, 0.15, 0.15];
-  checkCount(count, 'count');
+  for (const [v, name] of [
+    [x, 'x'],
+    [y, 'y'],
+  ] as const) {
+    if (!(v instanceof Float32Array)) throw new OxnetError('E_ARG', `trainValTestSplit: ${name} must be a Float32Array, got ${arg.describe(v)}`);
+    arg.numbers(v, `trainValTestSplit: ${name}`);
+  }
+  const o = arg.options(options, 'trainValTestSplit', { required: true, keys: ['count', 'fractions', 'seed', 'stratify'] });
+  const count = arg.count(o.count, 'trainValTestSplit: count');
+  const seed = o.seed === undefined ? 0 : arg.seed(o.seed, 'trainValTestSplit: seed');
+  const stratify = o.stratify === undefined ? false : arg.boolean(o.stratify, 'trainValTestSplit: stratify');
+  const fractions = o.fractions ?? [0.7, 0.15, 0.15];
   if (count === 0 || x.length % count !== 0 || y.length % count !== 0) {
     throw new OxnetError('E_SHAPE', `x.length (${x.length}) and y.length (${y.length}) must be multiples of count (${count}) > 0`);
   }
@@ -147,10 +178,11 @@ export interface Fold {
 
 /** k folds over a shuffle of 0..n-1: fold sizes differ by at most one, each row validates once. */
 export function kFold(n: number, k: number, seed = 0): Fold[] {
-  checkCount(n, 'n');
-  if (!Number.isInteger(k) || k < 2 || k > n) {
-    throw new OxnetError('E_ARG', `k must be an integer in [2, n=${n}], got ${k}`);
+  arg.count(n, 'kFold: n');
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 2 || k > n) {
+    throw new OxnetError('E_ARG', `kFold: k must be an integer in [2, n=${n}], got ${arg.describe(k)}`);
   }
+  arg.integer(seed, 'kFold: seed');
   const order = shuffledIndices(n, seed);
   const folds: Fold[] = [];
   let start = 0;

@@ -3,6 +3,7 @@
 // snapshot to save and builds a model from what is read.
 import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { fsError } from '../args';
 import { OxnetError } from '../errors';
 import { type DecodedModelFile, decodeModelFile, encodeModelFile, type ModelHeader, type Named } from './format';
 
@@ -39,13 +40,19 @@ export function writeFileAtomic(path: string, bytes: Uint8Array, op: string): vo
     renameSync(tmp, path);
     syncFolder(dirname(path));
   } catch (e) {
-    if (fd >= 0) closeSync(fd);
+    // Every failure path removes the temp file: a close that fails too must not skip the unlink
+    // (nor hide the first error).
+    try {
+      if (fd >= 0) closeSync(fd);
+    } catch {
+      // the write error below says what went wrong
+    }
     try {
       unlinkSync(tmp);
     } catch {
       // the temp file may not exist
     }
-    throw new OxnetError('E_IO', `${op}: cannot write ${path}: ${(e as Error).message}`, { cause: e });
+    throw fsError(e, op, 'write', path);
   }
   removeStaleTemps(path);
 }
@@ -100,11 +107,17 @@ function syncFolder(dir: string): void {
 /** Reads and checks a model file (E_IO when it cannot be read, E_FORMAT when it is damaged). */
 export function readModelFile(path: string): DecodedModelFile {
   let size: number;
+  let bytes: Uint8Array;
   try {
-    size = statSync(path).size;
+    const stat = statSync(path);
+    // Reading a folder fails with EISDIR on Linux but not everywhere: say so before reading.
+    if (stat.isDirectory()) throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${path}'`), { code: 'EISDIR' });
+    size = stat.size;
+    if (size > MAX_FILE_BYTES) throw new OxnetError('E_FORMAT', `loadModel: ${path} is ${size} bytes, over the ${MAX_FILE_BYTES}-byte limit`);
+    bytes = new Uint8Array(readFileSync(path));
   } catch (e) {
-    throw new OxnetError('E_IO', `loadModel: cannot read ${path}: ${(e as Error).message}`, { cause: e });
+    if (e instanceof OxnetError) throw e;
+    throw fsError(e, 'loadModel', 'read', path);
   }
-  if (size > MAX_FILE_BYTES) throw new OxnetError('E_FORMAT', `loadModel: ${path} is ${size} bytes, over the ${MAX_FILE_BYTES}-byte limit`);
-  return decodeModelFile(new Uint8Array(readFileSync(path)), path);
+  return decodeModelFile(bytes, path);
 }

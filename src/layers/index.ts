@@ -1,6 +1,7 @@
 // The layers: one definition per layer type (src/layers/<layer>.ts), registered here once. This
 // table is what `layers.*` offers, what model files may name (nothing else is ever rebuilt from a
 // file), and the union of backend ops the executors implement (OpSpec).
+import { describe } from '../args';
 import { OxnetError } from '../errors';
 import { type ActivationOp, activation, activationDef } from './activation';
 import { type BatchNormOp, batchNormalization, batchNormalizationDef } from './batchNormalization';
@@ -111,11 +112,13 @@ export const LAYER_TYPES = Object.keys(DEFS) as LayerType[];
 
 /** Rebuilds a layer from {type, config}; unknown types are refused with `code`. */
 export function layerFromConfig(type: unknown, config: unknown, code: 'E_FORMAT' | 'E_CONFIG' = 'E_FORMAT'): Layer {
+  if (code !== 'E_FORMAT' && code !== 'E_CONFIG')
+    throw new OxnetError('E_ARG', `layerFromConfig: code must be 'E_FORMAT' or 'E_CONFIG', got ${describe(code)}`);
   if (typeof type !== 'string' || !Object.hasOwn(DEFS, type)) {
     throw new OxnetError(code, `unknown layer type ${JSON.stringify(type)}; known: ${LAYER_TYPES.join(', ')}`);
   }
   if (!config || typeof config !== 'object' || Array.isArray(config)) {
-    throw new OxnetError(code, `layer ${type}: config must be an object, got ${JSON.stringify(config)}`);
+    throw new OxnetError(code, `layer ${type}: config must be an object, got ${describe(config)}`);
   }
   try {
     return new Layer(DEFS[type as LayerType] as LayerDef<unknown>, config);

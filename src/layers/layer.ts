@@ -3,6 +3,7 @@
 // tensors and save. A layer has no weights of its own: the model built from a graph holds them,
 // and a Layer applied twice in one model shares them.
 import type { ActivationSpec } from '../backend/spec';
+import { describe, isPlainObject } from '../args';
 import { OxnetError, showValue } from '../errors';
 import type { BuildContext, Built, ParamInfo, SampleShape, StateInfo } from '../graph/built';
 import { applyLayer, type SymbolicTensor } from '../graph/symbolic';
@@ -41,9 +42,23 @@ export class Layer<C = unknown> {
   readonly def: LayerDef<C>;
 
   constructor(def: LayerDef<C>, raw: unknown) {
+    const d = def as Partial<LayerDef<C>> | null;
+    if (
+      !isPlainObject(d) ||
+      typeof d.type !== 'string' ||
+      (d.inputs !== 'one' && d.inputs !== 'many') ||
+      !Array.isArray(d.keys) ||
+      typeof d.config !== 'function' ||
+      typeof d.build !== 'function'
+    ) {
+      throw new OxnetError(
+        'E_ARG',
+        `Layer takes a layer definition { type, inputs, keys, config, build } (or use layers.dense(...) and the other factories), got ${describe(def)}`,
+      );
+    }
     this.def = def;
     this.type = def.type;
-    if (raw !== undefined && (raw === null || typeof raw !== 'object' || Array.isArray(raw))) {
+    if (raw !== undefined && !isPlainObject(raw)) {
       throw new OxnetError('E_CONFIG', `${def.type} takes a config object, got ${describe(raw)}`);
     }
     const all = (raw ?? {}) as Record<string, unknown>;
@@ -108,12 +123,6 @@ export function single(
     nodes: [{ op, inputs: Array.from({ length: inputs }, (_, i) => ({ input: i })), params: params.map((_, i) => i), state: state.map((_, i) => i), shape }],
     activation,
   };
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  return typeof v === 'function' ? 'a function' : `${typeof v} ${showValue(v)}`;
 }
 
 /** A positive integer, or E_CONFIG naming the parameter and the value. */

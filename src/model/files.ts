@@ -2,6 +2,7 @@
 // (format version 2, a graph; and version 1, the chain-only files of earlier versions). Nothing is
 // allocated from a size the file merely declares: the topology is resolved and its parameter count
 // compared with the tensors actually stored before any weight array is made.
+import * as arg from '../args';
 import { normalizerFromJSON } from '../data/normalize';
 import { OxnetError } from '../errors';
 import { buildGraph, type ModelGraph } from '../graph/graph';
@@ -15,31 +16,26 @@ import { takeSnapshot } from './snapshot';
 
 /** Writes the model to one .oxnet file (atomically: a reader sees the old file or the new one). */
 export function saveModel(model: Model, path: string): void {
-  if (!(model instanceof Model)) throw new OxnetError('E_ARG', `saveModel: model must be an oxnet model, got ${model === null ? 'null' : typeof model}`);
-  checkPath('saveModel', path);
+  if (!(model instanceof Model)) throw new OxnetError('E_ARG', `saveModel: model must be an oxnet model, got ${arg.describe(model)}`);
+  arg.path(path, 'saveModel');
   writeModelFile(path, takeSnapshot(model));
 }
 
 /** Reads a model written by saveModel. Damaged or inconsistent files -> OxnetError('E_FORMAT'). */
 export function loadModel(path: string): Model {
-  checkPath('loadModel', path);
+  arg.path(path, 'loadModel');
   return modelFromFile(readModelFile(path), path);
 }
 
 export function modelToBytes(model: Model): Uint8Array {
-  if (!(model instanceof Model)) throw new OxnetError('E_ARG', `modelToBytes: model must be an oxnet model, got ${model === null ? 'null' : typeof model}`);
+  if (!(model instanceof Model)) throw new OxnetError('E_ARG', `modelToBytes: model must be an oxnet model, got ${arg.describe(model)}`);
   return snapshotToBytes(takeSnapshot(model));
 }
 
 export function modelFromBytes(bytes: Uint8Array, source = 'model bytes'): Model {
-  if (!(bytes instanceof Uint8Array))
-    throw new OxnetError('E_ARG', `modelFromBytes: bytes must be a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
+  arg.bytes(bytes, 'modelFromBytes: bytes');
+  arg.string(source, 'modelFromBytes: source');
   return modelFromFile(decodeModelFile(bytes, source), source);
-}
-
-function checkPath(op: string, path: unknown): void {
-  if (typeof path !== 'string' || path === '')
-    throw new OxnetError('E_ARG', `${op}: path must be a non-empty string, got ${path === null ? 'null' : typeof path}`);
 }
 
 const bad = (source: string, m: string, cause?: unknown) => new OxnetError('E_FORMAT', `${source}: ${m}`, cause ? { cause } : undefined);

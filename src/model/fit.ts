@@ -1,6 +1,7 @@
 // The training loop: data copied into the backend once, a seeded shuffle per epoch, and
 // runner.train in chunks so callbacks, AbortSignal and Node's event loop get a turn; or, when
 // nothing needs JavaScript between epochs, every epoch in one backend call.
+import { count, positiveCount } from '../args';
 import type { Dataset, NetworkRunner } from '../backend/types';
 import { OxnetError, showValue } from '../errors';
 import { shuffledIndices } from '../random';
@@ -82,7 +83,7 @@ const SYNC_MAX_FIT_WORK = 1 << 20;
 /** The seeded train/validation split: a shuffle of 0..n-1, the last `split` fraction held out. */
 export function validationSplitIndices(n: number, split: number, seed: number): { train: Uint32Array; val: Uint32Array } {
   if (typeof split !== 'number' || !(split > 0 && split < 1)) throw new OxnetError('E_ARG', `validationSplit must be in (0, 1), got ${showValue(split)}`);
-  if (!Number.isInteger(n) || n < 0) throw new OxnetError('E_ARG', `validationSplitIndices: n must be a non-negative integer, got ${showValue(n)}`);
+  count(n, 'validationSplitIndices: n');
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
     throw new OxnetError('E_ARG', `validationSplitIndices: seed must be an integer in [0, 2^32), got ${showValue(seed)}`);
   const order = shuffledIndices(n, deriveSeed(seed, SeedPurpose.validationSplit));
@@ -92,8 +93,7 @@ export function validationSplitIndices(n: number, split: number, seed: number): 
 }
 
 function positiveInt(v: unknown, param: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new OxnetError('E_ARG', `fit ${param} must be a positive integer, got ${showValue(v)}`);
-  return v;
+  return positiveCount(v, `fit ${param}`);
 }
 
 /** Rows `idx` (all of them when omitted: a copy) of every array; a target that is an input stays that input. */

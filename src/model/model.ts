@@ -2,6 +2,7 @@
 // compile / fit / evaluate / predict / computeGradients + applyGradients / summary / weights /
 // save. The graph is src/graph/, the weights and runners runtime.ts, training fit.ts, files
 // snapshot.ts.
+import * as arg from '../args';
 import { backend as activeBackend, backendByName, type BackendName } from '../backend';
 import type { LossKind, OptimizerSpec } from '../backend/spec';
 import type { Backend, Dataset, NetworkRunner, OutputSpec } from '../backend/types';
@@ -273,6 +274,8 @@ export class Model {
   /** @internal The training runner for a fit with `seed` driving dropout (rebuilt when it differs). */
   trainingRunner(seed: number, clipNorm?: number): NetworkRunner {
     if (!this.compiledOrNull) throw new OxnetError('E_STATE', 'fit: compile the model first');
+    arg.seed(seed, 'trainingRunner: seed');
+    if (clipNorm !== undefined) arg.finite(clipNorm, 'trainingRunner: clipNorm', (v) => v > 0, 'a finite number > 0');
     return this.runtime.trainingRunner(this.compiledOrNull, seed, clipNorm);
   }
 
@@ -317,6 +320,9 @@ export class Model {
 
   /** @internal Copies training data into the backend once. */
   createDataset(inputs: Float32Array[], targets: Float32Array[], n: number): Dataset {
+    checkArrays(inputs, 'createDataset: inputs');
+    checkArrays(targets, 'createDataset: targets');
+    arg.count(n, 'createDataset: n');
     return this.runtime.createDataset(inputs, targets, n);
   }
 
@@ -333,6 +339,7 @@ export class Model {
 
   /** @internal Raw user inputs -> the flat NHWC, normalized samples the backend takes. */
   prepareInputs(x: unknown, param = 'x'): { inputs: Float32Array[]; n: number } {
+    arg.string(param, 'prepareInputs: param');
     const g = this.graph;
     const given = perTensor(x, this.inputNames, param);
     let n = -1;
@@ -351,6 +358,8 @@ export class Model {
 
   /** @internal Targets, one per output, n rows each. */
   prepareTargets(y: unknown, n: number, param = 'y'): Float32Array[] {
+    arg.count(n, 'prepareTargets: n');
+    arg.string(param, 'prepareTargets: param');
     const g = this.graph;
     const given = perTensor(y, this.outputNames, param);
     return given.map((t, o) => toSamples(t as TensorLike, g.outputs[o].size, g.outputs.length > 1 ? `${param}.${g.outputs[o].name}` : param, n).data);
@@ -358,6 +367,7 @@ export class Model {
 
   /** @internal */
   prepare(x: unknown, y: unknown, param = ['x', 'y']): Prepared {
+    if (!Array.isArray(param) || param.length !== 2) throw new OxnetError('E_ARG', `prepare: param must be [x name, y name], got ${arg.describe(param)}`);
     const { inputs, n } = this.prepareInputs(x, param[0]);
     return { inputs, targets: this.prepareTargets(y, n, param[1]), n };
   }
@@ -426,6 +436,10 @@ export class Model {
 
   /** @internal evaluate on prepared (normalized, NHWC) data. */
   evaluatePrepared(p: Prepared): EvalResult {
+    if (!arg.isPlainObject(p)) throw new OxnetError('E_ARG', `evaluatePrepared: p must be prepare()'s { inputs, targets, n }, got ${arg.describe(p)}`);
+    checkArrays(p.inputs, 'evaluatePrepared: p.inputs');
+    checkArrays(p.targets, 'evaluatePrepared: p.targets');
+    arg.count(p.n, 'evaluatePrepared: p.n');
     const c = this.compiledOrNull;
     if (!c) throw new OxnetError('E_STATE', 'evaluate: compile the model first (it needs the loss)');
     const g = this.graph;
@@ -553,6 +567,7 @@ export class Model {
 
   /** Writes the model to one .oxnet file (atomically); see loadModel. */
   save(path: string): void {
+    arg.path(path, 'save');
     writeModelFile(path, takeSnapshot(this));
   }
 
@@ -563,6 +578,15 @@ export class Model {
 }
 
 /** What computeGradients gives back. */
+/** An array of Float32Arrays that are not detached. */
+function checkArrays(list: unknown, param: string): void {
+  if (!Array.isArray(list)) throw new OxnetError('E_ARG', `${param} must be an array of Float32Arrays, got ${arg.describe(list)}`);
+  list.forEach((a, i) => {
+    if (!(a instanceof Float32Array)) throw new OxnetError('E_ARG', `${param}[${i}] must be a Float32Array, got ${arg.describe(a)}`);
+    arg.numbers(a, `${param}[${i}]`);
+  });
+}
+
 export interface GradientResult {
   /** Σ lossWeights · loss of the batch (before any update). */
   loss: number;

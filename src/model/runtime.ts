@@ -1,6 +1,7 @@
 // A model's weights and the backend runners that hold them: the training runner (one per fit
 // seed and clipNorm), and runners of sub-graphs (a decoder) that share the weights by copy. The
 // initial weights are drawn in TypeScript from the model's seed, so both backends start alike.
+import { describe } from '../args';
 import type { OptimizerSpec } from '../backend/spec';
 import type { Backend, Dataset, NetworkRunner, OutputSpec } from '../backend/types';
 import { OxnetError } from '../errors';
@@ -125,7 +126,7 @@ export class Runtime {
       if (!ok || (w as ArrayLike<number>).length !== e.size) {
         throw new OxnetError(
           'E_SHAPE',
-          `${what}: ${e.name} has shape ${JSON.stringify(e.shape)} (${e.size} values), got ${ok ? `${(w as ArrayLike<number>).length} values` : String(w)}`,
+          `${what}: ${e.name} has shape ${JSON.stringify(e.shape)} (${e.size} values), got ${ok ? `${(w as ArrayLike<number>).length} values` : describe(w)}`,
         );
       }
       return Float32Array.from(w as ArrayLike<number>);

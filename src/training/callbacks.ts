@@ -2,6 +2,7 @@
 // rate schedules, reduce-on-plateau, early stopping that can restore the best weights, model
 // checkpoints and a progress logger. Each takes its options only; the model it steers reaches it
 // through the hooks when fit runs it, so one callback object serves whichever model it is given to.
+import { describe, finite, func, integer, positiveCount } from '../args';
 import { OxnetError, showValue } from '../errors';
 import type { Callback, EpochLogs, TrainingModel } from '../model/callbacks';
 import type { Schedule } from '../schedules';
@@ -68,21 +69,8 @@ function noExtra(name: string, extra: unknown[], form: string): void {
   if (extra.length > 0) throw new OxnetError('E_ARG', `${name} takes ${form} only; the model reaches the callback when fit runs it`);
 }
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  return typeof v === 'object' || typeof v === 'function' ? `a ${typeof v}` : `${typeof v} ${showValue(v)}`;
-}
-
 function nonNegativeInt(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
-    throw new OxnetError('E_ARG', `${name} must be an integer >= 0, got ${showValue(value)}`);
-  return value;
-}
-
-function finite(value: unknown, name: string, ok: (v: number) => boolean, rule: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) throw new OxnetError('E_ARG', `${name} must be ${rule}, got ${showValue(value)}`);
-  return value;
+  return integer(value, name, 0);
 }
 
 /** Sets the model's learning rate to schedule(epoch, current) before each epoch (epochs count from 0). */
@@ -253,9 +241,14 @@ export function modelCheckpoint(opts: CheckpointOptions, ...extra: unknown[]): C
  * One line per epoch (or every `every` epochs, plus the first and last): "epoch 3/20 loss 0.1234
  * acc 0.9500 ...". It has no per-batch hook, so fit keeps its fast path.
  */
-export function progressLogger(opts: { epochs?: number; every?: number; write?: (line: string) => void } = {}): Callback {
-  const every = opts.every ?? 1;
-  const write = opts.write ?? ((line: string) => process.stderr.write(`${line}\n`));
+export function progressLogger(opts: { epochs?: number; every?: number; write?: (line: string) => void } = {}, ...extra: unknown[]): Callback {
+  const o = options<{ epochs?: number; every?: number; write?: (line: string) => void }>('progressLogger', opts, ['epochs', 'every', 'write']);
+  noExtra('progressLogger', extra, 'an options object');
+  if (o.epochs !== undefined) positiveCount(o.epochs, 'progressLogger: epochs');
+  const every = o.every === undefined ? 1 : positiveCount(o.every, 'progressLogger: every');
+  if (o.write !== undefined) func(o.write, 'progressLogger: write');
+  const write = o.write ?? ((line: string) => process.stderr.write(`${line}\n`));
+  opts = o;
   return {
     onEpochEnd(epoch, logs) {
       const total = opts.epochs ? `/${opts.epochs}` : '';

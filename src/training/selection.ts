@@ -3,6 +3,7 @@
 // touch the test split once, for the winner.
 import type { EvalResult } from '../model/evaluate';
 import type { Sequential } from '../model/sequential';
+import * as arg from '../args';
 import { OxnetError } from '../errors';
 import { fitWithRestarts, type RestartsOptions } from './restarts';
 
@@ -48,11 +49,25 @@ export interface SelectionResult<C> {
 
 /** Trains every configuration and keeps the one with the lowest validation loss. */
 export async function selectModel<C>(opts: SelectionOptions<C>): Promise<SelectionResult<C>> {
+  arg.options(opts, 'selectModel', {
+    required: true,
+    keys: ['configs', 'build', 'train', 'val', 'test', 'restarts', 'seed', 'fitArgs', 'label', 'onResult'],
+  });
   if (!Array.isArray(opts.configs) || opts.configs.length === 0) {
-    throw new OxnetError('E_ARG', `selectModel: configs must be a non-empty array, got ${JSON.stringify(opts.configs)}`);
+    throw new OxnetError('E_ARG', `selectModel: configs must be a non-empty array, got ${arg.describe(opts.configs)}`);
   }
+  arg.func(opts.build, 'selectModel: build');
+  for (const part of ['train', 'val', 'test'] as const) {
+    const d = opts[part];
+    if (part === 'test' && d === undefined) continue;
+    if (!arg.isPlainObject(d)) throw new OxnetError('E_ARG', `selectModel: ${part} must be { x, y }, got ${arg.describe(d)}`);
+    arg.numbers(d.x, `selectModel: ${part}.x`);
+    arg.numbers(d.y, `selectModel: ${part}.y`);
+  }
+  if (opts.label !== undefined) arg.func(opts.label, 'selectModel: label');
+  if (opts.onResult !== undefined) arg.func(opts.onResult, 'selectModel: onResult');
   const label = opts.label ?? ((c: C) => JSON.stringify(c));
-  const seed = opts.seed ?? 0;
+  const seed = opts.seed === undefined ? 0 : arg.seed(opts.seed, 'selectModel: seed');
   const rows: SelectionRow<C>[] = [];
   let best: (SelectionRow<C> & { model: Sequential }) | null = null;
   for (const config of opts.configs) {
@@ -84,6 +99,16 @@ export async function selectModel<C>(opts: SelectionOptions<C>): Promise<Selecti
 
 /** The comparison as a text table, the selected row marked with '*'. */
 export function selectionTable<C>(result: SelectionResult<C>, opts: { accuracy?: boolean } = {}): string {
+  if (!arg.isPlainObject(result) || !Array.isArray(result.rows) || !arg.isPlainObject(result.best)) {
+    throw new OxnetError('E_ARG', `selectionTable: result must be what selectModel returned ({ rows, best }), got ${arg.describe(result)}`);
+  }
+  const o = arg.options(opts, 'selectionTable', { keys: ['accuracy'] });
+  if (o.accuracy !== undefined) arg.boolean(o.accuracy, 'selectionTable: accuracy');
+  for (const [i, r] of result.rows.entries()) {
+    if (!arg.isPlainObject(r) || typeof r.label !== 'string' || typeof r.trainLoss !== 'number' || !arg.isPlainObject(r.val)) {
+      throw new OxnetError('E_ARG', `selectionTable: result.rows[${i}] is not a selection row, got ${arg.describe(r)}`);
+    }
+  }
   const header = ['', 'hidden', 'params', 'epochs', 'train loss', 'val loss'];
   if (opts.accuracy) header.push('val acc');
   const rows = result.rows.map((r) => {

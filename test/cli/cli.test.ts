@@ -1,7 +1,6 @@
 // The CLI through its exported main(argv, io): train on CSV files the test writes, predict with
 // the saved model, and one clear line (no stack) for each kind of bad input.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
@@ -9,8 +8,9 @@ import { noisyFunction } from '../../src/data/synthetic';
 import { saveModel } from '../../src/model/files';
 import { dense } from '../../src/layers/dense';
 import { Sequential } from '../../src/model/sequential';
+import { tempDir } from '../helpers/temp';
 
-const dir = mkdtempSync(join(tmpdir(), 'oxnet-cli-'));
+const dir = tempDir('oxnet-cli-').path;
 const file = (name: string, text?: string) => {
   const path = join(dir, name);
   if (text !== undefined) writeFileSync(path, text);

@@ -3,11 +3,11 @@
 // one whole save (every tensor filled with the values of a single save), never a mix or a stub.
 // The next save removes the temp files those killed processes left behind.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, watch, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, watch, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Sequential, layers, loadModel, saveModel } from '../../src/index';
+import { testTempDir } from '../helpers/temp';
 import { bundleChild } from './childBundle';
 
 const KILLS = Number(process.env.HARDENING_KILLS ?? 8);
@@ -52,7 +52,7 @@ function saveAndKill(path: string, saves: number, delayMs: number, onTempFile: b
 
 describe('atomic saves under SIGKILL', () => {
   it(`the previous file stays intact and loadable across ${KILLS} kills mid-save`, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'oxnet-atomic-'));
+    const dir = testTempDir('oxnet-atomic-').path;
     const path = join(dir, 'big.oxnet');
     // The starting file: same architecture as the child's, every weight 0.
     const first = new Sequential({ seed: 1, backend: 'js' });

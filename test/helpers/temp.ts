@@ -1,8 +1,8 @@
 // Temporary folders that tests remove again: nothing is left behind in the system temp directory.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, onTestFinished } from 'vitest';
 
 export interface TempDir {
   path: string;
@@ -17,4 +17,17 @@ export function tempDir(prefix: string): TempDir {
   const remove = () => rmSync(path, { recursive: true, force: true });
   afterAll(remove);
   return { path, file: (name) => join(path, name), remove };
+}
+
+/** The same, made inside a test and removed when that test finishes (passed or failed). */
+export function testTempDir(prefix: string): TempDir {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  const remove = () => rmSync(path, { recursive: true, force: true });
+  onTestFinished(remove);
+  return { path, file: (name) => join(path, name), remove };
+}
+
+/** Entries of the system temp directory whose names start with one of `prefixes`. */
+export function tempEntries(prefixes: readonly string[]): string[] {
+  return readdirSync(tmpdir()).filter((name) => prefixes.some((p) => name.startsWith(p)));
 }

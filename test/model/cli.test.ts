@@ -1,14 +1,12 @@
 // `npm start` (src/cli/mnist.ts): trains, saves a model that loads and scores the same, and prints
 // the final `test accuracy:` line; the CNN by default, the MLP with --mlp. Native only (about ten
 // seconds together); skipped visibly otherwise. A low --target keeps each run to one or two epochs.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { defaultOptions, parseArgs, runMnist, type MnistCliOptions } from '../../src/cli/mnist';
 import { loadMnist } from '../../src/data/mnist';
 import { loadModel } from '../../src/index';
 import { getBackend } from '../../src/backend';
+import { testTempDir } from '../helpers/temp';
 
 const native = (() => {
   try {
@@ -50,7 +48,7 @@ suite('npm start (MNIST, native)', () => {
     ['cnn', 1],
     ['mlp', 2],
   ] as const)('%s: stops at the target accuracy, prints it, saves a loadable model', async (model, maxEpochs) => {
-    const out = join(mkdtempSync(join(tmpdir(), 'oxnet-cli-')), 'm.oxnet');
+    const out = testTempDir('oxnet-cli-').file('m.oxnet');
     const { r, text } = await runQuiet({ ...defaultOptions(model), epochs: 5, target: 0.9, out });
     expect(r.accuracy).toBeGreaterThanOrEqual(0.9);
     expect(r.epochs).toBeLessThanOrEqual(maxEpochs);

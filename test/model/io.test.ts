@@ -1,7 +1,6 @@
 // Save/load: a round trip keeps predictions, weights, batch-norm state and the normalizer bit for
 // bit; every kind of damaged file is refused with E_FORMAT.
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Sequential, adam, layers, loadModel, saveModel } from '../../src/index';
@@ -9,8 +8,9 @@ import { zscore } from '../../src/data/normalize';
 import { crc32 } from '../../src/io/crc32';
 import { FORMAT_VERSION, PREAMBLE_BYTES } from '../../src/io/format';
 import { modelFromBytes, modelToBytes } from '../../src/model/files';
+import { tempDir } from '../helpers/temp';
 
-const dir = mkdtempSync(join(tmpdir(), 'oxnet-io-'));
+const dir = tempDir('oxnet-io-').path;
 
 function smallCnn(): Sequential {
   const model = new Sequential({ seed: 11 });

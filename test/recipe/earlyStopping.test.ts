@@ -4,11 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { noisyFunction } from '../../src/data/synthetic';
 import { dense } from '../../src/layers/dense';
 import { Sequential } from '../../src/model/sequential';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { loadModel } from '../../src/model/files';
 import { earlyStopping, modelCheckpoint } from '../../src/training/callbacks';
+import { testTempDir } from '../helpers/temp';
 
 describe('earlyStopping with a real model', () => {
   it('restores the weights of the best validation epoch', async () => {
@@ -51,7 +49,7 @@ describe('modelCheckpoint with saveModel', () => {
     model.add(dense({ units: 16, activation: 'tanh', inputShape: [2] }));
     model.add(dense({ units: 1 }));
     model.compile({ loss: 'mse', optimizer: { kind: 'adam', lr: 0.05 } });
-    const path = join(mkdtempSync(join(tmpdir(), 'oxnet-ckpt-')), 'best.oxnet');
+    const path = testTempDir('oxnet-ckpt-').file('best.oxnet');
     const ckpt = modelCheckpoint({ path });
     const history = await model.fit(train.x, train.y, { epochs: 40, batchSize: 8, validationData: [val.x, val.y], callbacks: [ckpt] });
     const bestEpoch = history.valLoss.indexOf(Math.min(...history.valLoss));

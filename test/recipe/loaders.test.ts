@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -7,8 +6,9 @@ import { loadCsv, parseCsv } from '../../src/data/csv';
 import { encodeIdx, loadIdxPair, readIdx } from '../../src/data/idx';
 import { loadIris } from '../../src/data/iris';
 import { OxnetError } from '../../src/errors';
+import { tempDir } from '../helpers/temp';
 
-const dir = mkdtempSync(join(tmpdir(), 'oxnet-loaders-'));
+const dir = tempDir('oxnet-loaders-').path;
 
 function codeOf(fn: () => unknown): string {
   try {

@@ -96,7 +96,7 @@ describe('schedules (values from their formulas)', () => {
   });
 
   it('refuses bad parameters', () => {
-    expect(() => stepDecay({ initial: 0.1, factor: 2, every: 1 })).toThrow(/factor must be in \(0, 1\], got 2/);
+    expect(() => stepDecay({ initial: 0.1, factor: 2, every: 1 })).toThrow(/stepDecay: factor must be in \(0, 1\], got number 2/);
     expect(() => cosineDecay({ initial: 0.1, epochs: 0 })).toThrow(/epochs/);
   });
 });

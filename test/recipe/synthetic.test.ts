@@ -35,6 +35,6 @@ describe('synthetic data', () => {
   it('blobs cycle through classes, one-hot', () => {
     const b = gaussianBlobs({ count: 6, classes: 3, seed: 2 });
     expect(Array.from(b.y)).toEqual([1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1]);
-    expect(() => gaussianBlobs({ count: 6, classes: 1 })).toThrow(/classes must be an integer >= 2, got 1/);
+    expect(() => gaussianBlobs({ count: 6, classes: 1 })).toThrow(/gaussianBlobs: classes must be an integer in \[2, 65536\], got number 1/);
   });
 });
