@@ -188,6 +188,8 @@ struct DxSlot {
     first: bool,
     /// The value's gradient buffer.
     gbuf: usize,
+    /// Where backward writes it: `gbuf` for the first writer, else the scratch of its position.
+    dst: usize,
 }
 
 /// What the executor knows of a node besides its op.
@@ -207,6 +209,10 @@ struct NodeRt {
     dout: usize,
     /// Per input: where backward writes its gradient.
     dx: Vec<DxSlot>,
+    /// Per input: `dx[k].dst`, as the op's `InputGrads` reads it.
+    dx_dst: Vec<usize>,
+    /// Some input gradient lands in a scratch that is added in after backward (fan-out).
+    sums_dx: bool,
     /// Runs backward: it has parameters or an input that needs a gradient.
     backward: bool,
     /// Per input: something upstream needs its gradient.
@@ -217,8 +223,6 @@ struct NodeRt {
     owns_grads: bool,
     /// Its output carries a from-logits loss: dout is the gradient of the pre-activation.
     grad_of: GradOf,
-    /// The input-gradient buffers during backward (its capacity is kept: no allocation).
-    hold: Vec<Vec<f32>>,
 }
 
 struct OutputRt {
@@ -256,9 +260,10 @@ pub struct Network {
     infer_plan: Plan,
     memory: MemoryReport,
     bufs: Vec<Vec<f32>>,
+    /// The gradient plan's buffers, then one scratch per input position (from `scratch_base`):
+    /// where a non-first gradient writer writes before it is added in.
     gbufs: Vec<Vec<f32>>,
-    /// Per input position: where a non-first gradient writer writes before it is added in.
-    scratch: Vec<Vec<f32>>,
+    scratch_base: usize,
     /// A loss gradient nobody reads (a graph without parameters), and evaluate's.
     spare_grad: Vec<f32>,
     stats: BatchStats,
@@ -294,7 +299,6 @@ impl Network {
                 value: n_in + j,
                 size: node.size,
                 inputs: node.inputs.clone(),
-                hold: vec![Vec::new(); node.inputs.len()],
                 input_sizes,
                 params: range(&node.params),
                 state: range(&node.state),
@@ -304,6 +308,8 @@ impl Network {
                 out_infer: NO_BUFFER,
                 dout: NO_BUFFER,
                 dx: vec![],
+                dx_dst: vec![],
+                sums_dx: false,
                 backward,
                 need_dx,
                 first_dx: vec![false; node.inputs.len()],
@@ -379,9 +385,15 @@ impl Network {
             node.in_infer = node.inputs.iter().map(|&v| infer_plan.buffer[v]).collect();
             (node.out_train, node.out_infer, node.dout) =
                 (train_plan.buffer[node.value], infer_plan.buffer[node.value], grad_plan.buffer[node.value]);
+            let scratch_base = grad_plan.sizes.len();
             node.dx = (0..node.inputs.len())
-                .map(|k| DxSlot { need: node.need_dx[k], first: node.first_dx[k], gbuf: grad_plan.buffer[node.inputs[k]] })
+                .map(|k| {
+                    let (need, first, gbuf) = (node.need_dx[k], node.first_dx[k], grad_plan.buffer[node.inputs[k]]);
+                    DxSlot { need, first, gbuf, dst: if first { gbuf } else { scratch_base + k } }
+                })
                 .collect();
+            node.dx_dst = node.dx.iter().map(|slot| slot.dst).collect();
+            node.sums_dx = node.dx.iter().any(|slot| slot.need && !slot.first);
         }
         for o in outputs.iter_mut() {
             (o.train_buf, o.infer_buf, o.gbuf) = (train_plan.buffer[o.value], infer_plan.buffer[o.value], grad_plan.buffer[o.value]);
@@ -405,8 +417,8 @@ impl Network {
             params,
             state,
             bufs: vec![Vec::new(); train_plan.sizes.len().max(infer_plan.sizes.len())],
-            gbufs: vec![Vec::new(); grad_plan.sizes.len()],
-            scratch: vec![Vec::new(); arity],
+            gbufs: vec![Vec::new(); grad_plan.sizes.len() + arity],
+            scratch_base: grad_plan.sizes.len(),
             spare_grad: vec![],
             stats: BatchStats { loss: 0.0, output_losses: vec![0.0; n_out], correct: vec![0.0; n_out], finite: true },
             train_plan,
@@ -617,19 +629,12 @@ impl Network {
     /// and, when the loss and every gradient are finite, the update. Returns finite.
     fn train_batch(&mut self, data: &Dataset, chunk: &[u32], global_step: u32, lr: f64) -> Result<bool> {
         let n = chunk.len();
-        for i in 0..self.spec.inputs.len() {
-            let b = self.train_plan.buffer[i];
-            gather(data.input(i), data.input_sizes[i], chunk, &mut self.bufs[b])?;
+        // Model inputs are the first values: the zip stops at the last of them.
+        for ((x, &width), &b) in data.inputs.iter().zip(&data.input_sizes).zip(&self.train_plan.buffer) {
+            gather(x, width, chunk, &mut self.bufs[b])?;
         }
-        for o in 0..self.outputs.len() {
-            let target = &mut self.outputs[o].target;
-            target.clear();
-            let width = data.target_sizes[o];
-            let src = data.target(o);
-            for &r in chunk {
-                let from = r as usize * width;
-                target.extend_from_slice(&src[from..from + width]);
-            }
+        for (o, out) in self.outputs.iter_mut().enumerate() {
+            gather(data.target(o), data.target_sizes[o], chunk, &mut out.target)?;
         }
         self.forward(n, true, global_step, self.nodes.len() - 1)?;
         self.loss_and_backward(n, global_step)?;
@@ -690,15 +695,14 @@ impl Network {
             let out = &mut self.outputs[o];
             let len = n * out.size;
             let y = &self.bufs[out.train_buf][..len];
-            let gb = out.gbuf;
-            let mut grad = if gb == NO_BUFFER {
-                take(&mut self.spare_grad)
-            } else if out.first {
-                take(&mut self.gbufs[gb])
-            } else {
-                take(&mut self.scratch[0])
+            let (gb, scratch) = (out.gbuf, self.scratch_base);
+            // Nobody reads it (spare), the value's gradient, or a scratch added in below.
+            let grad = match gb {
+                NO_BUFFER => &mut self.spare_grad,
+                _ => &mut self.gbufs[if out.first { gb } else { scratch }],
             };
-            grow(&mut grad, len)?;
+            grow(grad, len)?;
+            let grad = &mut grad[..len];
             let pred = match (out.from_logits, out.producer) {
                 (true, Some(j)) => {
                     let node = &self.nodes[j];
@@ -708,26 +712,23 @@ impl Network {
                 _ => y,
             };
             let pred = scaled(pred, out.logit_scale, &mut out.logits);
-            let value = loss_unchecked(out.kind, pred, &out.target, n, out.size, &mut grad[..len]);
+            let target = &out.target[..len];
+            let value = loss_unchecked(out.kind, pred, target, n, out.size, grad);
             if out.logit_scale != 1.0 {
                 // d/da = scale d/dz for z = scale a.
                 let s = out.logit_scale;
-                grad[..len].iter_mut().for_each(|g| *g = (f64::from(*g) * s) as f32);
+                grad.iter_mut().for_each(|g| *g = (f64::from(*g) * s) as f32);
             }
             if out.weight != 1.0 {
                 let w = out.weight;
-                grad[..len].iter_mut().for_each(|g| *g = (f64::from(*g) * w) as f32);
+                grad.iter_mut().for_each(|g| *g = (f64::from(*g) * w) as f32);
             }
             self.stats.output_losses[o] = value;
-            self.stats.correct[o] = count_correct(out.correct, y, &out.target, out.size);
+            self.stats.correct[o] = count_correct(out.correct, y, target, out.size);
             total += out.weight * value;
-            if gb == NO_BUFFER {
-                self.spare_grad = grad;
-            } else if out.first {
-                self.gbufs[gb] = grad;
-            } else {
-                add_into(&mut self.gbufs[gb][..len], &grad[..len]);
-                self.scratch[0] = grad;
+            if gb != NO_BUFFER && !out.first {
+                let (plan, scratch) = self.gbufs.split_at_mut(scratch);
+                add_into(&mut plan[gb][..len], &scratch[0][..len]);
             }
         }
         self.stats.loss = total;
@@ -741,42 +742,34 @@ impl Network {
     }
 
     fn backward_node(&mut self, j: usize, n: usize, step: u32) -> Result<()> {
-        let node = &mut self.nodes[j];
-        for (k, slot) in node.dx.iter().enumerate() {
+        let node = &self.nodes[j];
+        for (slot, &size) in node.dx.iter().zip(&node.input_sizes) {
             if slot.need {
-                node.hold[k] = if slot.first { take(&mut self.gbufs[slot.gbuf]) } else { take(&mut self.scratch[k]) };
-                grow(&mut node.hold[k], n * node.input_sizes[k])?;
+                grow(&mut self.gbufs[slot.dst], n * size)?;
             }
         }
         let len = n * node.size;
+        // dout is taken out while the op runs so that the input gradients can be lent from the
+        // same table: liveness never gives them its buffer.
+        let dout = take(&mut self.gbufs[node.dout]);
         let grads = if node.owns_grads { &mut self.grads[node.params.clone()] } else { &mut self.shared_grads[j][..] };
         let b = Backward {
             inputs: Inputs { bufs: &self.bufs, ids: &node.in_train, sizes: &node.input_sizes, n },
             out: &self.bufs[node.out_train][..len],
-            dout: &self.gbufs[node.dout][..len],
+            dout: &dout[..len],
             grad_of: node.grad_of,
             n,
             params: &self.params[node.params.clone()],
             grads,
-            dinputs: InputGrads { bufs: &mut node.hold, need: &node.need_dx, sizes: &node.input_sizes, n },
+            dinputs: InputGrads { bufs: &mut self.gbufs, ids: Some(&node.dx_dst), need: &node.need_dx, sizes: &node.input_sizes, n },
             ctx: Ctx { training: true, step, seed: self.seed, node: j as u32 },
         };
         let result = self.ops[j].backward(b);
-        // Back into place whatever happened. A value read twice by this node has its first
-        // writer at the lower input position, so one pass in order puts it back before adding.
-        for (k, slot) in node.dx.iter().enumerate() {
-            if !slot.need {
-                continue;
-            }
-            if slot.first {
-                self.gbufs[slot.gbuf] = take(&mut node.hold[k]);
-            } else {
-                let len = n * node.input_sizes[k];
-                add_into(&mut self.gbufs[slot.gbuf][..len], &node.hold[k][..len]);
-                self.scratch[k] = take(&mut node.hold[k]);
-            }
-        }
+        self.gbufs[node.dout] = dout;
         result?;
+        if node.sums_dx {
+            add_scratch_grads(&mut self.gbufs, self.scratch_base, node, n);
+        }
         if !node.owns_grads {
             for (g, s) in self.grads[node.params.clone()].iter_mut().zip(&self.shared_grads[j]) {
                 add_into(g, s);
@@ -992,6 +985,19 @@ fn grow(buf: &mut Vec<f32>, len: usize) -> Result<()> {
     Ok(())
 }
 
+/// Adds the input gradients `node` wrote into scratches (from `scratch_base` in `gbufs`) to their
+/// values' buffers, in input order: a value read twice by the node has its first writer at the
+/// lower position, so the sum runs in the same order as a scratch per writer would.
+fn add_scratch_grads(gbufs: &mut [Vec<f32>], scratch_base: usize, node: &NodeRt, n: usize) {
+    let (plan, scratch) = gbufs.split_at_mut(scratch_base);
+    for (k, (slot, &size)) in node.dx.iter().zip(&node.input_sizes).enumerate() {
+        if slot.need && !slot.first {
+            let len = n * size;
+            add_into(&mut plan[slot.gbuf][..len], &scratch[k][..len]);
+        }
+    }
+}
+
 fn add_into(dst: &mut [f32], src: &[f32]) {
     dst.iter_mut().zip(src).for_each(|(d, s)| *d += s);
 }
@@ -1028,9 +1034,9 @@ fn all_finite(v: &[f32]) -> bool {
 /// Copies rows `order[..]` of a row-major table into the front of `out`.
 fn gather(src: &[f32], width: usize, order: &[u32], out: &mut Vec<f32>) -> Result<()> {
     grow(out, order.len() * width)?;
-    for (dst, &r) in out.chunks_exact_mut(width).zip(order) {
+    for (k, &r) in order.iter().enumerate() {
         let from = r as usize * width;
-        dst.copy_from_slice(&src[from..from + width]);
+        out[k * width..(k + 1) * width].copy_from_slice(&src[from..from + width]);
     }
     Ok(())
 }

@@ -188,6 +188,8 @@ impl<'a> Inputs<'a> {
 /// The gradients of a node's inputs the executor asks backward to write (overwrite).
 pub struct InputGrads<'a> {
     pub(crate) bufs: &'a mut [Vec<f32>],
+    /// Buffer of each input's gradient in `bufs`; None: input k's is `bufs[k]`.
+    pub(crate) ids: Option<&'a [usize]>,
     pub(crate) need: &'a [bool],
     pub(crate) sizes: &'a [usize],
     pub(crate) n: usize,
@@ -196,13 +198,14 @@ pub struct InputGrads<'a> {
 impl<'a> InputGrads<'a> {
     /// The gradient of input k goes into `bufs[k]` (at least `n * sizes[k]` floats) when `need[k]`.
     pub fn new(bufs: &'a mut [Vec<f32>], need: &'a [bool], sizes: &'a [usize], n: usize) -> Self {
-        InputGrads { bufs, need, sizes, n }
+        InputGrads { bufs, ids: None, need, sizes, n }
     }
     /// dL/d(input k), or None when nothing upstream needs it (a model input).
     #[inline]
     pub fn get(&mut self, k: usize) -> Option<&mut [f32]> {
         if self.need[k] {
-            Some(&mut self.bufs[k][..self.n * self.sizes[k]])
+            let b = self.ids.map_or(k, |ids| ids[k]);
+            Some(&mut self.bufs[b][..self.n * self.sizes[k]])
         } else {
             None
         }
