@@ -7,6 +7,7 @@ import { shuffledIndices } from '../random';
 import type { BatchLogs, Callback, EpochLogs, TrainingModel } from './callbacks';
 import type { Compiled, Metric } from './compile';
 import type { EvalResult } from './evaluate';
+import { FitProgress, type ProgressStream } from '../training/progress';
 import { History } from './history';
 import { deriveSeed, SeedPurpose } from './seeds';
 import { gatherRows, type Prepared, type TensorLike } from './tensors';
@@ -39,8 +40,14 @@ export interface FitOptions {
   callbacks?: Callback | Callback[];
   /** Overrides the model's seed for shuffling, validationSplit and dropout. */
   seed?: number;
-  /** 0: silent (default); 1: one line per epoch on stdout. */
-  verbose?: 0 | 1;
+  /**
+   * 0: silent (default); 1: a progress bar per epoch (batch n/N, ETA, running loss and accuracy,
+   * samples/s) that leaves one line per epoch, on a TTY; one line per epoch otherwise; 2: one line
+   * per epoch always (as Keras).
+   */
+  verbose?: 0 | 1 | 2;
+  /** Where verbose output goes (default process.stdout); the bar is drawn only when its isTTY is true. */
+  progressStream?: ProgressStream;
   signal?: AbortSignal;
   /** Sample order of epoch e (0-based, this fit call), overriding shuffle; e.g. mnistEpochOrder. */
   epochOrder?: (epoch: number) => Uint32Array;
@@ -64,6 +71,7 @@ const FIT_KEYS = [
   'callbacks',
   'seed',
   'verbose',
+  'progressStream',
   'signal',
   'epochOrder',
   'nanGuard',
@@ -134,6 +142,15 @@ function evalLogs(logs: EpochLogs, names: string[], metrics: Set<Metric>[], r: E
 }
 
 export async function runFit(model: Trainable, xIn: Data, yIn: Data, opts: FitOptions): Promise<History> {
+  const shown: { progress: FitProgress | null } = { progress: null };
+  try {
+    return await fitLoop(model, xIn, yIn, opts, shown);
+  } finally {
+    shown.progress?.stop(); // the bar's redraw timer must not outlive a fit that threw
+  }
+}
+
+async function fitLoop(model: Trainable, xIn: Data, yIn: Data, opts: FitOptions, shown: { progress: FitProgress | null }): Promise<History> {
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new OxnetError('E_ARG', `fit options must be an object, got ${showValue(opts)}`);
   const unknown = Object.keys(opts).filter((k) => !FIT_KEYS.includes(k));
   if (unknown.length) throw new OxnetError('E_ARG', `fit: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; known: ${FIT_KEYS.join(', ')}`);
@@ -152,8 +169,11 @@ export async function runFit(model: Trainable, xIn: Data, yIn: Data, opts: FitOp
     if (opts[key] !== undefined && typeof opts[key] !== 'boolean')
       throw new OxnetError('E_ARG', `fit ${key} must be true or false, got ${showValue(opts[key])}`);
   }
-  if (opts.verbose !== undefined && opts.verbose !== 0 && opts.verbose !== 1)
-    throw new OxnetError('E_ARG', `fit verbose must be 0 or 1, got ${showValue(opts.verbose)}`);
+  if (opts.verbose !== undefined && opts.verbose !== 0 && opts.verbose !== 1 && opts.verbose !== 2)
+    throw new OxnetError('E_ARG', `fit verbose must be 0, 1 or 2, got ${showValue(opts.verbose)}`);
+  const ps = opts.progressStream;
+  if (ps !== undefined && (ps === null || typeof ps !== 'object' || typeof (ps as { write?: unknown }).write !== 'function'))
+    throw new OxnetError('E_ARG', `fit progressStream must be a stream (an object with write), got ${showValue(ps)}`);
   if (opts.epochOrder !== undefined && typeof opts.epochOrder !== 'function')
     throw new OxnetError('E_ARG', `fit epochOrder must be a function, got ${showValue(opts.epochOrder)}`);
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new OxnetError('E_ARG', 'fit signal must be an AbortSignal');
@@ -187,16 +207,20 @@ export async function runFit(model: Trainable, xIn: Data, yIn: Data, opts: FitOp
   const n = train.n;
   const data = model.createDataset(train.inputs, train.targets, n);
   const batches = Math.ceil(n / batchSize);
-  const needsFeedback = callbacks.some((c) => c.onBatchEnd) || opts.signal !== undefined;
+  const names = model.outputNames;
+  const k = names.length;
+  const verbose = opts.verbose ?? 0;
+  const progress =
+    verbose === 0 ? null : new FitProgress(ps ?? process.stdout, { epochs, batches, samples: n, verbose, accuracy: k === 1 && compiled.metrics[0].has('acc') });
+  shown.progress = progress;
+  const needsFeedback = callbacks.some((c) => c.onBatchEnd) || opts.signal !== undefined || progress?.perBatch === true;
   const chunk = needsFeedback ? FEEDBACK_CHUNK : batches;
   const paramCount = model.parameterCount;
   const sync = Math.min(chunk * batchSize, n) * paramCount < SYNC_MAX_WORK;
   const nanGuard = opts.nanGuard ?? true;
-  const names = model.outputNames;
-  const k = names.length;
   // Nothing needs JavaScript between epochs (no per-epoch callback, validation, 'mse' metric,
   // verbose line or skipping of non-finite batches): all epochs run in one backend call.
-  const oneCall = !needsFeedback && !val && !anyMse && nanGuard && opts.verbose !== 1 && !callbacks.some((c) => c.onEpochBegin || c.onEpochEnd);
+  const oneCall = !needsFeedback && !val && !anyMse && nanGuard && !progress && !callbacks.some((c) => c.onEpochBegin || c.onEpochEnd);
   const history = new History();
   model.stopTraining = false;
 
@@ -228,6 +252,7 @@ export async function runFit(model: Trainable, xIn: Data, yIn: Data, opts: FitOp
   }
   for (; !oneCall && epoch < epochs && !model.stopTraining; epoch++) {
     for (const c of callbacks) await c.onEpochBegin?.(epoch, model);
+    progress?.epochBegin();
     const lr = model.learningRate;
     const order = opts.epochOrder
       ? checkOrder(opts.epochOrder(epoch), n, epoch)
@@ -254,6 +279,7 @@ export async function runFit(model: Trainable, xIn: Data, yIn: Data, opts: FitOp
         }
         counted += size;
         const logs: BatchLogs = { loss: stats.losses[i], correct: batchCorrect, size };
+        if (progress?.perBatch) progress.batchEnd(epoch, b0 + i + 1, logs);
         for (const c of callbacks) await c.onBatchEnd?.(b0 + i, logs, model);
       }
       model.step += done;
@@ -282,7 +308,7 @@ export async function runFit(model: Trainable, xIn: Data, yIn: Data, opts: FitOp
     delete (logs as Record<string, unknown>).lr;
     logs.lr = lr;
     history.record(epoch, logs);
-    if (opts.verbose === 1) console.log(formatEpoch(epoch, epochs, logs));
+    progress?.epochEnd(epoch, logs);
     for (const c of callbacks) await c.onEpochEnd?.(epoch, logs, model);
     if (stopBelow !== undefined && logs.loss < stopBelow) model.stopTraining = true;
   }
@@ -335,12 +361,4 @@ function identity(n: number): Uint32Array {
   const o = new Uint32Array(n);
   for (let i = 0; i < n; i++) o[i] = i;
   return o;
-}
-
-export function formatEpoch(epoch: number, epochs: number, logs: EpochLogs): string {
-  const parts = [`epoch ${epoch + 1}/${epochs}`, `loss ${logs.loss.toFixed(4)}`];
-  if (logs.acc !== undefined) parts.push(`acc ${logs.acc.toFixed(4)}`);
-  if (logs.valLoss !== undefined) parts.push(`valLoss ${logs.valLoss.toFixed(4)}`);
-  if (logs.valAcc !== undefined) parts.push(`valAcc ${logs.valAcc.toFixed(4)}`);
-  return parts.join('  ');
 }
