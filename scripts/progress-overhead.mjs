@@ -46,9 +46,9 @@ const setups = [
 
 const modes = {
   'verbose 0': {},
-  'verbose 2 (lines)': { verbose: 2, progressStream: { write: tty.write } },
+  'verbose 2 (lines)': { verbose: /** @type {const} */ (2), progressStream: { write: tty.write } },
   'chunked, no bar': { callbacks: { onBatchEnd() {} } },
-  'verbose 1, TTY bar': { verbose: 1, progressStream: tty },
+  'verbose 1, TTY bar': { verbose: /** @type {const} */ (1), progressStream: tty },
 };
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
