@@ -77,4 +77,5 @@ export {
 } from './metrics';
 export { stepDecay, exponentialDecay, cosineDecay, type Schedule } from './schedules';
 export { learningRateScheduler, reduceLROnPlateau, earlyStopping, modelCheckpoint, progressLogger, type Monitor } from './training/callbacks';
+export { tensorBoard, type TensorBoardOptions, type TensorBoardCallback } from './training/tensorboard';
 export { selectModel, selectionTable, type SelectionOptions, type SelectionResult, type SelectionRow } from './training/selection';

@@ -1,4 +1,7 @@
-// A one-line live progress display for a TTY (rewritten in place), plain lines otherwise.
+// The MNIST command's live display: a cli-progress bar on a TTY (src/training/progress.ts),
+// rewritten in place; plain lines otherwise.
+import { LiveBar, type ProgressStream } from '../training/progress';
+
 export interface ProgressState {
   epoch: number;
   epochs: number;
@@ -11,29 +14,34 @@ export interface ProgressState {
 }
 
 export class ProgressDisplay {
+  private readonly bar: LiveBar;
   private lastDraw = 0;
-  constructor(private readonly out: NodeJS.WriteStream = process.stdout) {}
 
-  get live(): boolean {
-    return Boolean(this.out.isTTY);
+  constructor(out: ProgressStream = process.stdout) {
+    this.bar = new LiveBar(out, 'epoch {epoch} {value}/{total} [{bar}] loss {loss} acc {acc} ~{left} left');
   }
 
-  /** Redraws at most ~10 times a second; nothing when not a TTY (epoch lines carry the news). */
+  get live(): boolean {
+    return this.bar.live;
+  }
+
+  /** Moves the bar (the payload is built at most ~20 times a second); nothing when not a TTY (epoch lines carry the news). */
   update(s: ProgressState): void {
     if (!this.live) return;
     const now = Date.now();
-    if (now - this.lastDraw < 100 && s.batch < s.batches) return;
+    if (now - this.lastDraw < 50 && s.batch < s.batches) return;
     this.lastDraw = now;
-    const width = 24;
-    const filled = Math.round((width * s.batch) / s.batches);
-    const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
-    this.out.write(`\r\x1b[2Kepoch ${s.epoch}/${s.epochs} [${bar}] loss ${s.loss.toFixed(4)} acc ${s.acc.toFixed(4)} ~${formatSeconds(s.secondsLeft)} left`);
+    this.bar.update(s.batch, s.batches, {
+      epoch: `${s.epoch}/${s.epochs}`,
+      loss: s.loss.toFixed(4),
+      acc: s.acc.toFixed(4),
+      left: formatSeconds(s.secondsLeft),
+    });
   }
 
-  /** A permanent line (clears the live line first on a TTY). */
+  /** A permanent line (takes the live bar down first on a TTY). */
   line(text: string): void {
-    if (this.live) this.out.write('\r\x1b[2K');
-    this.out.write(`${text}\n`);
+    this.bar.line(text);
   }
 }
 

@@ -2,12 +2,13 @@
 // runner.train in chunks so callbacks, AbortSignal and Node's event loop get a turn; or, when
 // nothing needs JavaScript between epochs, every epoch in one backend call.
 import { count, positiveCount } from '../args';
-import type { Dataset, NetworkRunner } from '../backend/types';
+import type { Dataset, EpochStats, NetworkRunner } from '../backend/types';
 import { OxnetError, showValue } from '../errors';
 import { shuffledIndices } from '../random';
 import type { BatchLogs, Callback, EpochLogs, TrainingModel } from './callbacks';
 import type { Compiled, Metric } from './compile';
 import type { EvalResult } from './evaluate';
+import { FitProgress, type ProgressStream, progressTiming } from '../training/progress';
 import { History } from './history';
 import { deriveSeed, SeedPurpose } from './seeds';
 import { gatherRows, type Prepared, type TensorLike } from './tensors';
@@ -40,8 +41,14 @@ export interface FitOptions {
   callbacks?: Callback | Callback[];
   /** Overrides the model's seed for shuffling, validationSplit and dropout. */
   seed?: number;
-  /** 0: silent (default); 1: one line per epoch on stdout. */
-  verbose?: 0 | 1;
+  /**
+   * 0: silent (default); 1: a progress bar per epoch (batch n/N, ETA, running loss and accuracy,
+   * samples/s) that leaves one line per epoch, on a TTY; one line per epoch otherwise; 2: one line
+   * per epoch always (as Keras).
+   */
+  verbose?: 0 | 1 | 2;
+  /** Where verbose output goes (default process.stdout); the bar is drawn only when its isTTY is true. */
+  progressStream?: ProgressStream;
   signal?: AbortSignal;
   /** Sample order of epoch e (0-based, this fit call), overriding shuffle; e.g. mnistEpochOrder. */
   epochOrder?: (epoch: number) => Uint32Array;
@@ -65,6 +72,7 @@ const FIT_KEYS = [
   'callbacks',
   'seed',
   'verbose',
+  'progressStream',
   'signal',
   'epochOrder',
   'nanGuard',
@@ -72,8 +80,14 @@ const FIT_KEYS = [
   'stopBelowLoss',
 ];
 
-/** Batches per train call when something needs per-batch feedback (a few dozen). */
+/** Batches per train call for onBatchEnd callbacks (a few dozen; fixed, so that what a callback
+ * changes takes effect at the same batch every run). */
 const FEEDBACK_CHUNK = 32;
+/** Target length of a train call for the bar and the AbortSignal: chunks of an epoch are sized
+ * from the last chunk's time per batch, so the per-call overhead (tens of microseconds) stays
+ * well under 1% of it while the bar still moves about ten times a second. */
+const CHUNK_MS = 100;
+
 /** Below this many sample-parameter products per call (tens of microseconds), train on the calling
  * thread: the hop to a worker thread and back (~50 us) would cost more than the training itself. */
 const SYNC_MAX_WORK = 1 << 16;
@@ -134,6 +148,15 @@ function evalLogs(logs: EpochLogs, names: string[], metrics: Set<Metric>[], r: E
 }
 
 export async function runFit(model: Trainable, xIn: Data, yIn: Data, opts: FitOptions): Promise<History> {
+  const shown: { progress: FitProgress | null } = { progress: null };
+  try {
+    return await fitLoop(model, xIn, yIn, opts, shown);
+  } finally {
+    shown.progress?.stop(); // the bar's redraw timer must not outlive a fit that threw
+  }
+}
+
+async function fitLoop(model: Trainable, xIn: Data, yIn: Data, opts: FitOptions, shown: { progress: FitProgress | null }): Promise<History> {
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new OxnetError('E_ARG', `fit options must be an object, got ${showValue(opts)}`);
   const unknown = Object.keys(opts).filter((k) => !FIT_KEYS.includes(k));
   if (unknown.length) throw new OxnetError('E_ARG', `fit: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; known: ${FIT_KEYS.join(', ')}`);
@@ -152,8 +175,11 @@ export async function runFit(model: Trainable, xIn: Data, yIn: Data, opts: FitOp
     if (opts[key] !== undefined && typeof opts[key] !== 'boolean')
       throw new OxnetError('E_ARG', `fit ${key} must be true or false, got ${showValue(opts[key])}`);
   }
-  if (opts.verbose !== undefined && opts.verbose !== 0 && opts.verbose !== 1)
-    throw new OxnetError('E_ARG', `fit verbose must be 0 or 1, got ${showValue(opts.verbose)}`);
+  if (opts.verbose !== undefined && opts.verbose !== 0 && opts.verbose !== 1 && opts.verbose !== 2)
+    throw new OxnetError('E_ARG', `fit verbose must be 0, 1 or 2, got ${showValue(opts.verbose)}`);
+  const ps = opts.progressStream;
+  if (ps !== undefined && (ps === null || typeof ps !== 'object' || typeof (ps as { write?: unknown }).write !== 'function'))
+    throw new OxnetError('E_ARG', `fit progressStream must be a stream (an object with write), got ${showValue(ps)}`);
   if (opts.epochOrder !== undefined && typeof opts.epochOrder !== 'function')
     throw new OxnetError('E_ARG', `fit epochOrder must be a function, got ${showValue(opts.epochOrder)}`);
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new OxnetError('E_ARG', 'fit signal must be an AbortSignal');
@@ -187,31 +213,42 @@ export async function runFit(model: Trainable, xIn: Data, yIn: Data, opts: FitOp
   const n = train.n;
   const data = model.createDataset(train.inputs, train.targets, n);
   const batches = Math.ceil(n / batchSize);
-  const needsFeedback = callbacks.some((c) => c.onBatchEnd) || opts.signal !== undefined;
-  const chunk = needsFeedback ? FEEDBACK_CHUNK : batches;
-  const paramCount = model.parameterCount;
-  const sync = Math.min(chunk * batchSize, n) * paramCount < SYNC_MAX_WORK;
-  const nanGuard = opts.nanGuard ?? true;
   const names = model.outputNames;
   const k = names.length;
-  // Nothing needs JavaScript between epochs (no per-epoch callback, validation, 'mse' metric,
-  // verbose line or skipping of non-finite batches): all epochs run in one backend call.
-  const oneCall = !needsFeedback && !val && !anyMse && nanGuard && opts.verbose !== 1 && !callbacks.some((c) => c.onEpochBegin || c.onEpochEnd);
+  const verbose = opts.verbose ?? 0;
+  const progress =
+    verbose === 0 ? null : new FitProgress(ps ?? process.stdout, { epochs, batches, samples: n, verbose, accuracy: k === 1 && compiled.metrics[0].has('acc') });
+  shown.progress = progress;
+  const batchCallbacks = callbacks.some((c) => c.onBatchEnd);
+  const livePossible = progress?.perBatch === true;
+  // Per-batch news when a callback wants it (chunks of a fixed FEEDBACK_CHUNK batches, so what a
+  // callback changes takes effect at the same batch every run), or for the bar and the AbortSignal
+  // (chunks sized by time: nothing they do changes the training).
+  const needsFeedback = batchCallbacks || opts.signal !== undefined || livePossible;
+  const paramCount = model.parameterCount;
+  const nanGuard = opts.nanGuard ?? true;
+  // Something needs JavaScript after every epoch: a per-epoch or per-batch callback, validation,
+  // the 'mse' metric or skipping of non-finite batches.
+  const epochJs = batchCallbacks || !!val || anyMse || !nanGuard || callbacks.some((c) => c.onEpochBegin || c.onEpochEnd);
+  // Nothing at all: every epoch in one backend call.
+  const oneCall = !epochJs && !progress && opts.signal === undefined;
+  // Only verbose lines, a bar that is drawn for long epochs only, or a signal: short epochs run a
+  // group at a time (a call of about progressTiming.groupMs, 100 ms), their lines written after
+  // it; a long epoch runs in chunks with the bar.
+  const grouped = !epochJs && !oneCall;
   const history = new History();
   model.stopTraining = false;
 
-  checkAbort(opts.signal, 0, 0);
-  for (const c of callbacks) await c.onTrainBegin?.(model);
-  let epoch = 0;
-  if (oneCall && !model.stopTraining) {
+  /** Epochs first..first+count-1 in one trainEpochs call, recorded in the history. */
+  const runEpochs = async (first: number, count: number): Promise<EpochStats> => {
     const lr = model.learningRate;
-    const orders = opts.epochOrder ? concatOrders(opts.epochOrder, epochs, n) : undefined;
+    const orders = opts.epochOrder ? concatOrders(opts.epochOrder, first, count, n) : undefined;
     const shuffleSeeds =
       orders || opts.shuffle === false
         ? undefined
-        : Uint32Array.from({ length: epochs }, (_, e) => deriveSeed(seed, SeedPurpose.epochShuffle, model.epochsTrained + e));
-    const plan = { epochs, batchSize, lr, step: model.step, shuffleSeeds, orders, stopBelow };
-    const stats = epochs * n * paramCount < SYNC_MAX_FIT_WORK ? runner.trainEpochsSync(data, plan) : await runner.trainEpochs(data, plan);
+        : Uint32Array.from({ length: count }, (_, e) => deriveSeed(seed, SeedPurpose.epochShuffle, model.epochsTrained + e));
+    const plan = { epochs: count, batchSize, lr, step: model.step, shuffleSeeds, orders, stopBelow };
+    const stats = count * n * paramCount < SYNC_MAX_FIT_WORK ? runner.trainEpochsSync(data, plan) : await runner.trainEpochs(data, plan);
     const columns: Record<string, ArrayLike<number> | number> = { loss: stats.losses };
     const column = (o: number, f: (e: number) => number) => Float64Array.from({ length: stats.epochs }, (_, e) => f(e * k + o));
     names.forEach((_, o) => {
@@ -220,14 +257,47 @@ export async function runFit(model: Trainable, xIn: Data, yIn: Data, opts: FitOp
       if (compiled.metrics[o].has('misclassified')) columns[logKey(names, o, 'misclassified', false)] = column(o, (i) => n - stats.correct[i]);
     });
     columns.lr = lr;
-    history.recordColumns(0, stats.epochs, columns);
-    epoch = stats.epochs;
+    history.recordColumns(first, stats.epochs, columns);
     model.epochsTrained += stats.epochs;
     model.step += stats.epochs * batches + Math.max(stats.nonFiniteBatch, 0);
-    if (stats.nonFiniteBatch >= 0) throw nonFiniteError(stats.epochs, stats.nonFiniteBatch, lr);
+    return stats;
+  };
+
+  checkAbort(opts.signal, 0, 0);
+  for (const c of callbacks) await c.onTrainBegin?.(model);
+  let epoch = 0;
+  if (oneCall && !model.stopTraining) {
+    const stats = await runEpochs(0, epochs);
+    epoch = stats.epochs;
+    if (stats.nonFiniteBatch >= 0) throw nonFiniteError(stats.epochs, stats.nonFiniteBatch, model.learningRate);
   }
-  for (; !oneCall && epoch < epochs && !model.stopTraining; epoch++) {
+  /** Milliseconds per batch of the last chunk (NaN before the first): sizes the timed chunks. */
+  let batchMs = Number.NaN;
+  /** Milliseconds of the last epoch (NaN before the first): decides grouped or chunked. */
+  let epochMs = Number.NaN;
+  while (!oneCall && epoch < epochs && !model.stopTraining) {
+    const groupMs = progressTiming.groupMs;
+    // Before any epoch has been timed: all of a fit small enough for the JS thread (a few ms, as
+    // verbose 0 runs it) in one call; otherwise the first epoch alone, in chunks, to time it.
+    const tiny = Number.isNaN(epochMs) && groupMs > 0 && (epochs - epoch) * n * paramCount < SYNC_MAX_FIT_WORK;
+    if (grouped && (epochMs < groupMs || tiny)) {
+      checkAbort(opts.signal, epoch, 0);
+      const count = tiny ? epochs - epoch : Math.max(1, Math.min(epochs - epoch, Math.floor(groupMs / epochMs)));
+      const t0 = performance.now();
+      const lr = model.learningRate;
+      const stats = await runEpochs(epoch, count);
+      epochMs = (performance.now() - t0) / Math.max(stats.epochs, 1);
+      progress?.epochsEnd(epoch, history, stats.epochs, epochMs / 1000);
+      epoch += stats.epochs;
+      if (stats.nonFiniteBatch >= 0) throw nonFiniteError(epoch, stats.nonFiniteBatch, lr);
+      if (stopBelow !== undefined && stats.epochs > 0 && stats.losses[stats.epochs - 1] < stopBelow) model.stopTraining = true;
+      // A turn for the event loop between calls (none after the last: fit returns).
+      if (needsFeedback && epoch < epochs && !model.stopTraining) await new Promise<void>((r) => setImmediate(r));
+      continue;
+    }
+    const epochStart = performance.now();
     for (const c of callbacks) await c.onEpochBegin?.(epoch, model);
+    progress?.epochBegin();
     const lr = model.learningRate;
     const order = opts.epochOrder
       ? checkOrder(opts.epochOrder(epoch), n, epoch)
@@ -240,8 +310,18 @@ export async function runFit(model: Trainable, xIn: Data, yIn: Data, opts: FitOp
     let counted = 0;
     for (let b0 = 0; b0 < batches; ) {
       checkAbort(opts.signal, epoch, b0);
-      const b1 = Math.min(b0 + chunk, batches);
+      const size = batchCallbacks
+        ? FEEDBACK_CHUNK
+        : !needsFeedback
+          ? batches
+          : Number.isNaN(batchMs)
+            ? 1 // a probe: the first chunk times a batch
+            : Math.max(1, Math.floor(CHUNK_MS / batchMs));
+      const b1 = Math.min(b0 + size, batches);
+      const sync = Math.min((b1 - b0) * batchSize, n) * paramCount < SYNC_MAX_WORK;
+      const t0 = performance.now();
       const stats = await trainChunk(runner, data, order, batchSize, b0, b1, model, sync);
+      batchMs = (performance.now() - t0) / (b1 - b0);
       const done = stats.nonFiniteBatch >= 0 ? stats.nonFiniteBatch : b1 - b0;
       for (let i = 0; i < done; i++) {
         const size = Math.min(batchSize, n - (b0 + i) * batchSize);
@@ -253,7 +333,9 @@ export async function runFit(model: Trainable, xIn: Data, yIn: Data, opts: FitOp
           if (o === 0) batchCorrect = stats.correct[i * k];
         }
         counted += size;
+        if (!livePossible && !batchCallbacks) continue;
         const logs: BatchLogs = { loss: stats.losses[i], correct: batchCorrect, size };
+        if (livePossible) progress?.batchEnd(epoch, b0 + i + 1, logs);
         for (const c of callbacks) await c.onBatchEnd?.(b0 + i, logs, model);
       }
       model.step += done;
@@ -282,9 +364,11 @@ export async function runFit(model: Trainable, xIn: Data, yIn: Data, opts: FitOp
     delete (logs as Record<string, unknown>).lr;
     logs.lr = lr;
     history.record(epoch, logs);
-    if (opts.verbose === 1) console.log(formatEpoch(epoch, epochs, logs));
+    progress?.epochEnd(epoch, logs);
     for (const c of callbacks) await c.onEpochEnd?.(epoch, logs, model);
     if (stopBelow !== undefined && logs.loss < stopBelow) model.stopTraining = true;
+    epochMs = performance.now() - epochStart;
+    epoch++;
   }
   for (const c of callbacks) await c.onTrainEnd?.({ epochs: epoch }, model);
   return history;
@@ -324,10 +408,10 @@ function checkOrder(order: Uint32Array, n: number, epoch: number): Uint32Array {
   return order;
 }
 
-/** epochOrder(0..epochs-1), checked and laid end to end (trainEpochs' `orders`). */
-function concatOrders(epochOrder: (epoch: number) => Uint32Array, epochs: number, n: number): Uint32Array {
-  const all = new Uint32Array(epochs * n);
-  for (let e = 0; e < epochs; e++) all.set(checkOrder(epochOrder(e), n, e), e * n);
+/** epochOrder(first..first+count-1), checked and laid end to end (trainEpochs' `orders`). */
+function concatOrders(epochOrder: (epoch: number) => Uint32Array, first: number, count: number, n: number): Uint32Array {
+  const all = new Uint32Array(count * n);
+  for (let e = 0; e < count; e++) all.set(checkOrder(epochOrder(first + e), n, first + e), e * n);
   return all;
 }
 
@@ -335,12 +419,4 @@ function identity(n: number): Uint32Array {
   const o = new Uint32Array(n);
   for (let i = 0; i < n; i++) o[i] = i;
   return o;
-}
-
-export function formatEpoch(epoch: number, epochs: number, logs: EpochLogs): string {
-  const parts = [`epoch ${epoch + 1}/${epochs}`, `loss ${logs.loss.toFixed(4)}`];
-  if (logs.acc !== undefined) parts.push(`acc ${logs.acc.toFixed(4)}`);
-  if (logs.valLoss !== undefined) parts.push(`valLoss ${logs.valLoss.toFixed(4)}`);
-  if (logs.valAcc !== undefined) parts.push(`valAcc ${logs.valAcc.toFixed(4)}`);
-  return parts.join('  ');
 }

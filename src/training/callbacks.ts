@@ -54,7 +54,7 @@ class BestTracker {
  * The options object of callback `name`: undefined gives {}; a model, an array or a primitive is
  * refused (E_ARG), and so is a key the callback does not know (a typo would otherwise do nothing).
  */
-function options<T extends object>(name: string, opts: unknown, keys: readonly (keyof T & string)[]): Partial<T> {
+export function options<T extends object>(name: string, opts: unknown, keys: readonly (keyof T & string)[]): Partial<T> {
   if (opts === undefined) return {};
   const hint = `${name} takes an options object only ({ ${keys.join(', ')} }); the model reaches the callback when fit runs it`;
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new OxnetError('E_ARG', `${hint}, got ${describe(opts)}`);
@@ -65,7 +65,7 @@ function options<T extends object>(name: string, opts: unknown, keys: readonly (
 }
 
 /** One more argument than the callback takes: the old (model, options) form, refused with the new one. */
-function noExtra(name: string, extra: unknown[], form: string): void {
+export function noExtra(name: string, extra: unknown[], form: string): void {
   if (extra.length > 0) throw new OxnetError('E_ARG', `${name} takes ${form} only; the model reaches the callback when fit runs it`);
 }
 

@@ -1,7 +1,7 @@
 // Documentation is code: every ```ts / ```js block of README.md and docs/*.md runs here, as a
 // user would paste it (`from 'oxnet'` resolves to this checkout's src/index.ts), and the values it
 // computes are checked, so the docs cannot drift from the API again.
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -81,6 +81,13 @@ const checks: { key: string; check(scope: Record<string, unknown>): void }[] = [
       const m = model as { evaluate(x: unknown, y: unknown): { accuracy: number } };
       const t = test as { x: unknown; y: unknown };
       expect(m.evaluate(t.x, t.y).accuracy).toBeGreaterThan(0.85);
+    },
+  },
+  {
+    key: "tensorBoard(logdir, { updateFreq: 'batch'",
+    check({ runs, logdir }) {
+      expect(runs).toEqual(['train', 'val']);
+      expect(existsSync(logdir as string)).toBe(false);
     },
   },
   {
