@@ -143,26 +143,26 @@ export interface NativeEpochPlan {
 }
 
 export interface NativeEpochStats {
-  losses: Float64Array
+  losses: Array<number>
   /** epochs x outputs. */
-  outputLosses: Float64Array
+  outputLosses: Array<number>
   /** epochs x outputs. */
-  correct: Float64Array
+  correct: Array<number>
   epochs: number
   nonFiniteBatch: number
 }
 
 export interface NativeEvalStats {
-  lossSums: Float64Array
-  correct: Float64Array
-  sqErr: Float64Array
+  lossSums: Array<number>
+  correct: Array<number>
+  sqErr: Array<number>
   count: number
 }
 
 export interface NativeGradientStats {
   loss: number
-  outputLosses: Float64Array
-  correct: Float64Array
+  outputLosses: Array<number>
+  correct: Array<number>
   finite: boolean
 }
 
@@ -189,12 +189,16 @@ export interface NativePool2DGeometry {
   padding: Array<number>
 }
 
+/**
+ * Figures come back as plain arrays, not typed arrays over Rust memory: an external buffer costs
+ * a finalizer and GC work per call, which dominated calls that train a few samples (W1).
+ */
 export interface NativeTrainStats {
-  losses: Float64Array
+  losses: Array<number>
   /** batches x outputs. */
-  outputLosses: Float64Array
+  outputLosses: Array<number>
   /** batches x outputs. */
-  correct: Float64Array
+  correct: Array<number>
   nonFiniteBatch: number
 }
 

@@ -20,18 +20,28 @@ import type {
 } from './types';
 import { OxnetError, type OxnetErrorCode } from '../errors';
 
+/** The native side returns figures as plain arrays (cheaper than external typed arrays); the runner hands out Float64Arrays. */
+type Plain<T> = { [K in keyof T]: T[K] extends Float64Array ? number[] : T[K] };
+
+/** `raw` with each of its number arrays as a Float64Array. */
+function f64Fields<T extends object>(raw: Plain<T>): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) out[k] = Array.isArray(v) ? Float64Array.from(v as number[]) : v;
+  return out as T;
+}
+
 /** The parts of the generated binding (index.d.ts) this file uses; CNN kernels may be absent. */
 interface NativeDatasetHandle extends Dataset {}
 interface NativeNetworkHandle {
-  train(data: NativeDatasetHandle, order: Uint32Array, batchSize: number, lr: number, step: number): Promise<TrainStats>;
-  trainSync(data: NativeDatasetHandle, order: Uint32Array, batchSize: number, lr: number, step: number): TrainStats;
-  trainEpochs(data: NativeDatasetHandle, plan: EpochPlan): Promise<EpochStats>;
-  trainEpochsSync(data: NativeDatasetHandle, plan: EpochPlan): EpochStats;
+  train(data: NativeDatasetHandle, order: Uint32Array, batchSize: number, lr: number, step: number): Promise<Plain<TrainStats>>;
+  trainSync(data: NativeDatasetHandle, order: Uint32Array, batchSize: number, lr: number, step: number): Plain<TrainStats>;
+  trainEpochs(data: NativeDatasetHandle, plan: EpochPlan): Promise<Plain<EpochStats>>;
+  trainEpochsSync(data: NativeDatasetHandle, plan: EpochPlan): Plain<EpochStats>;
   predict(inputs: Float32Array[], n: number): Float32Array[];
   predictAsync(inputs: Float32Array[], n: number): Promise<Float32Array[]>;
   predictValue(inputs: Float32Array[], n: number, value: number): Float32Array;
-  evaluate(inputs: Float32Array[], targets: Float32Array[], n: number): EvalStats;
-  computeGradients(inputs: Float32Array[], targets: Float32Array[], n: number, step: number): GradientStats;
+  evaluate(inputs: Float32Array[], targets: Float32Array[], n: number): Plain<EvalStats>;
+  computeGradients(inputs: Float32Array[], targets: Float32Array[], n: number, step: number): Plain<GradientStats>;
   getGradients(): Float32Array[];
   applyGradients(grads: Float32Array[] | null, lr: number, step: number): void;
   memory(): MemoryReport;
@@ -166,19 +176,19 @@ class NativeRunner implements NetworkRunner {
   }
 
   train(data: Dataset, order: Uint32Array, batchSize: number, lr: number, step: number): Promise<TrainStats> {
-    return guardAsync(() => this.handle.train(this.dataset('train', data), this.order('train', order), batchSize, lr, step));
+    return guardAsync(async () => f64Fields<TrainStats>(await this.handle.train(this.dataset('train', data), this.order('train', order), batchSize, lr, step)));
   }
 
   trainSync(data: Dataset, order: Uint32Array, batchSize: number, lr: number, step: number): TrainStats {
-    return guard(() => this.handle.trainSync(this.dataset('trainSync', data), this.order('trainSync', order), batchSize, lr, step));
+    return guard(() => f64Fields<TrainStats>(this.handle.trainSync(this.dataset('trainSync', data), this.order('trainSync', order), batchSize, lr, step)));
   }
 
   trainEpochs(data: Dataset, plan: EpochPlan): Promise<EpochStats> {
-    return guardAsync(() => this.handle.trainEpochs(this.dataset('trainEpochs', data), checkPlan('trainEpochs', plan)));
+    return guardAsync(async () => f64Fields<EpochStats>(await this.handle.trainEpochs(this.dataset('trainEpochs', data), checkPlan('trainEpochs', plan))));
   }
 
   trainEpochsSync(data: Dataset, plan: EpochPlan): EpochStats {
-    return guard(() => this.handle.trainEpochsSync(this.dataset('trainEpochsSync', data), checkPlan('trainEpochsSync', plan)));
+    return guard(() => f64Fields<EpochStats>(this.handle.trainEpochsSync(this.dataset('trainEpochsSync', data), checkPlan('trainEpochsSync', plan))));
   }
 
   predict(inputs: Float32Array[], n: number): Float32Array[] {
@@ -194,12 +204,12 @@ class NativeRunner implements NetworkRunner {
   }
 
   evaluate(inputs: Float32Array[], targets: Float32Array[], n: number): EvalStats {
-    return guard(() => this.handle.evaluate(f32List('evaluate', 'inputs', inputs), f32List('evaluate', 'targets', targets), n));
+    return guard(() => f64Fields<EvalStats>(this.handle.evaluate(f32List('evaluate', 'inputs', inputs), f32List('evaluate', 'targets', targets), n)));
   }
 
   computeGradients(inputs: Float32Array[], targets: Float32Array[], n: number, step: number): GradientStats {
     const op = 'computeGradients';
-    return guard(() => this.handle.computeGradients(f32List(op, 'inputs', inputs), f32List(op, 'targets', targets), n, step));
+    return guard(() => f64Fields<GradientStats>(this.handle.computeGradients(f32List(op, 'inputs', inputs), f32List(op, 'targets', targets), n, step)));
   }
 
   getGradients(): Float32Array[] {

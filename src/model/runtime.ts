@@ -23,6 +23,7 @@ export class Runtime {
   private state: Float32Array[];
   private runner: NetworkRunner | null = null;
   private key = '';
+  private last: { training: RunnerTraining | null; seed: number; clipNorm?: number } = { training: null, seed: Number.NaN };
   private readonly subs = new Map<number, { runner: NetworkRunner; sub: SubGraph }>();
 
   constructor(
@@ -37,6 +38,10 @@ export class Runtime {
 
   /** The runner for `training` with `seed` driving dropout and `clipNorm` (rebuilt when any differs). */
   trainingRunner(training: RunnerTraining | null, seed: number, clipNorm?: number): NetworkRunner {
+    // Called every epoch (evaluate, the 'mse' metric): the same objects need no serializing.
+    const last = this.last;
+    if (this.runner && last.training === training && last.seed === seed && last.clipNorm === clipNorm) return this.runner;
+    this.last = { training, seed, clipNorm };
     const key = JSON.stringify([training, seed, clipNorm ?? null]);
     if (this.runner && this.key === key) return this.runner;
     this.sync();

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
-use napi::bindgen_prelude::{AsyncTask, Float32Array, Float32ArraySlice, Float64Array, Uint32Array};
+use napi::bindgen_prelude::{AsyncTask, Float32Array, Float32ArraySlice, Uint32Array};
 use napi::{Env, Result, Task};
 use napi_derive::napi;
 use oxnet_core::executor::{BatchStats, Dataset, EpochOrder, EpochPlan, EpochStats, EvalStats, Network, TargetData, TrainStats};
@@ -53,22 +53,24 @@ impl NativeDataset {
     }
 }
 
+/// Figures come back as plain arrays, not typed arrays over Rust memory: an external buffer costs
+/// a finalizer and GC work per call, which dominated calls that train a few samples (W1).
 #[napi(object)]
 pub struct NativeTrainStats {
-    pub losses: Float64Array,
+    pub losses: Vec<f64>,
     /// batches x outputs.
-    pub output_losses: Float64Array,
+    pub output_losses: Vec<f64>,
     /// batches x outputs.
-    pub correct: Float64Array,
+    pub correct: Vec<f64>,
     pub non_finite_batch: f64,
 }
 
 impl From<TrainStats> for NativeTrainStats {
     fn from(s: TrainStats) -> Self {
         NativeTrainStats {
-            losses: s.losses.into(),
-            output_losses: s.output_losses.into(),
-            correct: s.correct.into(),
+            losses: s.losses,
+            output_losses: s.output_losses,
+            correct: s.correct,
             non_finite_batch: s.non_finite_batch as f64,
         }
     }
@@ -148,11 +150,11 @@ pub struct NativeEpochPlan {
 
 #[napi(object)]
 pub struct NativeEpochStats {
-    pub losses: Float64Array,
+    pub losses: Vec<f64>,
     /// epochs x outputs.
-    pub output_losses: Float64Array,
+    pub output_losses: Vec<f64>,
     /// epochs x outputs.
-    pub correct: Float64Array,
+    pub correct: Vec<f64>,
     pub epochs: f64,
     pub non_finite_batch: f64,
 }
@@ -160,9 +162,9 @@ pub struct NativeEpochStats {
 impl From<EpochStats> for NativeEpochStats {
     fn from(s: EpochStats) -> Self {
         NativeEpochStats {
-            losses: s.losses.into(),
-            output_losses: s.output_losses.into(),
-            correct: s.correct.into(),
+            losses: s.losses,
+            output_losses: s.output_losses,
+            correct: s.correct,
             epochs: s.epochs as f64,
             non_finite_batch: s.non_finite_batch as f64,
         }
@@ -321,28 +323,28 @@ fn busy() -> CoreError {
 #[napi(object)]
 pub struct NativeGradientStats {
     pub loss: f64,
-    pub output_losses: Float64Array,
-    pub correct: Float64Array,
+    pub output_losses: Vec<f64>,
+    pub correct: Vec<f64>,
     pub finite: bool,
 }
 
 impl From<BatchStats> for NativeGradientStats {
     fn from(s: BatchStats) -> Self {
-        NativeGradientStats { loss: s.loss, output_losses: s.output_losses.into(), correct: s.correct.into(), finite: s.finite }
+        NativeGradientStats { loss: s.loss, output_losses: s.output_losses, correct: s.correct, finite: s.finite }
     }
 }
 
 #[napi(object)]
 pub struct NativeEvalStats {
-    pub loss_sums: Float64Array,
-    pub correct: Float64Array,
-    pub sq_err: Float64Array,
+    pub loss_sums: Vec<f64>,
+    pub correct: Vec<f64>,
+    pub sq_err: Vec<f64>,
     pub count: f64,
 }
 
 impl From<EvalStats> for NativeEvalStats {
     fn from(s: EvalStats) -> Self {
-        NativeEvalStats { loss_sums: s.loss_sums.into(), correct: s.correct.into(), sq_err: s.sq_err.into(), count: s.count as f64 }
+        NativeEvalStats { loss_sums: s.loss_sums, correct: s.correct, sq_err: s.sq_err, count: s.count as f64 }
     }
 }
 
