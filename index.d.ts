@@ -143,11 +143,11 @@ export interface NativeEpochPlan {
 }
 
 export interface NativeEpochStats {
-  losses: Array<number>
+  losses: Float64Array
   /** epochs x outputs. */
-  outputLosses: Array<number>
+  outputLosses: Float64Array
   /** epochs x outputs. */
-  correct: Array<number>
+  correct: Float64Array
   epochs: number
   nonFiniteBatch: number
 }
@@ -190,8 +190,9 @@ export interface NativePool2DGeometry {
 }
 
 /**
- * Figures come back as plain arrays, not typed arrays over Rust memory: an external buffer costs
- * a finalizer and GC work per call, which dominated calls that train a few samples (W1).
+ * Figures of one call come back as plain arrays, not typed arrays over Rust memory: an external
+ * buffer costs a finalizer and GC work per call, which dominated calls that train a few samples
+ * (W1). A trainEpochs call returns one figure per epoch, thousands at a time: typed arrays there.
  */
 export interface NativeTrainStats {
   losses: Array<number>

@@ -20,7 +20,7 @@ import type {
 } from './types';
 import { OxnetError, type OxnetErrorCode } from '../errors';
 
-/** The native side returns figures as plain arrays (cheaper than external typed arrays); the runner hands out Float64Arrays. */
+/** One call's figures come back from the native side as plain arrays (cheaper than external typed arrays for a few values); the runner hands out Float64Arrays. */
 type Plain<T> = { [K in keyof T]: T[K] extends Float64Array ? number[] : T[K] };
 
 /** `raw` with each of its number arrays as a Float64Array. */
@@ -35,8 +35,8 @@ interface NativeDatasetHandle extends Dataset {}
 interface NativeNetworkHandle {
   train(data: NativeDatasetHandle, order: Uint32Array, batchSize: number, lr: number, step: number): Promise<Plain<TrainStats>>;
   trainSync(data: NativeDatasetHandle, order: Uint32Array, batchSize: number, lr: number, step: number): Plain<TrainStats>;
-  trainEpochs(data: NativeDatasetHandle, plan: EpochPlan): Promise<Plain<EpochStats>>;
-  trainEpochsSync(data: NativeDatasetHandle, plan: EpochPlan): Plain<EpochStats>;
+  trainEpochs(data: NativeDatasetHandle, plan: EpochPlan): Promise<EpochStats>;
+  trainEpochsSync(data: NativeDatasetHandle, plan: EpochPlan): EpochStats;
   predict(inputs: Float32Array[], n: number): Float32Array[];
   predictAsync(inputs: Float32Array[], n: number): Promise<Float32Array[]>;
   predictValue(inputs: Float32Array[], n: number, value: number): Float32Array;
@@ -184,11 +184,11 @@ class NativeRunner implements NetworkRunner {
   }
 
   trainEpochs(data: Dataset, plan: EpochPlan): Promise<EpochStats> {
-    return guardAsync(async () => f64Fields<EpochStats>(await this.handle.trainEpochs(this.dataset('trainEpochs', data), checkPlan('trainEpochs', plan))));
+    return guardAsync(() => this.handle.trainEpochs(this.dataset('trainEpochs', data), checkPlan('trainEpochs', plan)));
   }
 
   trainEpochsSync(data: Dataset, plan: EpochPlan): EpochStats {
-    return guard(() => f64Fields<EpochStats>(this.handle.trainEpochsSync(this.dataset('trainEpochsSync', data), checkPlan('trainEpochsSync', plan))));
+    return guard(() => this.handle.trainEpochsSync(this.dataset('trainEpochsSync', data), checkPlan('trainEpochsSync', plan)));
   }
 
   predict(inputs: Float32Array[], n: number): Float32Array[] {

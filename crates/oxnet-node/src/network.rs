@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
-use napi::bindgen_prelude::{AsyncTask, Float32Array, Float32ArraySlice, Uint32Array};
+use napi::bindgen_prelude::{AsyncTask, Float32Array, Float32ArraySlice, Float64Array, Uint32Array};
 use napi::{Env, Result, Task};
 use napi_derive::napi;
 use oxnet_core::executor::{BatchStats, Dataset, EpochOrder, EpochPlan, EpochStats, EvalStats, Network, TargetData, TrainStats};
@@ -53,8 +53,9 @@ impl NativeDataset {
     }
 }
 
-/// Figures come back as plain arrays, not typed arrays over Rust memory: an external buffer costs
-/// a finalizer and GC work per call, which dominated calls that train a few samples (W1).
+/// Figures of one call come back as plain arrays, not typed arrays over Rust memory: an external
+/// buffer costs a finalizer and GC work per call, which dominated calls that train a few samples
+/// (W1). A trainEpochs call returns one figure per epoch, thousands at a time: typed arrays there.
 #[napi(object)]
 pub struct NativeTrainStats {
     pub losses: Vec<f64>,
@@ -150,11 +151,11 @@ pub struct NativeEpochPlan {
 
 #[napi(object)]
 pub struct NativeEpochStats {
-    pub losses: Vec<f64>,
+    pub losses: Float64Array,
     /// epochs x outputs.
-    pub output_losses: Vec<f64>,
+    pub output_losses: Float64Array,
     /// epochs x outputs.
-    pub correct: Vec<f64>,
+    pub correct: Float64Array,
     pub epochs: f64,
     pub non_finite_batch: f64,
 }
@@ -162,9 +163,9 @@ pub struct NativeEpochStats {
 impl From<EpochStats> for NativeEpochStats {
     fn from(s: EpochStats) -> Self {
         NativeEpochStats {
-            losses: s.losses,
-            output_losses: s.output_losses,
-            correct: s.correct,
+            losses: s.losses.into(),
+            output_losses: s.output_losses.into(),
+            correct: s.correct.into(),
             epochs: s.epochs as f64,
             non_finite_batch: s.non_finite_batch as f64,
         }
