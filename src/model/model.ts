@@ -443,7 +443,7 @@ export class Model {
     const c = this.compiledOrNull;
     if (!c) throw new OxnetError('E_STATE', 'evaluate: compile the model first (it needs the loss)');
     const g = this.graph;
-    const runner = this.runtime.trainingRunner(c, deriveSeed(this.seed, SeedPurpose.dropout));
+    const runner = this.runtime.evaluationRunner(c, deriveSeed(this.seed, SeedPurpose.dropout));
     const k = g.outputs.length;
     const sums = { lossSums: new Float64Array(k), correct: new Float64Array(k), sqErr: new Float64Array(k), count: p.n };
     for (let s = 0; s < p.n; s += PREDICT_CHUNK) {

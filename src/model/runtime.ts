@@ -52,6 +52,16 @@ export class Runtime {
     return this.runner;
   }
 
+  /**
+   * A runner with `training`'s losses for evaluate: the current one whatever its dropout seed and
+   * clipNorm (evaluation uses neither), so an evaluate inside a fit with its own seed reads the
+   * runner that fit trains instead of replacing it with a copy of the weights of that moment.
+   */
+  evaluationRunner(training: RunnerTraining, seed: number): NetworkRunner {
+    if (this.runner && this.last.training === training) return this.runner;
+    return this.trainingRunner(training, seed);
+  }
+
   /** The current runner (any will do for inference), or one created inference-only. */
   current(seed: number): NetworkRunner {
     return this.runner ?? this.trainingRunner(null, seed);

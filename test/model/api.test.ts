@@ -57,6 +57,15 @@ describe.each(backends())('Sequential (%s backend)', (backend) => {
     expect(a.getWeights()[0]).not.toEqual(b.getWeights()[0]);
   });
 
+  it('fit({seed}) with validation: evaluate reads the runner fit trains, so validation changes nothing and valLoss follows the weights', async () => {
+    const [a, b] = [mlp(5), mlp(5)];
+    await a.fit(X, T, { epochs: 6, batchSize: 1, seed: 9 });
+    const h = await b.fit(X, T, { epochs: 6, batchSize: 1, seed: 9, validationData: [X, T] });
+    expect(b.getWeights()).toEqual(a.getWeights());
+    expect(new Set(h.valLoss).size).toBe(6);
+    expect(b.evaluate(X, T).loss).toBeCloseTo(h.valLoss!.at(-1)!, 6);
+  });
+
   it('history has loss, acc, valLoss, valAcc per epoch; learns XOR', async () => {
     const m = mlp(1);
     const h = await m.fit(X, T, { epochs: 150, batchSize: 4, validationData: [X, T] });
