@@ -10,18 +10,33 @@ import { outputSize, resolvePadding, type PaddingArg } from './padding';
 
 export type DataFormat = 'channelsLast' | 'channelsFirst';
 
-export interface Conv2dConfig extends CommonLayerConfig {
-  filters: number;
+/** The options every convolution layer has (conv2d, conv2dTranspose, depthwiseConv2d, separableConv2d). */
+export interface ConvWindowConfig extends CommonLayerConfig {
   kernelSize: number | [number, number];
   strides?: number | [number, number];
-  padding?: PaddingArg;
   dilationRate?: number | [number, number];
   useBias?: boolean;
   activation?: ActivationArg;
   beta?: number;
   alpha?: number;
-  kernelInitializer?: InitializerName | InitializerSpec;
   biasInitializer?: InitializerName | InitializerSpec;
+}
+
+/** The fields every convolution op carries to the backends. */
+export interface ConvWindowOp {
+  inShape: Shape3;
+  kernel: [number, number];
+  strides: [number, number];
+  /** [top, bottom, left, right] zero padding, already resolved from 'valid' / 'same'. */
+  padding: [number, number, number, number];
+  useBias: boolean;
+  activation: ActivationSpec;
+}
+
+export interface Conv2dConfig extends ConvWindowConfig {
+  filters: number;
+  padding?: PaddingArg;
+  kernelInitializer?: InitializerName | InitializerSpec;
   /**
    * 'channelsLast' (default): input [h, w, c]. 'channelsFirst': only for a conv2d applied to a
    * model input; that input is [c, h, w] and the model transposes it to NHWC once on the way in,
@@ -31,17 +46,10 @@ export interface Conv2dConfig extends CommonLayerConfig {
 }
 
 /** The backend op (also what conv2dTranspose and separableConv2d reuse). */
-export interface Conv2dOp {
+export interface Conv2dOp extends ConvWindowOp {
   type: 'conv2d';
-  inShape: Shape3;
   filters: number;
-  kernel: [number, number];
-  strides: [number, number];
-  /** [top, bottom, left, right] zero padding, already resolved from 'valid' / 'same'. */
-  padding: [number, number, number, number];
   dilation: [number, number];
-  useBias: boolean;
-  activation: ActivationSpec;
 }
 
 export interface Conv2dSettings extends Omit<DenseSettings, 'units'> {

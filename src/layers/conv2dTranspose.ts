@@ -7,41 +7,22 @@
 //            (in - 1) * stride + kernel % 2 + outputPadding (an outputPadding given)
 // outputPadding (per axis, below the stride) picks one of the output sizes a strided conv2d maps
 // back onto the input size. dilationRate must be 1. Params [kernel, bias?].
-import type { ActivationSpec, Shape3 } from '../backend/spec';
+import type { Shape3 } from '../backend/spec';
 import { OxnetError, showValue } from '../errors';
 import { initialize, type InitializerName, type InitializerSpec } from '../initializers';
-import type { ActivationArg } from './activations';
+import type { ConvWindowConfig, ConvWindowOp } from './conv2d';
 import { type DenseSettings, unitSettings } from './dense';
-import {
-  elementCount,
-  Layer,
-  nonNegativeInt,
-  pair,
-  positiveInt,
-  requireRank,
-  single,
-  type BuildContext,
-  type Built,
-  type CommonLayerConfig,
-  type LayerDef,
-} from './layer';
+import { elementCount, Layer, nonNegativeInt, pair, positiveInt, requireRank, single, type BuildContext, type Built, type LayerDef } from './layer';
 
-export interface Conv2dTransposeConfig extends CommonLayerConfig {
+export interface Conv2dTransposeConfig extends ConvWindowConfig {
   filters: number;
-  kernelSize: number | [number, number];
-  strides?: number | [number, number];
   /** 'valid' (default) or 'same'. */
   padding?: 'valid' | 'same';
   /** Per axis, below the stride; default none (Keras's None: the sizes above). */
   outputPadding?: number | [number, number] | null;
   /** Only 1. */
   dilationRate?: number | [number, number];
-  useBias?: boolean;
-  activation?: ActivationArg;
-  beta?: number;
-  alpha?: number;
   kernelInitializer?: InitializerName | InitializerSpec;
-  biasInitializer?: InitializerName | InitializerSpec;
 }
 
 /**
@@ -49,16 +30,11 @@ export interface Conv2dTransposeConfig extends CommonLayerConfig {
  * inShape[2]]. It is the input gradient of the conv2d over [outShape] with this kernel (HWIO, its
  * inChannels outShape[2] and filters inShape[2]), strides and `padding`, whose output is [inShape].
  */
-export interface Conv2dTransposeOp {
+export interface Conv2dTransposeOp extends ConvWindowOp {
   type: 'conv2dTranspose';
-  inShape: Shape3;
   outShape: Shape3;
-  kernel: [number, number];
-  strides: [number, number];
   /** [top, bottom, left, right] of that conv2d: what is cropped off the full scatter. */
   padding: [number, number, number, number];
-  useBias: boolean;
-  activation: ActivationSpec;
 }
 
 export interface Conv2dTransposeSettings extends Omit<DenseSettings, 'units'> {

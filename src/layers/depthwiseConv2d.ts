@@ -3,41 +3,25 @@
 // i * depthMultiplier + m is input channel i under filter m (TensorFlow's order), so the output
 // has channels * depthMultiplier channels. kernelSize, strides, padding and dilationRate as
 // conv2d. Params [depthwiseKernel, bias?].
-import type { ActivationSpec, Shape3 } from '../backend/spec';
+import type { ActivationSpec } from '../backend/spec';
 import { initialize, resolveInitializer, type InitializerName, type InitializerSpec } from '../initializers';
-import type { ActivationArg } from './activations';
-import { windowOutput, windowSettings } from './conv2d';
+import { type ConvWindowConfig, type ConvWindowOp, windowOutput, windowSettings } from './conv2d';
 import { type DenseSettings, unitSettings } from './dense';
-import { elementCount, Layer, positiveInt, requireRank, single, type BuildContext, type Built, type CommonLayerConfig, type LayerDef } from './layer';
+import { elementCount, Layer, positiveInt, requireRank, single, type BuildContext, type Built, type LayerDef } from './layer';
 import type { PaddingArg } from './padding';
 
-export interface DepthwiseConv2dConfig extends CommonLayerConfig {
-  kernelSize: number | [number, number];
-  strides?: number | [number, number];
+export interface DepthwiseConv2dConfig extends ConvWindowConfig {
   padding?: PaddingArg;
-  dilationRate?: number | [number, number];
   /** Filters per input channel (default 1). */
   depthMultiplier?: number;
-  useBias?: boolean;
-  activation?: ActivationArg;
-  beta?: number;
-  alpha?: number;
   depthwiseInitializer?: InitializerName | InitializerSpec;
-  biasInitializer?: InitializerName | InitializerSpec;
 }
 
 /** The backend op: y[.., i * m + j] = f(b + sum over the window of x[.., i] K[ky, kx, i, j]). */
-export interface DepthwiseConv2dOp {
+export interface DepthwiseConv2dOp extends ConvWindowOp {
   type: 'depthwiseConv2d';
-  inShape: Shape3;
   depthMultiplier: number;
-  kernel: [number, number];
-  strides: [number, number];
-  /** [top, bottom, left, right] zero padding, already resolved from 'valid' / 'same'. */
-  padding: [number, number, number, number];
   dilation: [number, number];
-  useBias: boolean;
-  activation: ActivationSpec;
 }
 
 export interface DepthwiseSettings extends Omit<DenseSettings, 'units' | 'kernelInitializer'> {

@@ -4,31 +4,22 @@
 // depthMultiplier belong to the depthwise step. Two backend nodes: '<name>/depthwise'
 // (depthwiseConv2d) and '<name>' (conv2d 1x1). Params [depthwiseKernel [kh, kw, channels,
 // depthMultiplier], pointwiseKernel [1, 1, channels * depthMultiplier, filters], bias?].
-import type { ActivationArg } from './activations';
-import type { Conv2dOp } from './conv2d';
+import type { Conv2dOp, ConvWindowConfig } from './conv2d';
 import { type DenseSettings, unitSettings } from './dense';
 import { depthwisePart, depthwiseSettings } from './depthwiseConv2d';
 import { defaultInitializerFor, initialize, resolveInitializer, type InitializerName, type InitializerSpec } from '../initializers';
-import { elementCount, Layer, positiveInt, type BuildContext, type Built, type CommonLayerConfig, type LayerDef } from './layer';
+import { elementCount, Layer, positiveInt, type BuildContext, type Built, type LayerDef } from './layer';
 import type { PaddingArg } from './padding';
 
-export interface SeparableConv2dConfig extends CommonLayerConfig {
+export interface SeparableConv2dConfig extends ConvWindowConfig {
   filters: number;
-  kernelSize: number | [number, number];
-  strides?: number | [number, number];
   padding?: PaddingArg;
-  dilationRate?: number | [number, number];
   /** Depthwise filters per input channel (default 1). */
   depthMultiplier?: number;
-  useBias?: boolean;
-  activation?: ActivationArg;
-  beta?: number;
-  alpha?: number;
   /** Default glorotUniform (the depthwise step is linear). */
   depthwiseInitializer?: InitializerName | InitializerSpec;
   /** Default as conv2d's kernel for the activation. */
   pointwiseInitializer?: InitializerName | InitializerSpec;
-  biasInitializer?: InitializerName | InitializerSpec;
 }
 
 export interface SeparableSettings extends Omit<DenseSettings, 'units' | 'kernelInitializer'> {

@@ -22,7 +22,6 @@ export class Runtime {
   private params: Float32Array[];
   private state: Float32Array[];
   private runner: NetworkRunner | null = null;
-  private key = '';
   private last: { training: RunnerTraining | null; seed: number; clipNorm?: number } = { training: null, seed: Number.NaN };
   private readonly subs = new Map<number, { runner: NetworkRunner; sub: SubGraph }>();
 
@@ -38,17 +37,14 @@ export class Runtime {
 
   /** The runner for `training` with `seed` driving dropout and `clipNorm` (rebuilt when any differs). */
   trainingRunner(training: RunnerTraining | null, seed: number, clipNorm?: number): NetworkRunner {
-    // Called every epoch (evaluate, the 'mse' metric): the same objects need no serializing.
+    // The compiled losses and optimizer are one object per compile (compile resets the runner): identity is enough.
     const last = this.last;
     if (this.runner && last.training === training && last.seed === seed && last.clipNorm === clipNorm) return this.runner;
     this.last = { training, seed, clipNorm };
-    const key = JSON.stringify([training, seed, clipNorm ?? null]);
-    if (this.runner && this.key === key) return this.runner;
     this.sync();
     const outputs = training ? training.outputs : inferenceOutputs(this.graph);
     const spec = graphSpec(this.graph, outputs, training ? training.optimizer : INFERENCE_OPTIMIZER, seed, clipNorm);
     this.runner = this.backend.createNetwork(spec, this.params, this.state);
-    this.key = key;
     return this.runner;
   }
 
