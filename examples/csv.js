@@ -3,7 +3,7 @@
 //   oxnet predict blobs.oxnet blobs.csv --out predictions.csv).
 // The example writes its own CSV of three Gaussian clusters first.
 // Run: npm run build:ts && node examples/csv.js
-const { writeFileSync } = require('node:fs');
+const { rmSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { tmpdir } = require('node:os');
 const { Sequential, layers, gaussianBlobs, loadCsv, zscore, trainValTestSplit, accuracy } = require('../dist');
@@ -19,6 +19,7 @@ async function main() {
   writeFileSync(path, `${lines.join('\n')}\n`);
 
   const data = loadCsv(path, { task: 'classification', target: 'cluster' });
+  rmSync(path); // read once; leave nothing in the temp directory
   console.log(`${data.count} rows, features ${data.featureNames.join(', ')}, classes ${data.classNames.join(', ')}`);
   const split = trainValTestSplit(data.x, data.y, { count: data.count, seed: 1, stratify: true });
 

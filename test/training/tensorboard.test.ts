@@ -12,7 +12,7 @@ import { adam } from '../../src/index';
 import { tensorBoard, tensorBoardTag } from '../../src/training/tensorboard';
 import { frameRecord, histogram, maskCrc } from '../../src/training/tfevents';
 import { eventFiles, readEventFile, scalars } from '../helpers/tfevents';
-import { tempDir } from '../helpers/temp';
+import { testTempDir } from '../helpers/temp';
 
 function irisModel(seed = 3) {
   const model = new Sequential({ seed });
@@ -26,7 +26,7 @@ const iris = loadIris();
 
 describe('tensorBoard', () => {
   it('writes epoch scalars equal to the History, val figures in logdir/val, batch_loss and histograms', async () => {
-    const dir = tempDir('oxnet-tb-');
+    const dir = testTempDir('oxnet-tb-');
     const model = irisModel();
     const cb = tensorBoard(dir.path, { updateFreq: 'batch', histograms: true });
     const epochs = 4;
@@ -87,7 +87,7 @@ describe('tensorBoard', () => {
   });
 
   it("with updateFreq 'epoch' writes no batch_loss, keeps the whole-epoch path, and no val folder without validation", async () => {
-    const dir = tempDir('oxnet-tb-');
+    const dir = testTempDir('oxnet-tb-');
     const cb = tensorBoard(dir.path);
     expect(cb.onBatchEnd).toBeUndefined();
     const history = await irisModel().fit(iris.x, iris.y, { epochs: 3, batchSize: 32, callbacks: cb });
@@ -98,7 +98,7 @@ describe('tensorBoard', () => {
   });
 
   it('updateFreq n logs every n-th batch; a second fit gets a file of its own', async () => {
-    const dir = tempDir('oxnet-tb-');
+    const dir = testTempDir('oxnet-tb-');
     const cb = tensorBoard(dir.path, { updateFreq: 3 });
     const model = irisModel();
     await model.fit(iris.x, iris.y, { epochs: 2, batchSize: 10, callbacks: cb });
