@@ -65,7 +65,6 @@ fn time_op(op: &mut dyn Op, ins: usize, outs: usize, params: &[Vec<f32>], n: usi
             params,
             grads: &mut grads,
             dinputs,
-            ctx,
         };
         op.backward(b).unwrap();
     });

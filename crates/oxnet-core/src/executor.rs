@@ -15,7 +15,7 @@ use crate::ops::{Backward, Ctx, Forward, GradOf, InputGrads, Inputs, NodeShape, 
 use crate::optim;
 use crate::plan::{self, Life, Plan, NO_BUFFER};
 use crate::rng::Mulberry32;
-use crate::spec::{LossKind, OptimizerSpec};
+use crate::spec::LossKind;
 use crate::threads;
 
 /// Inference runs in chunks of this many samples so huge inputs do not grow the buffers.
@@ -269,6 +269,9 @@ pub struct Network {
     stats: BatchStats,
     seed: u32,
     param_floats: usize,
+    /// Every buffer of the training pass holds a batch of this many samples (buffers only grow):
+    /// smaller or equal batches skip the growth checks.
+    train_sized: usize,
 }
 
 impl Network {
@@ -412,6 +415,7 @@ impl Network {
         Ok(Network {
             seed: spec.seed_u32(),
             param_floats: param_sizes.iter().sum(),
+            train_sized: 0,
             grads: param_sizes.iter().map(|&s| vec![0.0; s]).collect(),
             slots: param_sizes.iter().map(|&s| vec![vec![0.0; s]; slot_count]).collect(),
             params,
@@ -554,7 +558,7 @@ impl Network {
                 self.outputs[o].target.extend_from_slice(t);
             }
             self.forward(n, true, step, self.nodes.len() - 1)?;
-            self.loss_and_backward(n, step)?;
+            self.loss_and_backward(n)?;
             Ok(self.stats.clone())
         })
     }
@@ -637,7 +641,7 @@ impl Network {
             gather(data.target(o), data.target_sizes[o], chunk, &mut out.target)?;
         }
         self.forward(n, true, global_step, self.nodes.len() - 1)?;
-        self.loss_and_backward(n, global_step)?;
+        self.loss_and_backward(n)?;
         if self.stats.finite {
             self.update(lr, global_step);
         }
@@ -649,38 +653,34 @@ impl Network {
         if let Some(max_norm) = self.spec.clip_norm {
             clip_global_norm(&mut self.grads, max_norm);
         }
-        let t = f64::from(global_step) + 1.0;
-        let opt = &self.spec.optimizer;
-        let params = self.params.iter_mut().zip(&self.grads).zip(self.slots.iter_mut());
-        // One loop per optimizer kind: in a shared loop LLVM hoisted Adam's two powf calls above
-        // the per-tensor match and paid them for SGD too (~8% of a XOR epoch).
-        if matches!(opt, OptimizerSpec::Sgd { .. }) {
-            params.for_each(|((p, g), s)| optim::update(opt, lr, t, p, g, s));
-        } else {
-            params.for_each(|((p, g), s)| optim::update(opt, lr, t, p, g, s));
+        let rule = optim::StepRule::new(&self.spec.optimizer, lr, f64::from(global_step) + 1.0);
+        for ((p, g), s) in self.params.iter_mut().zip(&self.grads).zip(self.slots.iter_mut()) {
+            rule.apply(p, g, s);
         }
     }
 
     /// Runs nodes 0..=last on the input buffers holding `n` samples.
     fn forward(&mut self, n: usize, training: bool, step: u32, last: usize) -> Result<()> {
+        let sized = training && n <= self.train_sized;
         let Network { ops, nodes, bufs, params, state, seed, .. } = self;
         for (j, (node, op)) in nodes.iter().zip(ops.iter_mut()).enumerate().take(last + 1) {
             let ob = if training { node.out_train } else { node.out_infer };
             let len = n * node.size;
+            if !sized {
+                grow(&mut bufs[ob], len)?;
+            }
             // The output's buffer is taken out while the op runs: liveness gives it to no input.
             let mut out = take(&mut bufs[ob]);
-            let result = grow(&mut out, len).and_then(|()| {
-                let f = Forward {
-                    inputs: Inputs { bufs, ids: if training { &node.in_train } else { &node.in_infer }, sizes: &node.input_sizes, n },
-                    n,
-                    params: &params[node.params.clone()],
-                    state: &mut state[node.state.clone()],
-                    ctx: Ctx { training, step, seed: *seed, node: j as u32 },
-                    out: &mut out[..len],
-                };
-                op.forward(f)
-            });
-            bufs[ob] = out;
+            let f = Forward {
+                inputs: Inputs { bufs, ids: if training { &node.in_train } else { &node.in_infer }, sizes: &node.input_sizes, n },
+                n,
+                params: &params[node.params.clone()],
+                state: &mut state[node.state.clone()],
+                ctx: Ctx { training, step, seed: *seed, node: j as u32 },
+                out: &mut out[..len],
+            };
+            let result = op.forward(f);
+            put_back(&mut bufs[ob], out);
             result?;
         }
         Ok(())
@@ -689,7 +689,8 @@ impl Network {
     /// The loss of every output (from-logits ones on the producer's pre-activation), then
     /// backward through every node, leaving the parameter gradients in `grads` and the batch's
     /// figures in `stats`.
-    fn loss_and_backward(&mut self, n: usize, step: u32) -> Result<()> {
+    fn loss_and_backward(&mut self, n: usize) -> Result<()> {
+        let sized = n <= self.train_sized;
         let mut total = 0.0;
         for o in 0..self.outputs.len() {
             let out = &mut self.outputs[o];
@@ -701,7 +702,9 @@ impl Network {
                 NO_BUFFER => &mut self.spare_grad,
                 _ => &mut self.gbufs[if out.first { gb } else { scratch }],
             };
-            grow(grad, len)?;
+            if !sized {
+                grow(grad, len)?;
+            }
             let grad = &mut grad[..len];
             let pred = match (out.from_logits, out.producer) {
                 (true, Some(j)) => {
@@ -734,18 +737,21 @@ impl Network {
         self.stats.loss = total;
         for j in (0..self.nodes.len()).rev() {
             if self.nodes[j].backward {
-                self.backward_node(j, n, step)?;
+                self.backward_node(j, n, sized)?;
             }
         }
+        self.train_sized = self.train_sized.max(n);
         self.stats.finite = total.is_finite() && self.grads.iter().all(|g| all_finite(g));
         Ok(())
     }
 
-    fn backward_node(&mut self, j: usize, n: usize, step: u32) -> Result<()> {
+    fn backward_node(&mut self, j: usize, n: usize, sized: bool) -> Result<()> {
         let node = &self.nodes[j];
-        for (slot, &size) in node.dx.iter().zip(&node.input_sizes) {
-            if slot.need {
-                grow(&mut self.gbufs[slot.dst], n * size)?;
+        if !sized {
+            for (slot, &size) in node.dx.iter().zip(&node.input_sizes) {
+                if slot.need {
+                    grow(&mut self.gbufs[slot.dst], n * size)?;
+                }
             }
         }
         let len = n * node.size;
@@ -762,10 +768,9 @@ impl Network {
             params: &self.params[node.params.clone()],
             grads,
             dinputs: InputGrads { bufs: &mut self.gbufs, ids: Some(&node.dx_dst), need: &node.need_dx, sizes: &node.input_sizes, n },
-            ctx: Ctx { training: true, step, seed: self.seed, node: j as u32 },
         };
         let result = self.ops[j].backward(b);
-        self.gbufs[node.dout] = dout;
+        put_back(&mut self.gbufs[node.dout], dout);
         result?;
         if node.sums_dx {
             add_scratch_grads(&mut self.gbufs, self.scratch_base, node, n);
@@ -971,6 +976,12 @@ fn scaled<'a>(pred: &'a [f32], scale: f64, buf: &'a mut Vec<f32>) -> &'a [f32] {
     buf.clear();
     buf.extend(pred.iter().map(|&v| (scale * f64::from(v)) as f32));
     buf
+}
+
+/// Returns a buffer taken with `take` to its slot, whose placeholder is an empty Vec: forgetting it
+/// skips a drop check per op call (the per-batch cost of a tiny network is mostly such things).
+fn put_back(slot: &mut Vec<f32>, buf: Vec<f32>) {
+    std::mem::forget(std::mem::replace(slot, buf));
 }
 
 /// Grows `buf` to at least `len` floats (a refused allocation is an error, not an abort); the

@@ -58,49 +58,76 @@ pub fn optimizer_step(opt: &OptimizerSpec, param: &mut [f32], grad: &[f32], stat
 /// One update with learning rate `lr` at step `t`; `slots` are [v] (sgd momentum) or [m, v] (adam),
 /// already checked to be param-sized.
 pub fn update<S: AsMut<[f32]>>(opt: &OptimizerSpec, lr: f64, t: f64, param: &mut [f32], grad: &[f32], slots: &mut [S]) {
-    match *opt {
-        OptimizerSpec::Sgd { momentum, nesterov, weight_decay, .. } => {
-            let mu = momentum.unwrap_or(0.0);
-            let wd = weight_decay.unwrap_or(0.0);
-            let nesterov = nesterov.unwrap_or(false);
-            if mu > 0.0 {
-                let v = slots[0].as_mut();
-                for ((p, &g), v) in param.iter_mut().zip(grad).zip(v.iter_mut()) {
-                    let pf = f64::from(*p);
-                    let g = f64::from(g) + wd * pf;
-                    let vn = mu * f64::from(*v) + g;
-                    *v = vn as f32;
-                    let step = if nesterov { g + mu * vn } else { vn };
-                    *p = (pf - lr * step) as f32;
-                }
-            } else {
-                for (p, &g) in param.iter_mut().zip(grad) {
-                    let pf = f64::from(*p);
-                    *p = (pf - lr * (f64::from(g) + wd * pf)) as f32;
-                }
+    StepRule::new(opt, lr, t).apply(param, grad, slots);
+}
+
+/// One step's update rule with its constants resolved (defaults, Adam's bias corrections), so a
+/// network's many tensors pay the optimizer match and Adam's two powf once per step, not each.
+#[derive(Clone, Copy)]
+pub enum StepRule {
+    Sgd { lr: f64, momentum: f64, nesterov: bool, weight_decay: f64 },
+    Adam(AdamStep),
+}
+
+impl StepRule {
+    pub fn new(opt: &OptimizerSpec, lr: f64, t: f64) -> Self {
+        match *opt {
+            OptimizerSpec::Sgd { momentum, nesterov, weight_decay, .. } => StepRule::Sgd {
+                lr,
+                momentum: momentum.unwrap_or(0.0),
+                nesterov: nesterov.unwrap_or(false),
+                weight_decay: weight_decay.unwrap_or(0.0),
+            },
+            OptimizerSpec::Adam { beta1, beta2, epsilon, weight_decay, decoupled, .. } => {
+                let (b1, b2) = (beta1.unwrap_or(0.9), beta2.unwrap_or(0.999));
+                let eps = epsilon.unwrap_or(1e-7);
+                let wd = weight_decay.unwrap_or(0.0);
+                let decoupled = decoupled.unwrap_or(false);
+                let (c1, c2) = (1.0 - b1.powf(t), 1.0 - b2.powf(t));
+                // p -= lr (m / c1) / (sqrt(v / c2) + eps) = step_size m / (sqrt(v) inv_sqrt_c2 + eps)
+                let (step_size, inv_sqrt_c2) = ((lr / c1) as f32, (1.0 / c2.sqrt()) as f32);
+                let (one_b1, one_b2, decay) = ((1.0 - b1) as f32, (1.0 - b2) as f32, (lr * wd) as f32);
+                let (b1, b2, eps, wd) = (b1 as f32, b2 as f32, eps as f32, wd as f32);
+                let l2 = if decoupled { 0.0 } else { wd };
+                let shrink = if decoupled { 1.0 - decay } else { 1.0 };
+                StepRule::Adam(AdamStep { b1, b2, one_b1, one_b2, eps, l2, shrink, step_size, inv_sqrt_c2 })
             }
         }
-        OptimizerSpec::Adam { beta1, beta2, epsilon, weight_decay, decoupled, .. } => {
-            let (b1, b2) = (beta1.unwrap_or(0.9), beta2.unwrap_or(0.999));
-            let eps = epsilon.unwrap_or(1e-7);
-            let wd = weight_decay.unwrap_or(0.0);
-            let decoupled = decoupled.unwrap_or(false);
-            let (c1, c2) = (1.0 - b1.powf(t), 1.0 - b2.powf(t));
-            let [m, v] = slots else { unreachable!("adam has two state slots") };
-            // p -= lr (m / c1) / (sqrt(v / c2) + eps) = step_size m / (sqrt(v) inv_sqrt_c2 + eps)
-            let (step_size, inv_sqrt_c2) = ((lr / c1) as f32, (1.0 / c2.sqrt()) as f32);
-            let (one_b1, one_b2, decay) = ((1.0 - b1) as f32, (1.0 - b2) as f32, (lr * wd) as f32);
-            let (b1, b2, eps, wd) = (b1 as f32, b2 as f32, eps as f32, wd as f32);
-            let l2 = if decoupled { 0.0 } else { wd };
-            let shrink = if decoupled { 1.0 - decay } else { 1.0 };
-            adam_pass(AdamStep { b1, b2, one_b1, one_b2, eps, l2, shrink, step_size, inv_sqrt_c2 }, param, grad, m.as_mut(), v.as_mut());
+    }
+
+    /// The update of one tensor; `slots` as for [`update`].
+    #[inline]
+    pub fn apply<S: AsMut<[f32]>>(&self, param: &mut [f32], grad: &[f32], slots: &mut [S]) {
+        match *self {
+            StepRule::Sgd { lr, momentum: mu, nesterov, weight_decay: wd } => {
+                if mu > 0.0 {
+                    let v = slots[0].as_mut();
+                    for ((p, &g), v) in param.iter_mut().zip(grad).zip(v.iter_mut()) {
+                        let pf = f64::from(*p);
+                        let g = f64::from(g) + wd * pf;
+                        let vn = mu * f64::from(*v) + g;
+                        *v = vn as f32;
+                        let step = if nesterov { g + mu * vn } else { vn };
+                        *p = (pf - lr * step) as f32;
+                    }
+                } else {
+                    for (p, &g) in param.iter_mut().zip(grad) {
+                        let pf = f64::from(*p);
+                        *p = (pf - lr * (f64::from(g) + wd * pf)) as f32;
+                    }
+                }
+            }
+            StepRule::Adam(s) => {
+                let [m, v] = slots else { unreachable!("adam has two state slots") };
+                adam_pass(s, param, grad, m.as_mut(), v.as_mut());
+            }
         }
     }
 }
 
 /// One Adam step's per-element constants, in f32.
 #[derive(Clone, Copy)]
-struct AdamStep {
+pub struct AdamStep {
     b1: f32,
     b2: f32,
     one_b1: f32,

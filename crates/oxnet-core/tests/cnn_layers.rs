@@ -59,7 +59,7 @@ impl Chain {
         self.forward(x, n);
         let mut dy = r.to_vec();
         for l in (0..self.ops.len()).rev() {
-            self.ops[l].backward(n, &dy, GradOf::Output, &[true], Self::ctx(l)).unwrap();
+            self.ops[l].backward(n, &dy, GradOf::Output, &[true]).unwrap();
             dy = self.ops[l].dxs[0].clone();
         }
         (dy, self.ops.iter().map(|o| o.grads.clone()).collect())
@@ -134,10 +134,10 @@ fn conv_op_is_the_kernel_then_its_activation() {
     assert_eq!(conv.op.pre_activation(&inputs, &conv.y).unwrap(), &[-22.0, 22.0, -14.0, 14.0, 10.0, -10.0, 18.0, -18.0]);
     // dL/dpre given directly (from-logits losses) skips relu's derivative: dW = x-block sums.
     let dy = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
-    conv.backward(1, &dy, GradOf::PreActivation, &[false], ctx(false)).unwrap();
+    conv.backward(1, &dy, GradOf::PreActivation, &[false]).unwrap();
     assert_eq!(conv.grads[0], vec![-8.0, 0.0, -7.0, 0.0, -4.0, 0.0, -3.0, 0.0]);
     // Through relu, the same dy hits a zero output (pre -22 < 0): no gradient.
-    conv.backward(1, &dy, GradOf::Output, &[false], ctx(false)).unwrap();
+    conv.backward(1, &dy, GradOf::Output, &[false]).unwrap();
     assert_eq!(conv.grads[0], vec![0.0; 8]);
 }
 
@@ -152,7 +152,7 @@ fn dropout_op_masks_only_in_training() {
     let mut mask = vec![0.0; 2000];
     dropout_mask(0.5, dropout_seed(99, 4, 2), &mut mask);
     assert_eq!(y, mask);
-    drop.backward(2, &x, GradOf::Output, &[true], c).unwrap();
+    drop.backward(2, &x, GradOf::Output, &[true]).unwrap();
     assert_eq!(drop.dxs[0], mask);
     assert_eq!(drop.forward(2, false, c).unwrap(), &x[..]);
 }
@@ -163,7 +163,7 @@ fn batch_norm_op_state_and_modes() {
     assert_eq!(bn.state, vec![vec![0.0, 0.0], vec![1.0, 1.0]]);
     bn.params = vec![vec![1.0, 1.0], vec![0.0, 0.0]];
     // Backward before any training forward is refused.
-    let e = bn.backward(2, &[0.0; 4], GradOf::Output, &[false], ctx(false));
+    let e = bn.backward(2, &[0.0; 4], GradOf::Output, &[false]);
     assert_eq!(e.unwrap_err().code, ErrorCode::State);
     // Two samples: channel 0 = 1, 3 (mean 2, unbiased var 2), channel 1 = 5, 5 (mean 5, var 0).
     // Running stats with momentum 0.5: mean (1, 2.5), var (0.5 + 1, 0.5 + 0) = (1.5, 0.5).

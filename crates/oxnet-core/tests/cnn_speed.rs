@@ -90,7 +90,7 @@ fn w3_layer_times() {
             op.forward(n, true, ctx).unwrap();
             fwd = fwd.min(t.elapsed().as_secs_f64());
             let t = Instant::now();
-            op.backward(n, &dy, GradOf::Output, &[l > 0], ctx).unwrap();
+            op.backward(n, &dy, GradOf::Output, &[l > 0]).unwrap();
             bwd = bwd.min(t.elapsed().as_secs_f64());
         }
         println!("layer {l} {}: forward {:.3} ms, backward {:.3} ms", ls["type"], fwd * 1e3, bwd * 1e3);

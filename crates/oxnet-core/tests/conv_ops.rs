@@ -132,7 +132,6 @@ fn run(
         params,
         grads: &mut grads,
         dinputs,
-        ctx: c,
     };
     op.backward(back).unwrap();
     (y, dx.remove(0), grads)
@@ -242,7 +241,7 @@ fn finite_differences(json: &str, ins: usize, n: usize) {
     let r = random(n * h.out_size, 31, 1.0);
     let loss = |h: &mut Harness| -> f64 { h.forward(n, true, ctx(true)).unwrap().iter().zip(&r).map(|(a, b)| *a as f64 * *b as f64).sum() };
     loss(&mut h);
-    h.backward(n, &r, GradOf::Output, &[true], ctx(true)).unwrap();
+    h.backward(n, &r, GradOf::Output, &[true]).unwrap();
     let (dx, grads) = (h.dxs[0].clone(), h.grads.clone());
     let step = 1e-3f32;
     let check = |got: f32, plus: f64, minus: f64, what: &str| {
@@ -321,7 +320,7 @@ fn one_and_two_threads_give_bitwise_identical_results() {
             h.xs[0] = random(n * ins, 50, 1.0);
             let y = h.forward(n, true, ctx(true)).unwrap().to_vec();
             let dy = random(y.len(), 51, 1.0);
-            h.backward(n, &dy, GradOf::Output, &[true], ctx(true)).unwrap();
+            h.backward(n, &dy, GradOf::Output, &[true]).unwrap();
             (y, h.dxs[0].clone(), h.grads.clone())
         })
     };

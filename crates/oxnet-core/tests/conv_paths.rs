@@ -53,7 +53,7 @@ fn run(layer: &mut Conv2d, g: Conv2dGeometry, n: usize, batches: u32) -> [Vec<f3
         let mut dx = vec![vec![0.0; n * ins]];
         let dinputs = InputGrads::new(&mut dx, &need, &in_sizes, n);
         let back =
-            Backward { inputs: inputs(), out: &y, dout: &dy, grad_of: GradOf::Output, n, params: &params, grads: &mut grads, dinputs, ctx };
+            Backward { inputs: inputs(), out: &y, dout: &dy, grad_of: GradOf::Output, n, params: &params, grads: &mut grads, dinputs };
         layer.backward(back).unwrap();
         last = [y, dx.remove(0), grads[0].clone(), grads[1].clone()];
     }

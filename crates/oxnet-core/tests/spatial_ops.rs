@@ -36,7 +36,7 @@ fn run(h: &mut Harness, xs: &[Vec<f32>], n: usize, r: &[f32]) -> (Vec<f32>, Vec<
     let y = h.forward(n, true, ctx(true)).unwrap().to_vec();
     assert!(y.iter().all(|v| !v.is_nan()), "output not written everywhere: {y:?}");
     let need = vec![true; xs.len()];
-    h.backward(n, r, GradOf::Output, &need, ctx(true)).unwrap();
+    h.backward(n, r, GradOf::Output, &need).unwrap();
     (y, h.dxs.clone())
 }
 
@@ -78,7 +78,7 @@ fn concatenate_joins_rows_and_splits_dout() {
     assert_eq!(dxs[0], vec![0.0, 1.5, 3.0, 4.5]);
     assert_eq!(dxs[1], vec![0.5, 1.0, 2.0, 2.5, 3.5, 4.0, 5.0, 5.5]);
     // Only the gradients asked for are written: input 0's stays as the harness left it.
-    h.backward(2, &dy, GradOf::Output, &[false, true], ctx(true)).unwrap();
+    h.backward(2, &dy, GradOf::Output, &[false, true]).unwrap();
     assert_eq!(h.dxs[1], vec![0.5, 1.0, 2.0, 2.5, 3.5, 4.0, 5.0, 5.5]);
     assert_eq!(h.op.backward_reads(), oxnet_core::ops::Reads::NOTHING);
 }
@@ -164,12 +164,12 @@ fn global_max_pool_routes_dout_to_the_first_maximum() {
     assert_eq!(g.op.backward_reads(), oxnet_core::ops::Reads::NOTHING, "the argmax is kept");
     // Inference forwards give the same maxima but keep no argmax: backward is refused.
     assert_eq!(g.forward(2, false, ctx(false)).unwrap(), &[9.0, 4.0, inf, 7.0]);
-    let e = g.backward(2, &[1.0; 4], GradOf::Output, &[true], ctx(false)).unwrap_err();
+    let e = g.backward(2, &[1.0; 4], GradOf::Output, &[true]).unwrap_err();
     assert!(e.code == ErrorCode::State && e.message.contains("training-mode forward"), "{e}");
     // A training forward of another batch size does not serve this one.
     g.xs[0] = x[..6].to_vec();
     g.forward(1, true, ctx(true)).unwrap();
-    assert_eq!(g.backward(2, &[1.0; 4], GradOf::Output, &[true], ctx(true)).unwrap_err().code, ErrorCode::State);
+    assert_eq!(g.backward(2, &[1.0; 4], GradOf::Output, &[true]).unwrap_err().code, ErrorCode::State);
 }
 
 #[test]

@@ -47,7 +47,7 @@ fn nearest_repeats_pixels_and_sums_blocks_back() {
     assert_eq!(forward(&mut h, &[1.0, 2.0, 3.0, 4.0], 1), want);
     // dy = 0..16: each dx pixel sums its 2x2 block.
     let dy: Vec<f32> = (0..16).map(|v| v as f32).collect();
-    h.backward(1, &dy, GradOf::Output, &[true], ctx(true)).unwrap();
+    h.backward(1, &dy, GradOf::Output, &[true]).unwrap();
     assert_eq!(h.dxs[0], vec![0.0 + 1.0 + 4.0 + 5.0, 2.0 + 3.0 + 6.0 + 7.0, 8.0 + 9.0 + 12.0 + 13.0, 10.0 + 11.0 + 14.0 + 15.0]);
     // [2, 3] on two channels: pixel (1, 10) then (2, 20), each three times, two rows.
     let mut h = Harness::new(&up_json([1, 2, 2], [2, 3], "nearest"), &[4]).unwrap();
@@ -79,7 +79,7 @@ fn bilinear_follows_the_half_pixel_formula() {
     assert_close(&got, &[0.0, 0.0, 1.0, -10.0, 3.0, -30.0, 5.0, -50.0, 7.0, -70.0, 8.0, -80.0], 1e-5);
     // The transpose: a dy of ones gives each source pixel the sum of its weights, 4 over the
     // three pixels of s = 2 (edge pixels 1 + 0.75 + 0.25 = 2, the middle one 0.25 + 0.75 + 0.75 + 0.25 = 2).
-    h.backward(1, &[1.0; 12], GradOf::Output, &[true], ctx(true)).unwrap();
+    h.backward(1, &[1.0; 12], GradOf::Output, &[true]).unwrap();
     assert_close(&h.dxs[0], &[2.0, 2.0, 2.0, 2.0, 2.0, 2.0], 1e-6);
 }
 
@@ -122,7 +122,7 @@ fn finite_differences(json: &str, size: usize, n: usize, seed: u32) {
     let loss = |h: &mut Harness, x: &[f32]| -> f64 { forward(h, x, n).iter().zip(&r).map(|(y, r)| *y as f64 * *r as f64).sum() };
     loss(&mut h, &x);
     h.grads.iter_mut().for_each(|g| g.fill(f32::NAN));
-    h.backward(n, &r, GradOf::Output, &[true], ctx(true)).unwrap();
+    h.backward(n, &r, GradOf::Output, &[true]).unwrap();
     let (dx, grads) = (h.dxs[0].clone(), h.grads.clone());
     let eps = 1e-2f32;
     let check = |got: f32, plus: f64, minus: f64, what: String| {
@@ -151,7 +151,7 @@ fn finite_differences(json: &str, size: usize, n: usize, seed: u32) {
     loss(&mut h, &x);
     h.grads.iter_mut().for_each(|g| g.fill(f32::NAN));
     h.dxs[0].fill(f32::NAN);
-    h.backward(n, &r, GradOf::Output, &[false], ctx(true)).unwrap();
+    h.backward(n, &r, GradOf::Output, &[false]).unwrap();
     assert_eq!(h.grads, grads, "{json}: parameter gradients without dx");
     assert!(h.dxs[0].iter().all(|v| v.is_nan()), "{json}: dx written though not asked for");
 }
@@ -183,7 +183,7 @@ fn run_in_pool(json: &str, size: usize, n: usize, threads: usize) -> (Vec<f32>, 
         }
         let y = forward(&mut h, &random(n * size, 41, 2.0), n);
         let dy = random(y.len(), 42, 1.0);
-        h.backward(n, &dy, GradOf::Output, &[true], ctx(true)).unwrap();
+        h.backward(n, &dy, GradOf::Output, &[true]).unwrap();
         (y, h.dxs[0].clone(), h.grads.clone())
     })
 }
@@ -217,7 +217,7 @@ fn layer_norm_large_batch_matches_a_float64_reference() {
     let x = random(rows * width, 3, 3.0);
     let y = forward(&mut h, &x, rows);
     let dy = random(rows * width, 4, 1.0);
-    h.backward(rows, &dy, GradOf::Output, &[true], ctx(true)).unwrap();
+    h.backward(rows, &dy, GradOf::Output, &[true]).unwrap();
     let (mut dgamma, mut dbeta) = (vec![0.0f64; width], vec![0.0f64; width]);
     for r in 0..rows {
         let row = &x[r * width..][..width];
@@ -240,10 +240,10 @@ fn layer_norm_large_batch_matches_a_float64_reference() {
 #[test]
 fn layer_norm_backward_needs_a_forward_of_the_batch() {
     let mut h = Harness::new(&ln_json(4, 4, 1e-3, true, true), &[4]).unwrap();
-    let e = h.backward(1, &[0.0; 4], GradOf::Output, &[true], ctx(true)).unwrap_err();
+    let e = h.backward(1, &[0.0; 4], GradOf::Output, &[true]).unwrap_err();
     assert_eq!(e.code, ErrorCode::State);
     forward(&mut h, &[1.0; 8], 2);
-    let e = h.backward(1, &[0.0; 4], GradOf::Output, &[true], ctx(true)).unwrap_err();
+    let e = h.backward(1, &[0.0; 4], GradOf::Output, &[true]).unwrap_err();
     assert!(e.code == ErrorCode::State && e.message.contains("same batch"), "{e}");
 }
 

@@ -174,7 +174,7 @@ impl<'a> Inputs<'a> {
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, k: usize) -> &'a [f32] {
         &self.bufs[self.ids[k]][..self.n * self.sizes[k]]
     }
@@ -201,7 +201,7 @@ impl<'a> InputGrads<'a> {
         InputGrads { bufs, ids: None, need, sizes, n }
     }
     /// dL/d(input k), or None when nothing upstream needs it (a model input).
-    #[inline]
+    #[inline(always)]
     pub fn get(&mut self, k: usize) -> Option<&mut [f32]> {
         if self.need[k] {
             let b = self.ids.map_or(k, |ids| ids[k]);
@@ -250,7 +250,6 @@ pub struct Backward<'a> {
     /// Parameter gradients, in the order of `params`: overwritten.
     pub grads: &'a mut [Vec<f32>],
     pub dinputs: InputGrads<'a>,
-    pub ctx: Ctx,
 }
 
 /// What an op's backward reads besides `dout`, so the executor keeps those values alive until then.

@@ -232,7 +232,7 @@ impl Harness {
     }
 
     /// Backward from `dy`; `need[k]` asks for input k's gradient (into `dxs[k]`).
-    pub fn backward(&mut self, n: usize, dy: &[f32], grad_of: GradOf, need: &[bool], ctx: Ctx) -> Result<(), oxnet_core::CoreError> {
+    pub fn backward(&mut self, n: usize, dy: &[f32], grad_of: GradOf, need: &[bool]) -> Result<(), oxnet_core::CoreError> {
         for (k, d) in self.dxs.iter_mut().enumerate() {
             d.resize(n * self.sizes[k], f32::NAN); // NaN: any element backward forgets shows up
         }
@@ -245,7 +245,6 @@ impl Harness {
             params: &self.params,
             grads: &mut self.grads,
             dinputs: InputGrads::new(&mut self.dxs, need, &self.sizes, n),
-            ctx,
         };
         self.op.backward(b)
     }
