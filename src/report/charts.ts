@@ -16,6 +16,16 @@ export const CHARTS_SCRIPT = `(function () {
     return a;
   }
 
+  /** Tick labels with as many digits as the ticks need (0.0015, not 0.002 twice). */
+  function ticks(u, splits) {
+    return splits.map(function (v) {
+      if (v === null || v === undefined) return '';
+      var a = Math.abs(v);
+      if (a !== 0 && (a < 1e-4 || a >= 1e6)) return v.toExponential(1);
+      return String(Number(v.toPrecision(6)));
+    });
+  }
+
   function widthOf(node) {
     return Math.max(260, Math.floor(node.getBoundingClientRect().width));
   }
@@ -27,7 +37,7 @@ export const CHARTS_SCRIPT = `(function () {
       width: widthOf(node),
       height: opts.height || 250,
       scales: { x: { time: false }, y: opts.y || {} },
-      axes: [axis(opts.xLabel, opts.xIncrs ? { incrs: opts.xIncrs } : {}), axis(opts.yLabel, { size: 64 })],
+      axes: [axis(opts.xLabel, opts.xIncrs ? { incrs: opts.xIncrs, values: ticks } : { values: ticks }), axis(opts.yLabel, opts.y && opts.y.distr === 3 ? { size: 64, values: ticks, grid: { stroke: '#f1f5f9', width: 1 } } : { size: 64, values: ticks })],
       series: [{ label: opts.xLabel }],
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
@@ -57,10 +67,12 @@ export const CHARTS_SCRIPT = `(function () {
 
   function batches(node) {
     var b = data.batches;
+    // a log scale when it can: the first batches' loss would flatten the rest
+    var positive = b.loss.every(function (v) { return v > 0; });
     lineChart(node, b.x, [
       { label: 'batch loss', values: b.loss, color: '#93c5fd', width: 1 },
       { label: 'moving average', values: b.smooth, color: '#1e3a8a', width: 2 },
-    ], { xLabel: 'epoch', yLabel: 'loss', xIncrs: EPOCH_INCRS });
+    ], { xLabel: 'epoch', yLabel: positive ? 'loss (log scale)' : 'loss', xIncrs: [0.1, 0.25, 0.5].concat(EPOCH_INCRS), y: positive ? { distr: 3 } : {} });
   }
 
   function lr(node) {

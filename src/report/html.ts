@@ -147,7 +147,7 @@ function picturesSections(d: ReportData): string {
 function trainingSection(d: ReportData): string {
   const cards = d.curves.charts.map(
     (c, i) =>
-      `<figure class="card"><figcaption>${escapeHtml(c.title)} per epoch</figcaption><div class="chart" data-draw="curve" data-index="${i}"></div></figure>`,
+      `<figure class="card"><figcaption>${escapeHtml(c.title[0].toUpperCase() + c.title.slice(1))} per epoch</figcaption><div class="chart" data-draw="curve" data-index="${i}"></div></figure>`,
   );
   if (d.batches)
     cards.push(
