@@ -26,6 +26,19 @@ export const CHARTS_SCRIPT = `(function () {
     });
   }
 
+  /** A log axis: ticks and grid lines at the powers of ten (and at 2x and 5x over two decades or less). */
+  function powersOfTen(u, axisIdx, min, max) {
+    var out = [];
+    var steps = Math.log10(max / min) <= 2 ? [1, 2, 5] : [1];
+    for (var e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e++) {
+      steps.forEach(function (m) {
+        var v = m * Math.pow(10, e);
+        if (v >= min * 0.999 && v <= max * 1.001) out.push(v);
+      });
+    }
+    return out;
+  }
+
   function widthOf(node) {
     return Math.max(260, Math.floor(node.getBoundingClientRect().width));
   }
@@ -37,7 +50,7 @@ export const CHARTS_SCRIPT = `(function () {
       width: widthOf(node),
       height: opts.height || 250,
       scales: { x: { time: false }, y: opts.y || {} },
-      axes: [axis(opts.xLabel, opts.xIncrs ? { incrs: opts.xIncrs, values: ticks } : { values: ticks }), axis(opts.yLabel, opts.y && opts.y.distr === 3 ? { size: 64, values: ticks, grid: { stroke: '#f1f5f9', width: 1 } } : { size: 64, values: ticks })],
+      axes: [axis(opts.xLabel, opts.xIncrs ? { incrs: opts.xIncrs, values: ticks } : { values: ticks }), axis(opts.yLabel, opts.y && opts.y.distr === 3 ? { size: 64, values: ticks, splits: powersOfTen } : { size: 64, values: ticks })],
       series: [{ label: opts.xLabel }],
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },

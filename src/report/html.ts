@@ -45,7 +45,8 @@ table.t th, table.t td { text-align: left; padding: 5px 10px; border-bottom: 1px
 table.t th { color: var(--muted); font-weight: 600; font-size: 12px; text-transform: uppercase; letter-spacing: 0.03em; }
 table.t td.num, table.t th.num { text-align: right; }
 table.t tr.total td { font-weight: 650; border-top: 2px solid var(--line); }
-table.t td.bar { background: linear-gradient(90deg, #dbeafe calc(var(--v) * 100%), transparent 0); }
+table.t td.bar { background: linear-gradient(90deg, #3b82f6 calc(var(--v) * 100%), #e2e8f0 0) no-repeat; background-size: calc(100% - 20px) 3px; background-position: 10px calc(100% - 2px); }
+table.t.facts td:first-child { width: 220px; color: var(--muted); }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; }
 .gallery { display: flex; flex-wrap: wrap; gap: 10px; }
 .tile { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 6px; text-align: center; font-size: 12px; }
@@ -106,7 +107,7 @@ function testSection(d: ReportData): string {
   if (d.classifier) {
     const c = d.classifier;
     return `<section id="test"><h2>Test set</h2><p class="note">${c.count.toLocaleString('en-US')} samples, accuracy ${c.accuracy.toFixed(4)}, ${c.misclassified} misclassified.</p>
-<div class="two"><figure class="card"><figcaption>Confusion matrix <span class="hint">(rows: true class, columns: predicted; colour: share of the row)</span></figcaption><div class="chart heat" data-draw="confusion"></div></figure>
+<div class="two"><figure class="card"><figcaption>Confusion matrix <span class="hint">(colour: share of the true class's row)</span></figcaption><div class="chart heat" data-draw="confusion"></div></figure>
 <figure class="card"><figcaption>Per-class scores</figcaption>${scoreTable(d)}</figure></div></section>`;
   }
   if (d.regressor) {
@@ -164,7 +165,9 @@ export function renderReport(d: ReportData, uplot: { js: string; css: string }):
     ['', ''],
     d.facts.map(([k, v]) => [escapeHtml(k), escapeHtml(v)]),
     [false, false],
-  ).replace('<thead><tr><th></th><th></th></tr></thead>', '');
+  )
+    .replace('<thead><tr><th></th><th></th></tr></thead>', '')
+    .replace('<table class="t">', '<table class="t facts">');
   return `<!doctype html>
 <html lang="en">
 <head>
