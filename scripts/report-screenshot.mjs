@@ -17,7 +17,7 @@ try {
   const page = await browser.newPage({ viewport: { width: Number(width), height: 900 } });
   await page.goto(pathToFileURL(resolve(file)).href);
   await page.waitForSelector('html[data-drawn="true"]');
-  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  const height = await page.evaluate('document.documentElement.scrollHeight');
   const clip = Number(maxHeight) > 0 ? { x: 0, y: 0, width: Number(width), height: Math.min(height, Number(maxHeight)) } : undefined;
   await page.screenshot({ path: out, fullPage: true, ...(clip ? { clip } : {}) });
   console.log(`wrote ${out}`);

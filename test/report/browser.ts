@@ -22,6 +22,17 @@ export async function launch(executablePath: string): Promise<Browser> {
   return chromium.launch({ executablePath, headless: true, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
 }
 
+/** The few DOM types the page-side reader uses (the tests are typechecked without the DOM lib). */
+interface PageElement {
+  getAttribute(name: string): string | null;
+  querySelectorAll(selector: string): Iterable<PageElement>;
+}
+interface PageCanvas extends PageElement {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
+}
+
 /** What one data-draw element holds once the page has run. */
 export interface Drawn {
   draw: string;
@@ -66,9 +77,10 @@ export async function loadReport(browser: Browser, file: string, name: string): 
       const h = css.replace('#', '');
       return [0, 2, 4].map((i) => Number.parseInt(h.slice(i, i + 2), 16));
     };
-    return [...document.querySelectorAll('[data-draw]')].map((node) => {
+    const doc = (globalThis as unknown as { document: PageElement }).document;
+    return [...doc.querySelectorAll('[data-draw]')].map((node) => {
       const colours = (node.getAttribute('data-colors') ?? '').split(',').filter(Boolean);
-      const canvases = [...node.querySelectorAll('canvas')];
+      const canvases = [...node.querySelectorAll('canvas')] as PageCanvas[];
       const seriesPixels: number[] = [];
       const canvasColours: number[] = [];
       for (const canvas of canvases) {
