@@ -25,7 +25,12 @@ export interface Curves {
 export interface BatchCurve {
   /** Fractional epochs: batch i of epoch e (of n) sits at e + (i + 1) / n. */
   x: number[];
+  /** Each batch's loss, or with more than MAX_BATCH_POINTS batches the mean of each run of `per`. */
   loss: number[];
+  /** Batches per point (1: every batch is shown). */
+  per: number;
+  /** Batches recorded. */
+  batches: number;
   /** A centred moving average of the loss over about 2% of the batches. */
   smooth: number[];
 }
@@ -86,7 +91,25 @@ export function batchCurve(r: TrainingRecord): BatchCurve | null {
     for (let i = 0; i < n; i++) x.push(e + (i + 1) / n);
     start = end;
   });
-  return { x, loss: [...r.batchLoss], smooth: movingAverage(r.batchLoss, Math.max(1, Math.round(r.batchLoss.length / 50))) };
+  const n = r.batchLoss.length;
+  const per = Math.ceil(n / MAX_BATCH_POINTS);
+  const loss = per === 1 ? [...r.batchLoss] : bucketMeans(r.batchLoss, per);
+  const at = per === 1 ? x : Array.from({ length: loss.length }, (_, i) => x[Math.min(n, (i + 1) * per) - 1]);
+  return { x: at, loss, per, batches: n, smooth: movingAverage(loss, Math.max(1, Math.round(loss.length / 50))) };
+}
+
+/** More batches than this are shown as means of equal runs (the page stays small and quick). */
+export const MAX_BATCH_POINTS = 5000;
+
+function bucketMeans(v: number[], per: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < v.length; i += per) {
+    const end = Math.min(v.length, i + per);
+    let s = 0;
+    for (let j = i; j < end; j++) s += v[j];
+    out.push(s / (end - i));
+  }
+  return out;
 }
 
 /** Centred moving average over 2 * half + 1 values (fewer at the ends). */

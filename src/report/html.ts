@@ -152,10 +152,13 @@ function trainingSection(d: ReportData): string {
   );
   if (d.batches)
     cards.push(
-      `<figure class="card"><figcaption>Loss per batch <span class="hint">(${d.batches.loss.length.toLocaleString('en-US')} batches; dark line: moving average)</span></figcaption><div class="chart" data-draw="batches"></div></figure>`,
+      `<figure class="card"><figcaption>Loss per batch <span class="hint">(${d.batches.batches.toLocaleString('en-US')} batches${d.batches.per > 1 ? `, shown as means of ${d.batches.per}` : ''}; dark line: moving average)</span></figcaption><div class="chart" data-draw="batches"></div></figure>`,
     );
   if (d.curves.lr) cards.push(`<figure class="card"><figcaption>Learning rate per epoch</figcaption><div class="chart" data-draw="lr"></div></figure>`);
-  const note = d.batches ? '' : '<p class="note">No per-batch loss: add <code>trainingLog()</code> to the fit callbacks to record it.</p>';
+  const notes: string[] = [];
+  if (d.curves.epochs.length === 0) notes.push('The history holds no epochs.');
+  if (!d.batches) notes.push('No per-batch loss: add <code>trainingLog()</code> to the fit callbacks to record it.');
+  const note = notes.length ? `<p class="note">${notes.join(' ')}</p>` : '';
   return `<section id="training"><h2>Training</h2>${note}<div class="grid">${cards.join('\n')}</div></section>`;
 }
 

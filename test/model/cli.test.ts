@@ -65,6 +65,6 @@ suite('npm start (MNIST, native)', () => {
     expect(data.classifier.matrix.flat().reduce((a: number, b: number) => a + b, 0)).toBe(2000);
     expect(data.classifier.accuracy).toBeCloseTo(r.accuracy, 10);
     expect(data.curves.charts.map((c: { title: string }) => c.title)).toEqual(['loss', 'accuracy']);
-    expect(data.batches.loss.length).toBe(r.epochs * Math.ceil(8000 / (model === 'cnn' ? 32 : 64)));
+    expect(data.batches.batches).toBe(r.epochs * Math.ceil(8000 / (model === 'cnn' ? 32 : 64)));
   });
 });

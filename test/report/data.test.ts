@@ -110,6 +110,12 @@ describe('curves', () => {
     expect(b.x).toEqual([0.5, 1, 1.5, 2, 3]); // the last batch: an epoch cut short
     expect(movingAverage([1, 2, 3, 4, 5], 1)).toEqual([1.5, 2, 3, 4, 4.5]);
     expect(batchCurve({ batchLoss: [], epochEnds: [], seconds: 0, samples: 0 })).toBeNull();
+    // 12,000 batches of 4 epochs: means of 3 batches, at the last batch of each run
+    const many = batchCurve({ batchLoss: Array.from({ length: 12_000 }, (_, i) => i % 3), epochEnds: [3000, 6000, 9000, 12_000], seconds: 1, samples: 1 })!;
+    expect([many.per, many.batches, many.loss.length]).toEqual([3, 12_000, 4000]);
+    expect(many.loss.every((v) => v === 1)).toBe(true);
+    expect(many.x[0]).toBeCloseTo(3 / 3000, 12);
+    expect(many.x.at(-1)).toBe(4);
   });
 });
 
