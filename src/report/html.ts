@@ -55,7 +55,8 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monosp
 .tile .lab { margin-top: 4px; color: var(--muted); }
 .tile .lab b { color: #dc2626; }
 .filters .tile canvas { width: 72px; height: 72px; }
-.strip canvas { display: block; width: 100%; height: 36px; image-rendering: pixelated; }
+.strip canvas { display: block; width: 100%; height: 16px; image-rendering: pixelated; }
+.strip canvas + canvas { margin-top: 2px; }
 .strip { margin-bottom: 8px; font-size: 12px; color: var(--muted); }
 .heat text { font-size: 11px; font-variant-numeric: tabular-nums; }
 .heat .axis { font-size: 12px; fill: #475569; font-weight: 600; }

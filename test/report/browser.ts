@@ -2,14 +2,14 @@
 // never downloads a browser here: it is given the executable). What a loaded report drew, read
 // back from the page itself.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 
-/** The chromium executable (CHROMIUM_PATH, else `chromium` on the PATH), or null. */
+/** The chromium executable (CHROMIUM_PATH when set, else `chromium` on the PATH), or null. */
 export function findChromium(): string | null {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  if (process.env.CHROMIUM_PATH) return existsSync(process.env.CHROMIUM_PATH) ? process.env.CHROMIUM_PATH : null;
   try {
     return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim() || null;
   } catch {

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adam, layers, loadMnist, noisyFunction, Sequential, trainingLog, writeReport } from '../../src/index';
+import { adam, gaussianBlobs, layers, loadMnist, noisyFunction, Sequential, trainingLog, writeReport } from '../../src/index';
 import { tempDir } from '../helpers/temp';
 import { type Drawn, findChromium, launch, loadReport } from './browser';
 
@@ -101,6 +101,24 @@ describe('writeReport, opened in headless Chromium', () => {
       expect(page.drawn.find((d) => d.draw === 'reconstructions')!.canvasColours.length).toBe(24); // 12 inputs, 12 reconstructions
     },
     120_000,
+  );
+
+  it.skipIf(!chromiumPath)(
+    'an autoencoder of table rows: each row and its reconstruction as strips of cells',
+    async () => {
+      const data = gaussianBlobs({ count: 300, classes: 3, dims: 6, seed: 2 });
+      const model = new Sequential({ seed: 1 });
+      model.add(layers.dense({ units: 2, activation: 'tanh', inputShape: [6] }));
+      model.add(layers.dense({ units: 6 }));
+      model.compile({ loss: 'mse', optimizer: adam({ lr: 0.02 }) });
+      const history = await model.fit(data.x, data.x, { epochs: 20, batchSize: 32 });
+      const test = { x: data.x.subarray(0, 60 * 6), y: data.x.subarray(0, 60 * 6) };
+      const page = await loadReport(browser!, writeReport(dir.file('tab.html'), { model, history, test }), 'table-autoencoder');
+      expect(page.errors).toEqual([]);
+      expectDrawn(page.drawn, ['curve', 'lr', 'reconstructions', 'scatter']);
+      expect(page.drawn.find((d) => d.draw === 'reconstructions')!.canvasColours.length).toBe(24);
+    },
+    60_000,
   );
 
   it.skipIf(!chromiumPath)(
