@@ -163,7 +163,7 @@ function trainingSection(d: ReportData): string {
   return `<section id="training"><h2>Training</h2>${note}<div class="grid">${cards.join('\n')}</div></section>`;
 }
 
-export function renderReport(d: ReportData, uplot: { js: string; css: string }): string {
+export function renderReport(d: ReportData, uplot: { js: string; css: string; license?: string }): string {
   const stats = d.headline.map(([k, v]) => `<div class="stat"><div class="v">${escapeHtml(v)}</div><div class="k">${escapeHtml(k)}</div></div>`).join('');
   const facts = table(
     ['', ''],
@@ -191,7 +191,7 @@ ${picturesSections(d)}
 <section id="run"><h2>Run</h2><div class="card">${facts}</div></section>
 </main>
 <script type="application/json" id="report-data">${scriptJson(d)}</script>
-<script>${scriptText(uplot.js)}</script>
+${uplot.license ? `<!-- uPlot, inlined from its npm package:\n${uplot.license.replace(/--/g, '- -').trim()}\n-->\n` : ''}<script>${scriptText(uplot.js)}</script>
 <script>${scriptText(CHARTS_SCRIPT)}</script>
 </body>
 </html>

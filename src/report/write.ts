@@ -12,12 +12,13 @@ import { writeFileAtomic } from '../io/save';
 const KEYS = ['model', 'history', 'test', 'log', 'classNames', 'kind', 'imageShape', 'title'] as const;
 const KINDS = ['classifier', 'regressor', 'autoencoder'];
 
-/** uPlot's browser build and stylesheet, read from the installed package (inlined: no network). */
-function uplotFiles(): { js: string; css: string } {
+/** uPlot's browser build, stylesheet and license, read from the installed package (inlined: no network). */
+function uplotFiles(): { js: string; css: string; license: string } {
   try {
     return {
       js: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),
       css: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
+      license: readFileSync(require.resolve('uplot/LICENSE'), 'utf8'),
     };
   } catch (e) {
     throw new OxnetError('E_IO', `writeReport: cannot read the uPlot package (a dependency of oxnet; reinstall it): ${(e as Error).message}`, { cause: e });
