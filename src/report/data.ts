@@ -31,7 +31,8 @@ export interface ReportInput {
 
 export interface ReportData {
   title: string;
-  kind: ReportKind;
+  /** null: a model with several inputs or outputs (no test section). */
+  kind: ReportKind | null;
   /** [label, value] pairs shown under the heading and in the run table. */
   headline: [string, string][];
   facts: [string, string][];
@@ -39,6 +40,7 @@ export interface ReportData {
   batches: BatchCurve | null;
   layers: SummaryRow[];
   inputs: { name: string; shape: number[] }[];
+  outputs: number;
   totalParams: number;
   classifier: ClassifierSection | null;
   regressor: RegressorSection | null;
@@ -68,8 +70,7 @@ export function gatherReport(input: ReportInput): ReportData {
   const single = g.inputs.length === 1 && g.outputs.length === 1;
   const prepared = input.test && single ? model.prepare(input.test.x, input.test.y, ['test.x', 'test.y']) : null;
   const testXY = prepared ? { x: prepared.inputs[0], y: prepared.targets[0] } : undefined;
-  const kind =
-    input.kind ?? (single ? modelKind({ compiled, inputShape: [...g.inputs[0].shape], outputShape: [...g.outputs[0].shape], test: testXY }) : 'regressor');
+  const kind = input.kind ?? (single ? modelKind({ compiled, inputShape: [...g.inputs[0].shape], outputShape: [...g.outputs[0].shape], test: testXY }) : null);
   const image = single ? imageShape(g, input.imageShape) : null;
 
   let classifier: ClassifierSection | null = null;
@@ -128,6 +129,7 @@ export function gatherReport(input: ReportInput): ReportData {
     batches: record ? batchCurve(record) : null,
     layers: summaryRows(g),
     inputs: g.inputs.map((i) => ({ name: i.name, shape: [...i.shape] })),
+    outputs: g.outputs.length,
     totalParams: model.parameterCount,
     classifier,
     regressor,

@@ -163,6 +163,12 @@ function trainingSection(d: ReportData): string {
   return `<section id="training"><h2>Training</h2>${note}<div class="grid">${cards.join('\n')}</div></section>`;
 }
 
+function subtitle(d: ReportData): string {
+  const count = (n: number, what: string) => `${n} ${what}${n > 1 ? 's' : ''}`;
+  if (d.kind === null) return `A model with ${count(d.inputs.length, 'input')} and ${count(d.outputs, 'output')}, trained with oxnet`;
+  return `${d.kind === 'autoencoder' ? 'An' : 'A'} ${d.kind} trained with oxnet`;
+}
+
 export function renderReport(d: ReportData, uplot: { js: string; css: string; license?: string }): string {
   const stats = d.headline.map(([k, v]) => `<div class="stat"><div class="v">${escapeHtml(v)}</div><div class="k">${escapeHtml(k)}</div></div>`).join('');
   const facts = table(
@@ -182,7 +188,7 @@ export function renderReport(d: ReportData, uplot: { js: string; css: string; li
 <style>${CSS}</style>
 </head>
 <body>
-<header><h1>${escapeHtml(d.title)}</h1><p class="sub">${d.kind === 'autoencoder' ? 'An' : 'A'} ${d.kind} trained with oxnet · ${escapeHtml(d.facts.find(([k]) => k === 'written')?.[1] ?? '')}</p><div class="stats">${stats}</div></header>
+<header><h1>${escapeHtml(d.title)}</h1><p class="sub">${subtitle(d)} · ${escapeHtml(d.facts.find(([k]) => k === 'written')?.[1] ?? '')}</p><div class="stats">${stats}</div></header>
 <main>
 ${trainingSection(d)}
 ${testSection(d)}

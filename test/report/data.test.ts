@@ -209,6 +209,24 @@ describe('writeReport', () => {
     expect(readdirSync(dir.path)).toEqual(['r.html']); // no temp file left
   });
 
+  it('a model with two outputs: a curve per output loss, no test section, said in the subtitle', async () => {
+    const dir = testTempDir('oxnet-report-unit-');
+    const a = input({ shape: [2], name: 'a' });
+    const two = functional({
+      inputs: a,
+      outputs: [layers.dense({ units: 1, name: 'p' }).apply(a), layers.dense({ units: 1, name: 'q' }).apply(a)] as never,
+      seed: 1,
+    });
+    two.compile({ loss: 'mse', optimizer: sgd() });
+    const history = await two.fit(xs, [f32([0, 1, 1, 0]), f32([1, 0, 0, 1])], { epochs: 3, batchSize: 4 });
+    const html = readFileSync(writeReport(dir.file('two.html'), { model: two, history }), 'utf8');
+    const data = JSON.parse(/<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(html)![1]);
+    expect(data.kind).toBeNull();
+    expect(data.curves.charts.map((c: { title: string }) => c.title)).toEqual(['loss', 'p_loss', 'q_loss']);
+    expect(html).toContain('A model with 1 input and 2 outputs, trained with oxnet');
+    expect(html).not.toContain('id="test"');
+  });
+
   it('refuses bad arguments with typed errors naming them', async () => {
     const dir = testTempDir('oxnet-report-unit-');
     const m = tinyClassifier();
