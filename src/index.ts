@@ -78,4 +78,6 @@ export {
 export { stepDecay, exponentialDecay, cosineDecay, type Schedule } from './schedules';
 export { learningRateScheduler, reduceLROnPlateau, earlyStopping, modelCheckpoint, progressLogger, type Monitor } from './training/callbacks';
 export { tensorBoard, type TensorBoardOptions, type TensorBoardCallback } from './training/tensorboard';
+export { trainingLog, type TrainingLog, type TrainingRecord } from './training/trainingLog';
+export { writeReport, type ReportInput, type ReportKind } from './report';
 export { selectModel, selectionTable, type SelectionOptions, type SelectionResult, type SelectionRow } from './training/selection';

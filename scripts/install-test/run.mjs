@@ -212,6 +212,10 @@ function checkXor(report, label) {
   const { predictions, reloaded } = report;
   check(predictions.length === 4 && predictions.every((p, i) => p > 0.5 === (i === 1 || i === 2)), `${label}: XOR not learned: ${predictions}`);
   check(maxDiff(predictions, reloaded) === 0, `${label}: reloaded model predicts ${reloaded}, trained one ${predictions}`);
+  check(
+    report.report.uplotInlined && report.report.classifier && report.report.bytes > 50_000,
+    `${label}: the HTML report is incomplete: ${JSON.stringify(report.report)}`,
+  );
 }
 
 // --- 2. main + platform package: native everywhere, nothing on stderr

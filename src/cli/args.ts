@@ -29,6 +29,7 @@ test score, and save the model with its normalizer.
   --normalize <kind>      zscore | minmax (default zscore; minmax for autoencoder)
   --patience <n>          stop when the validation loss stalls this many epochs (default 30)
   --out <file>            where to save the model (default model.oxnet)
+  --report <file.html>    also write an HTML report of the run (curves, test scores, layers)
   --quiet                 no per-epoch progress
 
 predict: apply a saved model (and its normalizer) to a CSV with the same feature columns;
@@ -53,6 +54,8 @@ export interface TrainArgs {
   normalize: NormalizerKind;
   patience: number;
   out: string;
+  /** Where to write the HTML report, if asked. */
+  report?: string;
   quiet: boolean;
 }
 
@@ -80,6 +83,7 @@ const OPTIONS = {
   normalize: { type: 'string' },
   patience: { type: 'string' },
   out: { type: 'string', short: 'o' },
+  report: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
@@ -117,6 +121,11 @@ function choice<T extends string>(value: string | undefined, name: string, allow
   if (value === undefined) return fallback;
   if (!allowed.includes(value as T)) throw usage(`--${name} must be one of ${allowed.join(', ')}, got '${value}'`);
   return value as T;
+}
+
+function reportPath(value: string): string {
+  if (value === '' || !/\.html?$/i.test(value)) throw usage(`--report must name an .html file, got '${value}'`);
+  return value;
 }
 
 export function parseCli(argv: string[]): CliArgs {
@@ -161,6 +170,7 @@ export function parseCli(argv: string[]): CliArgs {
     normalize: choice(v.normalize, 'normalize', ['zscore', 'minmax'] as const, task === 'autoencoder' ? 'minmax' : 'zscore'),
     patience: integer(v.patience, 'patience', 30, 0),
     out: v.out ?? 'model.oxnet',
+    ...(v.report !== undefined ? { report: reportPath(v.report) } : {}),
     quiet: v.quiet ?? false,
   };
 }

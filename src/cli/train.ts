@@ -1,6 +1,7 @@
 // `oxnet train`: the course's recipe on a CSV file. Normalize (fit on the training split only),
 // split into train / validation / test, try the hidden sizes on the validation set, test once,
 // save the model with its normalizer; column names, task and class names go in the normalizer's meta.
+import { basename } from 'node:path';
 import { loadCsv, type CsvDataset } from '../data/csv';
 import { normalizerFitter, withMeta, zscore, type Normalizer } from '../data/normalize';
 import { trainValTestSplit, type SplitPart } from '../data/split';
@@ -12,6 +13,8 @@ import type { Callback } from '../model/callbacks';
 import { Sequential } from '../model/sequential';
 import { earlyStopping, progressLogger } from '../training/callbacks';
 import { selectModel, selectionTable } from '../training/selection';
+import { trainingLog } from '../training/trainingLog';
+import { writeReport } from '../report';
 import type { TrainArgs } from './args';
 
 export interface Output {
@@ -80,6 +83,8 @@ export async function runTrain(args: TrainArgs, io: Output): Promise<void> {
   // One set of callbacks for every restart: each fit's onTrainBegin resets them, and the hooks
   // receive the model being trained.
   const callbacks: Callback[] = [earlyStopping({ patience: args.patience, restoreBestWeights: true })];
+  const log = args.report ? trainingLog() : undefined;
+  if (log) callbacks.push(log);
   if (!args.quiet) callbacks.push(progressLogger({ epochs: args.epochs, every: Math.max(1, Math.floor(args.epochs / 10)), write: io.err }));
   const configs = args.search ?? [args.hidden];
   let run = 0;
@@ -106,6 +111,19 @@ export async function runTrain(args: TrainArgs, io: Output): Promise<void> {
   if (result.test) reportTest(args, model, split.test, result.test, targetNorm, io);
   saveModel(model, args.out);
   io.out(`saved model to ${args.out}`);
+  if (args.report) {
+    const task = args.task === 'autoencoder' ? 'autoencoder' : `${args.task} of ${data.targetNames.join(', ')}`;
+    writeReport(args.report, {
+      model,
+      history: result.best.history,
+      ...(split.test.count > 0 ? { test: { x: split.test.x, y: targets(split.test) } } : {}),
+      log,
+      ...(data.classNames ? { classNames: data.classNames } : {}),
+      kind: args.task === 'classification' ? 'classifier' : args.task === 'regression' ? 'regressor' : 'autoencoder',
+      title: `oxnet train ${basename(args.data)}: ${task}, hidden ${result.best.label}`,
+    });
+    io.out(`wrote the report to ${args.report}`);
+  }
 }
 
 function reportTest(

@@ -34,6 +34,11 @@ const FROM_LOGITS: Partial<Record<LossKind, ActivationSpec['kind'][]>> = {
   perceptron: ['step', 'linear'],
 };
 
+/** The classification losses (computed from logits): a model trained with one is a classifier. */
+export function isClassificationLoss(loss: LossKind): boolean {
+  return FROM_LOGITS[loss] !== undefined;
+}
+
 /** Refuses a loss the executor cannot pair with the activation its output ends in. */
 export function checkLossPairing(loss: LossKind, last: ActivationSpec | undefined, lastLayer: string): void {
   const kinds = FROM_LOGITS[loss];

@@ -2,6 +2,7 @@
 // candidate (with random restarts), compare them on the validation split only, keep the best, and
 // touch the test split once, for the winner.
 import type { EvalResult } from '../model/evaluate';
+import type { History } from '../model/history';
 import type { Sequential } from '../model/sequential';
 import * as arg from '../args';
 import { OxnetError } from '../errors';
@@ -43,7 +44,8 @@ export interface SelectionRow<C> {
 
 export interface SelectionResult<C> {
   rows: SelectionRow<C>[];
-  best: SelectionRow<C> & { model: Sequential };
+  /** The selected row, its model and the History of that model's training. */
+  best: SelectionRow<C> & { model: Sequential; history: History };
   test?: EvalResult;
 }
 
@@ -69,7 +71,7 @@ export async function selectModel<C>(opts: SelectionOptions<C>): Promise<Selecti
   const label = opts.label ?? ((c: C) => JSON.stringify(c));
   const seed = opts.seed === undefined ? 0 : arg.seed(opts.seed, 'selectModel: seed');
   const rows: SelectionRow<C>[] = [];
-  let best: (SelectionRow<C> & { model: Sequential }) | null = null;
+  let best: (SelectionRow<C> & { model: Sequential; history: History }) | null = null;
   for (const config of opts.configs) {
     const { best: run } = await fitWithRestarts((s) => opts.build(config, s), opts.train.x, opts.train.y, {
       restarts: opts.restarts ?? 1,
@@ -90,9 +92,9 @@ export async function selectModel<C>(opts: SelectionOptions<C>): Promise<Selecti
     rows.push(row);
     opts.onResult?.(row);
     // NaN never wins: a diverged candidate cannot be selected
-    if (best === null || row.val.loss < best.val.loss || Number.isNaN(best.val.loss)) best = { ...row, model };
+    if (best === null || row.val.loss < best.val.loss || Number.isNaN(best.val.loss)) best = { ...row, model, history: run.history };
   }
-  const chosen = best as SelectionRow<C> & { model: Sequential };
+  const chosen = best as SelectionRow<C> & { model: Sequential; history: History };
   const test = opts.test ? chosen.model.evaluate(opts.test.x, opts.test.y) : undefined;
   return { rows, best: chosen, test };
 }

@@ -37,6 +37,8 @@ describe('parseCli', () => {
       out: 'model.oxnet',
     });
     expect(parseCli(['train', 'd.csv', '--task', 'autoencoder'])).toMatchObject({ normalize: 'minmax' });
+    expect(parseCli(['train', 'd.csv', '--task', 'autoencoder'])).not.toHaveProperty('report');
+    expect(parseCli(['train', 'd.csv', '--task', 'autoencoder', '--report', 'run.html'])).toMatchObject({ report: 'run.html' });
   });
 
   it('reads predict, help and version', () => {
@@ -54,6 +56,7 @@ describe('parseCli', () => {
       [['train', 'd.csv', '--task', 'regression', '--target', 'y', '--hidden', '4,x'], /--hidden: layer sizes/],
       [['train', 'd.csv', '--task', 'regression', '--target', 'y', '--split', '0.5,0.5'], /--split/],
       [['train', 'd.csv', '--bogus'], /Unknown option '--bogus'/],
+      [['train', 'd.csv', '--task', 'autoencoder', '--report', 'run.txt'], /--report must name an .html file, got 'run.txt'/],
       [['predict', 'm.oxnet'], /predict takes/],
       [['fly'], /unknown command 'fly'/],
     ];

@@ -36,6 +36,39 @@ function twoClassCsv(): string {
 }
 
 describe('oxnet train / predict', () => {
+  it('--report writes the HTML report of the selected model: its test split, class names, batch losses', async () => {
+    const data = file('report.csv', twoClassCsv());
+    const report = file('run.html');
+    const t = await run([
+      'train',
+      data,
+      '--target',
+      'label',
+      '--task',
+      'classification',
+      '--epochs',
+      '20',
+      '--out',
+      file('r.oxnet'),
+      '--report',
+      report,
+      '--quiet',
+    ]);
+    expect(t.err).toEqual([]);
+    expect(t.code).toBe(0);
+    expect(t.out.at(-1)).toBe(`wrote the report to ${report}`);
+    const html = readFileSync(report, 'utf8');
+    const d = JSON.parse(/<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(html)![1]);
+    expect(d.kind).toBe('classifier');
+    expect(d.classifier.classes).toEqual(['down', 'up']);
+    expect(d.classifier.count).toBe(12); // 15% of 80 rows
+    const acc = Number(/test accuracy: ([\d.]+)/.exec(t.out.join('\n'))![1]);
+    expect(d.classifier.accuracy.toFixed(4)).toBe(acc.toFixed(4));
+    expect(d.curves.charts.map((c: { title: string }) => c.title)).toEqual(['loss', 'accuracy']);
+    expect(d.batches.loss.length).toBeGreaterThan(0);
+    expect(d.title).toBe('oxnet train report.csv: classification of label, hidden 16');
+  });
+
   it('classification: trains with a size search, saves, predicts class names', async () => {
     const data = file('two.csv', twoClassCsv());
     const model = file('two.oxnet');

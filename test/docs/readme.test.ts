@@ -91,6 +91,14 @@ const checks: { key: string; check(scope: Record<string, unknown>): void }[] = [
     },
   },
   {
+    key: "writeReport(join(dir, 'report.html')",
+    check({ bytes, dir, file }) {
+      expect(bytes as number).toBeGreaterThan(50_000);
+      expect(file).toBe(join(dir as string, 'report.html'));
+      expect(existsSync(dir as string)).toBe(false);
+    },
+  },
+  {
     key: 'gradCheck(net, [[x1]',
     check({ grads, slide, report }) {
       expect((grads as Float32Array[])[3][0]).toBeCloseTo(slide as number, 6);

@@ -1,6 +1,7 @@
 // `npm start` (src/cli/mnist.ts): trains, saves a model that loads and scores the same, and prints
 // the final `test accuracy:` line; the CNN by default, the MLP with --mlp. Native only (about ten
 // seconds together); skipped visibly otherwise. A low --target keeps each run to one or two epochs.
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { defaultOptions, parseArgs, runMnist, type MnistCliOptions } from '../../src/cli/mnist';
 import { loadMnist } from '../../src/data/mnist';
@@ -47,7 +48,7 @@ suite('npm start (MNIST, native)', () => {
     // Epoch 1 test accuracy seen with seed 1: CNN 0.9535, MLP 0.9060 (W2 passes 0.90 within 2 epochs).
     ['cnn', 1],
     ['mlp', 2],
-  ] as const)('%s: stops at the target accuracy, prints it, saves a loadable model', async (model, maxEpochs) => {
+  ] as const)('%s: stops at the target accuracy, prints it, saves a loadable model and writes the report beside it', async (model, maxEpochs) => {
     const out = testTempDir('oxnet-cli-').file('m.oxnet');
     const { r, text } = await runQuiet({ ...defaultOptions(model), epochs: 5, target: 0.9, out });
     expect(r.accuracy).toBeGreaterThanOrEqual(0.9);
@@ -56,5 +57,14 @@ suite('npm start (MNIST, native)', () => {
     expect(text).toMatch(new RegExp(`test accuracy: ${r.accuracy.toFixed(4)}\\n$`));
     const m = loadMnist();
     expect(loadModel(out).evaluate(m.testX, m.testY).accuracy).toBe(r.accuracy);
+    // the report beside the model, its path printed; its confusion matrix covers the 2000 test digits
+    expect(r.report).toBe(out.replace(/\.oxnet$/, '.html'));
+    expect(existsSync(r.report)).toBe(true);
+    expect(text).toContain(`wrote the training report to ${r.report}`);
+    const data = JSON.parse(/<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(readFileSync(r.report, 'utf8'))![1]);
+    expect(data.classifier.matrix.flat().reduce((a: number, b: number) => a + b, 0)).toBe(2000);
+    expect(data.classifier.accuracy).toBeCloseTo(r.accuracy, 10);
+    expect(data.curves.charts.map((c: { title: string }) => c.title)).toEqual(['loss', 'accuracy']);
+    expect(data.batches.batches).toBe(r.epochs * Math.ceil(8000 / (model === 'cnn' ? 32 : 64)));
   });
 });
