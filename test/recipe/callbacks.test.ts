@@ -16,6 +16,7 @@ class FakeModel {
     this.weights = w.map((a) => a.slice());
   }
   save(_path: string) {}
+  saveCheckpoint(_path: string) {}
 }
 
 /** Runs epochs like fit does: the weight becomes the epoch number, then the epoch's logs are reported. */
@@ -28,6 +29,7 @@ async function run(model: FakeModel, cb: Callback, valLosses: number[]): Promise
     model.weights[0][0] = epoch;
     const logs: EpochLogs = { loss: 1, valLoss: valLosses[epoch], valAcc: 1 - valLosses[epoch], lr: model.learningRate };
     await cb.onEpochEnd?.(epoch, logs, model);
+    await cb.afterEpochEnd?.(epoch, logs, model);
   }
   await cb.onTrainEnd?.({ epochs: epoch }, model);
   return epoch;
