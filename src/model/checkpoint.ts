@@ -4,7 +4,7 @@
 // states: dropout masks are a pure function of (fit seed, step, layer) and each epoch's shuffle of
 // (fit seed, epochsTrained) (src/model/seeds.ts, src/random.ts), so those numbers are stored. A
 // checkpoint is also an ordinary model file: loadModel reads its weights.
-import { describe } from '../args';
+import * as arg from '../args';
 import { normalizerFromJSON } from '../data/normalize';
 import { OxnetError } from '../errors';
 import {
@@ -116,6 +116,7 @@ export function writeCheckpoint(model: Checkpointable, path: string): void {
 
 /** Reads and checks a checkpoint file: E_IO when unreadable, E_FORMAT when damaged, truncated or not a checkpoint. */
 export function readCheckpoint(path: string): Checkpoint {
+  arg.path(path, 'readCheckpoint');
   const file = readModelFile(path, 'readCheckpoint');
   if (file.version < 2) throw new OxnetError('E_FORMAT', `${path}: a version-${file.version} model file holds no training state`);
   return new Checkpoint(file, checkCheckpointHeader(file.header.checkpoint, path), path);
@@ -175,7 +176,7 @@ function checkCompatible(model: Checkpointable, file: DecodedModelFile, source: 
  */
 export function restoreCheckpoint(model: Checkpointable, from: string | Checkpoint): Checkpoint {
   if (typeof from !== 'string' && !(from instanceof Checkpoint))
-    throw new OxnetError('E_ARG', `restore takes a checkpoint path or readCheckpoint's result, got ${describe(from)}`);
+    throw new OxnetError('E_ARG', `restore takes a checkpoint path or readCheckpoint's result, got ${arg.describe(from)}`);
   const ckpt = typeof from === 'string' ? readCheckpoint(from) : from;
   const { file, state: c, source } = ckpt;
   if (!model.compileConfig)
@@ -184,7 +185,7 @@ export function restoreCheckpoint(model: Checkpointable, from: string | Checkpoi
   const weights = model.weightsInfo();
   const slots = c.optimizerSlots;
   const extra = new Map(file.extra.map((t) => [t.name, t]));
-  const moments = file.weights.flatMap((w, i) =>
+  const moments = file.weights.flatMap((w) =>
     Array.from({ length: slots }, (_, s) => {
       const t = extra.get(momentName(w.name, s, slots));
       if (!t || t.values.length !== w.values.length)
@@ -234,7 +235,7 @@ export function resumedCheckpoint(model: Checkpointable, resumeFrom: unknown, in
   restored.delete(model);
   if (resumeFrom !== undefined) {
     if (typeof resumeFrom !== 'string' && !(resumeFrom instanceof Checkpoint))
-      throw new OxnetError('E_ARG', `fit resumeFrom must be a checkpoint path or readCheckpoint's result, got ${describe(resumeFrom)}`);
+      throw new OxnetError('E_ARG', `fit resumeFrom must be a checkpoint path or readCheckpoint's result, got ${arg.describe(resumeFrom)}`);
     const ckpt = restoreCheckpoint(model, resumeFrom);
     restored.delete(model);
     return ckpt;

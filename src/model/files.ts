@@ -10,7 +10,7 @@ import { input, type SymbolicTensor } from '../graph/symbolic';
 import { decodeModelFile, type DecodedModelFile, type GraphTopology, type Named } from '../io/format';
 import { readModelFile, snapshotToBytes, writeModelFile } from '../io/save';
 import { type Layer, layerFromConfig } from '../layers';
-import { type Checkpoint, readCheckpoint, restoreCheckpoint, writeCheckpoint } from './checkpoint';
+import { Checkpoint, readCheckpoint, restoreCheckpoint, writeCheckpoint } from './checkpoint';
 import { Model } from './model';
 import { Sequential } from './sequential';
 import { takeSnapshot } from './snapshot';
@@ -41,7 +41,9 @@ export function saveCheckpoint(model: Model, path: string): void {
  * initialEpoch (checkpoint.epoch) goes on with the stopped run's seed and callbacks' states.
  */
 export function loadCheckpoint(from: string | Checkpoint): Model {
-  const ckpt = typeof from === 'string' ? readCheckpoint(arg.path(from, 'loadCheckpoint')) : from;
+  if (typeof from !== 'string' && !(from instanceof Checkpoint))
+    throw new OxnetError('E_ARG', `loadCheckpoint takes a checkpoint path or readCheckpoint's result, got ${arg.describe(from)}`);
+  const ckpt = typeof from === 'string' ? readCheckpoint(from) : from;
   const model = modelFromFile(ckpt.file, ckpt.source);
   restoreCheckpoint(model, ckpt);
   return model;
