@@ -103,11 +103,13 @@ export function encodeCallbackState(index: number, state: CallbackState, what: s
   return { json, tensors };
 }
 
+const isPlain = (v: unknown): v is number | string | boolean | null => v === null || ['number', 'string', 'boolean'].includes(typeof v);
+
 /** encodeCallbackState undone, with the tensors taken from `extra` by name (E_FORMAT when one is missing). */
 export function decodeCallbackState(index: number, json: Record<string, unknown>, extra: Map<string, Named>, source: string): CallbackState {
   const state: CallbackState = {};
   for (const [key, v] of Object.entries(json)) {
-    if (v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') state[key] = v;
+    if (isPlain(v)) state[key] = v;
     else if (v && typeof v === 'object' && 'float' in v && ['Infinity', '-Infinity', 'NaN'].includes((v as { float: string }).float))
       state[key] = Number((v as { float: string }).float);
     else if (v && typeof v === 'object' && 'tensors' in v && nonNegInt((v as { tensors: unknown }).tensors)) {

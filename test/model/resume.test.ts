@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Sequential, layers, loadCheckpoint, loadModel, OxnetError, readCheckpoint, saveCheckpoint, saveModel } from '../../src/index';
+import { Sequential, earlyStopping, layers, loadCheckpoint, loadModel, OxnetError, readCheckpoint, saveCheckpoint, saveModel } from '../../src/index';
 import { bundleChild } from '../hardening/childBundle';
 import { nativeOrNull } from '../helpers/backends';
 import { testTempDir } from '../helpers/temp';
@@ -149,7 +149,7 @@ describe.each(backends)('%s backend', (backend) => {
   });
 });
 
-function adamModel(units = 6, optimizer: object = { kind: 'adam', lr: 0.05 }) {
+function adamModel(units = 6, optimizer: Record<string, unknown> = { kind: 'adam', lr: 0.05 }) {
   const m = new Sequential({ seed: 4 });
   m.add(layers.dense({ units, activation: 'tanh', inputShape: [3] }));
   m.add(layers.dense({ units: 1 }));
@@ -187,6 +187,25 @@ describe('optimizer state', () => {
     expect(moments.flat().some((v) => v !== 0)).toBe(true);
     a.computeGradients(X.subarray(0, 3), Y.subarray(0, 1)); // switches to the model-seed runner
     expect(bits(a.getOptimizerState())).toEqual(moments);
+  });
+});
+
+describe('callbacks', () => {
+  it('a run early stopping ended resumes to its end: no epoch, the best weights put back', async () => {
+    const dir = testTempDir('oxnet-resume-');
+    const path = dir.file('stop.oxnet');
+    const stopper = () => earlyStopping({ monitor: 'loss', patience: 0, minDelta: 1, restoreBestWeights: true });
+    const straightRun = adamModel();
+    const h = await straightRun.fit(X, Y, { epochs: 10, batchSize: 5, callbacks: [stopper()] });
+    expect(h.epoch).toEqual([0, 1]); // epoch 1 did not improve by 1: stopped, epoch 0's weights back
+    const stopped = adamModel();
+    await stopped.fit(X, Y, { epochs: 10, batchSize: 5, callbacks: [stopper(), checkpointEvery(path)] });
+    expect(readCheckpoint(path).state.fit?.stopTraining).toBe(true);
+    const resumed = adamModel();
+    const again = await resumed.fit(X, Y, { epochs: 10, batchSize: 5, resumeFrom: path, callbacks: [stopper(), checkpointEvery(path)] });
+    expect(again.epoch).toEqual([]);
+    expect(bits(resumed.getWeights())).toEqual(bits(straightRun.getWeights()));
+    expect(bits(resumed.getWeights())).not.toEqual(bits(readCheckpoint(path).file.weights.map((w) => w.values)));
   });
 });
 

@@ -103,6 +103,17 @@ describe('modelCheckpoint and progressLogger', () => {
     expect(cb.saved).toEqual(writes);
   });
 
+  it('every: a save point every n epochs, each saved or (saveBest) only when the monitor improved', async () => {
+    const writes: string[] = [];
+    const save = (p: string) => void writes.push(p);
+    await run(new FakeModel(), modelCheckpoint({ path: 'a-{epoch}', every: 2, saveBest: false, save }), [0.9, 0.5, 0.7, 0.4, 0.45]);
+    expect(writes).toEqual(['a-1', 'a-3']);
+    writes.length = 0;
+    await run(new FakeModel(), modelCheckpoint({ path: 'b-{epoch}', every: 2, save }), [0.9, 0.5, 0.3, 0.6, 0.2, 0.1]);
+    expect(writes).toEqual(['b-1', 'b-5']); // epoch 3's 0.6 is no better than epoch 1's 0.5
+    expect(() => modelCheckpoint({ path: 'c', every: 0 })).toThrow(/every must be/);
+  });
+
   it('writes one line per epoch', async () => {
     const lines: string[] = [];
     await run(new FakeModel(), progressLogger({ epochs: 2, write: (l) => lines.push(l) }), [0.5, 0.25]);
