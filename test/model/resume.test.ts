@@ -71,7 +71,7 @@ function killedRun(kind: RunKind, backend: string, path: string): Promise<{ sign
       }
       if (epoch < 3) return;
       clearInterval(poll);
-      setTimeout(() => p.kill('SIGKILL'), Math.floor(Math.random() * 50));
+      setTimeout(() => p.kill('SIGKILL'), Math.floor(Math.random() * 110)); // during epoch 4 or 5
     }, 3);
   });
 }
