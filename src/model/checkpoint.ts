@@ -153,7 +153,13 @@ function checkCompatible(model: Checkpointable, file: DecodedModelFile, source: 
   tensors('weight', model.weightsInfo(), file.weights);
   tensors('state', model.stateInfo(), file.state);
   const theirLayers = file.header.graph?.layers ?? [];
-  model.graph.layers.forEach((l, i) => {
+  const myLayers = model.graph.layers;
+  if (theirLayers.length !== myLayers.length) {
+    throw differs(
+      `${theirLayers.length} layers in the checkpoint (${theirLayers.map((l) => l?.type).join(', ')}), ${myLayers.length} in the model (${myLayers.map((l) => l.layer.type).join(', ')})`,
+    );
+  }
+  myLayers.forEach((l, i) => {
     const mine = { type: l.layer.type, config: { ...l.layer.getConfig(), name: undefined } };
     const t = theirLayers[i];
     const theirs = t && { type: t.type, config: { ...t.config, name: undefined } };
@@ -174,7 +180,7 @@ function checkCompatible(model: Checkpointable, file: DecodedModelFile, source: 
  * state, normalizers, optimizer moments, step, epoch counter and learning rate. Anything else is
  * refused before the model is touched (E_CONFIG naming what differs).
  */
-export function restoreCheckpoint(model: Checkpointable, from: string | Checkpoint): Checkpoint {
+export function restoreCheckpoint(model: Checkpointable, from: string | Checkpoint, forNextFit = true): Checkpoint {
   if (typeof from !== 'string' && !(from instanceof Checkpoint))
     throw new OxnetError('E_ARG', `restore takes a checkpoint path or readCheckpoint's result, got ${arg.describe(from)}`);
   const ckpt = typeof from === 'string' ? readCheckpoint(from) : from;
@@ -220,35 +226,44 @@ export function restoreCheckpoint(model: Checkpointable, from: string | Checkpoi
   model.epochsTrained = c.epochsTrained;
   model.learningRate = c.learningRate;
   decoded.set(ckpt, callbackStates);
-  restored.set(model, { checkpoint: ckpt, step: c.step, epochsTrained: c.epochsTrained });
+  if (forNextFit) restored.set(model, { checkpoint: ckpt, step: c.step, epochsTrained: c.epochsTrained });
   return ckpt;
 }
 
 const decoded = new WeakMap<Checkpoint, CallbackState[]>();
 
 /**
- * @internal fit.ts: the checkpoint this fit resumes, restored into the model: `resumeFrom`, or the
- * one model.restore() put in when this fit's initialEpoch is its epoch and nothing trained since.
+ * @internal fit.ts: the checkpoint this fit resumes: `resumeFrom` (read here; fit restores it once
+ * its options passed), or the one model.restore() put in when this fit's initialEpoch is its epoch
+ * and nothing trained since (null: none).
  */
-export function resumedCheckpoint(model: Checkpointable, resumeFrom: unknown, initialEpoch: number | undefined): Checkpoint | null {
+export function resumedCheckpoint(
+  model: Checkpointable,
+  resumeFrom: unknown,
+  initialEpoch: number | undefined,
+): { checkpoint: Checkpoint; restored: boolean } | null {
   const left = restored.get(model);
   restored.delete(model);
   if (resumeFrom !== undefined) {
     if (typeof resumeFrom !== 'string' && !(resumeFrom instanceof Checkpoint))
       throw new OxnetError('E_ARG', `fit resumeFrom must be a checkpoint path or readCheckpoint's result, got ${arg.describe(resumeFrom)}`);
-    const ckpt = restoreCheckpoint(model, resumeFrom);
-    restored.delete(model);
-    return ckpt;
+    return { checkpoint: typeof resumeFrom === 'string' ? readCheckpoint(resumeFrom) : resumeFrom, restored: false };
   }
-  if (left && initialEpoch === left.checkpoint.epoch && model.step === left.step && model.epochsTrained === left.epochsTrained) return left.checkpoint;
+  if (left && initialEpoch === left.checkpoint.epoch && model.step === left.step && model.epochsTrained === left.epochsTrained)
+    return { checkpoint: left.checkpoint, restored: true };
   return null;
 }
 
-/** @internal fit.ts: refuses a resumed fit that would train unlike the stopped one (E_CONFIG naming the setting). */
-export function checkResumedRun(ckpt: Checkpoint, run: FitRun): void {
+type RunSetting = 'batchSize' | 'shuffle' | 'samples' | 'validationSplit' | 'clipNorm';
+
+/**
+ * @internal fit.ts: refuses a resumed fit that would train unlike the stopped one (E_CONFIG naming
+ * the setting): the settings in `keys`, and the callbacks with state when given.
+ */
+export function checkResumedRun(ckpt: Checkpoint, run: Partial<Pick<FitRun, RunSetting>>, keys: readonly RunSetting[], callbacks?: Callback[]): void {
   const saved = ckpt.state.fit;
   if (!saved) return;
-  for (const key of ['batchSize', 'shuffle', 'samples', 'validationSplit', 'clipNorm'] as const) {
+  for (const key of keys) {
     if (saved[key] !== run[key]) {
       throw new OxnetError(
         'E_CONFIG',
@@ -256,7 +271,12 @@ export function checkResumedRun(ckpt: Checkpoint, run: FitRun): void {
       );
     }
   }
-  const stateful = run.callbacks.flatMap((c, i) => (typeof c.getState === 'function' ? [i] : []));
+  if (!callbacks) return;
+  const stateful = callbacks.flatMap((c, i) => (typeof c.getState === 'function' ? [i] : []));
+  for (const i of stateful) {
+    if (typeof callbacks[i].setState !== 'function')
+      throw new OxnetError('E_CONFIG', `fit callbacks[${i}] has getState but no setState: a resumed fit cannot put its state back`);
+  }
   const stored = saved.callbacks.map((c) => c.index);
   if (stable(stateful) !== stable(stored)) {
     throw new OxnetError(

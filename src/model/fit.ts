@@ -6,7 +6,17 @@ import type { Dataset, EpochStats, NetworkRunner } from '../backend/types';
 import { OxnetError, showValue } from '../errors';
 import { shuffledIndices } from '../random';
 import type { BatchLogs, Callback, EpochLogs, TrainingModel } from './callbacks';
-import { beginFit, type Checkpoint, type Checkpointable, checkResumedRun, endFit, type FitRun, restoreRunState, resumedCheckpoint } from './checkpoint';
+import {
+  beginFit,
+  type Checkpoint,
+  type Checkpointable,
+  checkResumedRun,
+  endFit,
+  type FitRun,
+  restoreCheckpoint,
+  restoreRunState,
+  resumedCheckpoint,
+} from './checkpoint';
 import type { Compiled, Metric } from './compile';
 import type { EvalResult } from './evaluate';
 import { FitProgress, type ProgressStream, progressTiming } from '../training/progress';
@@ -183,8 +193,8 @@ async function fitLoop(model: Trainable, xIn: Data, yIn: Data, opts: FitOptions,
   if (opts.initialEpoch !== undefined) count(opts.initialEpoch, 'fit initialEpoch');
   if (opts.seed !== undefined && (!Number.isInteger(opts.seed) || opts.seed < 0 || opts.seed > 0xffffffff))
     throw new OxnetError('E_ARG', `fit seed must be an integer in [0, 2^32), got ${showValue(opts.seed)}`);
-  // Restored before the data is prepared: the checkpoint's normalizer applies to it.
-  const resume = resumedCheckpoint(model, opts.resumeFrom, opts.initialEpoch);
+  const resuming = resumedCheckpoint(model, opts.resumeFrom, opts.initialEpoch);
+  const resume = resuming?.checkpoint ?? null;
   const resumed = resume?.state.fit;
   const seed = opts.seed ?? resumed?.seed ?? model.seed;
   if (resumed && seed !== resumed.seed) throw new OxnetError('E_CONFIG', `fit seed ${seed}: the checkpoint's run had seed ${resumed.seed} (${resume.source})`);
@@ -208,6 +218,17 @@ async function fitLoop(model: Trainable, xIn: Data, yIn: Data, opts: FitOptions,
   if (opts.epochOrder !== undefined && typeof opts.epochOrder !== 'function')
     throw new OxnetError('E_ARG', `fit epochOrder must be a function, got ${showValue(opts.epochOrder)}`);
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new OxnetError('E_ARG', 'fit signal must be an AbortSignal');
+  const settings = {
+    batchSize,
+    shuffle: opts.shuffle !== false,
+    ...(opts.validationSplit !== undefined && opts.validationData === undefined ? { validationSplit: opts.validationSplit } : {}),
+    ...(opts.clipNorm !== undefined ? { clipNorm: opts.clipNorm } : {}),
+  };
+  if (resume) {
+    checkResumedRun(resume, settings, ['batchSize', 'shuffle', 'validationSplit', 'clipNorm'], callbacks);
+    // Restored before the data is prepared: the checkpoint's normalizer applies to it.
+    if (!resuming?.restored) restoreCheckpoint(model, resume, false);
+  }
   const all = model.prepare(xIn, yIn);
   if (all.n === 0) throw new OxnetError('E_ARG', 'fit: x has no samples');
 
@@ -234,17 +255,8 @@ async function fitLoop(model: Trainable, xIn: Data, yIn: Data, opts: FitOptions,
   if (stopBelow !== undefined && typeof stopBelow !== 'number')
     throw new OxnetError('E_ARG', `fit stopBelowLoss must be a number, got ${showValue(stopBelow)}`);
   const runner = model.trainingRunner(deriveSeed(seed, SeedPurpose.dropout), opts.clipNorm);
-  const run: FitRun = {
-    seed,
-    epoch: initialEpoch,
-    batchSize,
-    shuffle: opts.shuffle !== false,
-    samples: train.n,
-    ...(opts.validationSplit !== undefined && opts.validationData === undefined ? { validationSplit: opts.validationSplit } : {}),
-    ...(opts.clipNorm !== undefined ? { clipNorm: opts.clipNorm } : {}),
-    callbacks,
-  };
-  if (resume) checkResumedRun(resume, run);
+  const run: FitRun = { seed, epoch: initialEpoch, ...settings, samples: train.n, callbacks };
+  if (resume) checkResumedRun(resume, run, ['samples']);
   beginFit(model, run);
   // A target that is one of the inputs (an autoencoder's fit(x, x)) arrives as the same array: held once.
   const n = train.n;

@@ -233,9 +233,11 @@ describe('refusals', () => {
     const sgd = adamModel(6, { kind: 'sgd', lr: 0.05, momentum: 0.9 });
     refused(sgd, () => sgd.restore(path), /optimizer \{.*"kind":"adam".*\} in the checkpoint, \{.*"kind":"sgd".*\} in the model/);
     const other = adamModel();
+    const untouched = bits(other.getWeights());
     await expect(other.fit(X, Y, { epochs: 4, batchSize: 4, resumeFrom: path, callbacks: [checkpointEvery(path)] })).rejects.toThrow(
       /batchSize 5, this fit has 4/,
     );
+    expect(bits(other.getWeights())).toEqual(untouched); // refused before the checkpoint was put in
     await expect(adamModel().fit(X, Y, { epochs: 4, batchSize: 5, resumeFrom: path })).rejects.toThrow(
       /states of callbacks \[0\], this fit's callbacks with state are \[\]/,
     );
