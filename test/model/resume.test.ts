@@ -180,6 +180,18 @@ describe('optimizer state', () => {
     expect(bits(c.getWeights())).not.toEqual(bits(a.getWeights()));
   });
 
+  it('a resume through the per-epoch path ends as a straight fit in one backend call (no callbacks)', async () => {
+    const dir = testTempDir('oxnet-resume-');
+    const path = dir.file('a.oxnet');
+    const straightRun = adamModel();
+    await straightRun.fit(X, Y, { epochs: 5, batchSize: 5, seed: 21 });
+    await adamModel().fit(X, Y, { epochs: 2, batchSize: 5, seed: 21, callbacks: [checkpointEvery(path)] });
+    const resumed = adamModel();
+    await resumed.fit(X, Y, { epochs: 5, batchSize: 5, resumeFrom: path, callbacks: [checkpointEvery(path)] }); // the seed comes from the checkpoint
+    expect(bits(resumed.getWeights())).toEqual(bits(straightRun.getWeights()));
+    expect(bits(resumed.getOptimizerState())).toEqual(bits(straightRun.getOptimizerState()));
+  });
+
   it("survives fit's own runner: computeGradients after fit({ seed }) goes on with fit's moments", async () => {
     const a = adamModel();
     await a.fit(X, Y, { epochs: 2, batchSize: 5, seed: 77 });
