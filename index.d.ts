@@ -46,6 +46,9 @@ export declare class NativeNetwork {
   getState(): Array<Float32Array>
   setState(state: Array<Float32Array>): void
   resetOptimizer(): void
+  /** The optimizer's moments, parameter after parameter (see Network::get_optimizer_state). */
+  getOptimizerState(): Array<Float32Array>
+  setOptimizerState(state: Array<Float32Array>): void
   /** Floats per sample of the activation and gradient buffers, against one buffer per value. */
   memory(): NativeMemoryReport
 }

@@ -38,7 +38,9 @@ export type {
   LayerType,
 } from './layers';
 export { initializers, type InitializerName, type InitializerSpec } from './initializers';
-export { saveModel, loadModel, modelToBytes, modelFromBytes } from './model/files';
+export { saveModel, loadModel, modelToBytes, modelFromBytes, saveCheckpoint, loadCheckpoint } from './model/files';
+export { type Checkpoint, readCheckpoint } from './model/checkpoint';
+export type { CallbackState } from './model/callbacks';
 export { fitWithRestarts, restartSeed, type RestartsOptions, type RestartResult } from './training/restarts';
 export { loadMnist, mnistEpochOrder, type MnistSplit } from './data/mnist';
 

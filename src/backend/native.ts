@@ -50,6 +50,8 @@ interface NativeNetworkHandle {
   getState(): Float32Array[];
   setState(state: Float32Array[]): void;
   resetOptimizer(): void;
+  getOptimizerState(): Float32Array[];
+  setOptimizerState(state: Float32Array[]): void;
 }
 type F32 = Float32Array;
 export interface NativeBinding {
@@ -242,6 +244,14 @@ class NativeRunner implements NetworkRunner {
 
   resetOptimizer(): void {
     guard(() => this.handle.resetOptimizer());
+  }
+
+  getOptimizerState(): Float32Array[] {
+    return guard(() => this.handle.getOptimizerState());
+  }
+
+  setOptimizerState(state: Float32Array[]): void {
+    guard(() => this.handle.setOptimizerState(f32List('setOptimizerState', 'state', state)));
   }
 }
 

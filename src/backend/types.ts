@@ -208,6 +208,13 @@ export interface NetworkRunner {
   setState(state: Float32Array[]): void;
   /** Resets optimizer moments (used when weights are replaced). */
   resetOptimizer(): void;
+  /**
+   * Copies of the optimizer's moments, parameter after parameter: sgd with momentum [velocity]
+   * each, adam [m, v] each, plain sgd none. With the step, all a checkpoint needs to resume.
+   */
+  getOptimizerState(): Float32Array[];
+  /** Replaces the moments (getOptimizerState's order; every length checked). */
+  setOptimizerState(state: Float32Array[]): void;
   /** Floats per sample the activation and gradient buffers need, against one buffer per value. */
   memory(): MemoryReport;
 }

@@ -7,7 +7,9 @@
 //  24  header JSON, then the raw little-endian float32 payload.
 // The header holds the topology as data (layer type + config, known types only, and how they are
 // applied), the weight and state manifests (name, shape, dtype 'float32', byte offset into the
-// payload), the normalizers and the compile settings. Version 1 (a chain: inputShape + layers)
+// payload), the normalizers and the compile settings; a checkpoint adds its training state and
+// a manifest of extra tensors (optimizer moments, callbacks' tensors: src/io/checkpoint.ts) after
+// the state, so loadModel reads it as a model. Version 1 (a chain: inputShape + layers)
 // is still read. Decoding checks every size against the bytes actually present before using it.
 import { OxnetError } from '../errors';
 import { crc32 } from './crc32';
@@ -58,10 +60,20 @@ export interface ModelHeader {
   /** Version 2: one per input (null: none). */
   normalizers?: (object | null)[];
   compile?: Record<string, unknown>;
+  /** A checkpoint's training state (src/io/checkpoint.ts); absent in a model file. */
+  checkpoint?: Record<string, unknown>;
+  /** Tensors beyond the weights and state (a checkpoint's), after them in the payload. */
+  extra?: TensorEntry[];
 }
 
 /** Header + tensors -> file bytes. */
-export function encodeModelFile(header: Omit<ModelHeader, 'weights' | 'state'>, weights: Named[], state: Named[], version = FORMAT_VERSION): Uint8Array {
+export function encodeModelFile(
+  header: Omit<ModelHeader, 'weights' | 'state' | 'extra'>,
+  weights: Named[],
+  state: Named[],
+  version = FORMAT_VERSION,
+  extra: Named[] = [],
+): Uint8Array {
   let offset = 0;
   const manifest = (list: Named[]): TensorEntry[] =>
     list.map((t) => {
@@ -69,12 +81,12 @@ export function encodeModelFile(header: Omit<ModelHeader, 'weights' | 'state'>, 
       offset += t.values.length * 4;
       return e;
     });
-  const full: ModelHeader = { ...header, weights: manifest(weights), state: manifest(state) };
+  const full: ModelHeader = { ...header, weights: manifest(weights), state: manifest(state), ...(extra.length ? { extra: manifest(extra) } : {}) };
   const headerBytes = new TextEncoder().encode(JSON.stringify(full));
   const payload = new Uint8Array(offset);
   const view = new DataView(payload.buffer);
   let p = 0;
-  for (const t of [...weights, ...state]) {
+  for (const t of [...weights, ...state, ...extra]) {
     for (let i = 0; i < t.values.length; i++, p += 4) view.setFloat32(p, t.values[i], true);
   }
   const out = new Uint8Array(PREAMBLE_BYTES + headerBytes.length + payload.length);
@@ -100,6 +112,8 @@ export interface DecodedModelFile {
   version: number;
   weights: Named[];
   state: Named[];
+  /** A checkpoint's extra tensors (empty for a model file). */
+  extra: Named[];
 }
 
 function bad(message: string): OxnetError {
@@ -147,7 +161,9 @@ export function decodeModelFile(bytes: Uint8Array, source = 'model file'): Decod
       for (let k = 0; k < count; k++) values[k] = view.getFloat32(k * 4, true);
       return { name: e.name, shape: [...e.shape], values };
     });
-  return { header, version, weights: read(header.weights, 'weights'), state: read(header.state, 'state') };
+  const weights = read(header.weights, 'weights');
+  const state = read(header.state, 'state');
+  return { header, version, weights, state, extra: read(header.extra ?? [], 'extra') };
 }
 
 function hex(n: number): string {
@@ -157,6 +173,7 @@ function hex(n: number): string {
 function checkHeader(h: ModelHeader, version: number, source: string): void {
   if (!h || typeof h !== 'object' || h.format !== 'oxnet-model') throw bad(`${source}: header does not describe an oxnet model`);
   if (!Array.isArray(h.weights) || !Array.isArray(h.state)) throw bad(`${source}: header lacks weights or state arrays`);
+  if (h.extra !== undefined && !Array.isArray(h.extra)) throw bad(`${source}: header's extra tensors are not an array`);
   if (version === 1 && (!Array.isArray(h.layers) || !Array.isArray(h.inputShape))) throw bad(`${source}: header lacks layers or inputShape arrays`);
   if (version >= 2) {
     const g = h.graph;

@@ -12,13 +12,15 @@ export const MAX_FILE_BYTES = 2 ** 31 - 1;
 
 /** What a model file holds: the header (topology, seed, normalizers, compile settings) and the tensors. */
 export interface ModelSnapshot {
-  header: Omit<ModelHeader, 'weights' | 'state'>;
+  header: Omit<ModelHeader, 'weights' | 'state' | 'extra'>;
   weights: Named[];
   state: Named[];
+  /** A checkpoint's optimizer moments and callbacks' tensors. */
+  extra?: Named[];
 }
 
 export function snapshotToBytes(s: ModelSnapshot): Uint8Array {
-  return encodeModelFile(s.header, s.weights, s.state);
+  return encodeModelFile(s.header, s.weights, s.state, undefined, s.extra);
 }
 
 /** Writes a snapshot to `path` atomically (see writeFileAtomic). */
@@ -104,8 +106,8 @@ function syncFolder(dir: string): void {
   }
 }
 
-/** Reads and checks a model file (E_IO when it cannot be read, E_FORMAT when it is damaged). */
-export function readModelFile(path: string): DecodedModelFile {
+/** Reads and checks a model file (E_IO when it cannot be read, E_FORMAT when it is damaged); `op` names the caller in errors. */
+export function readModelFile(path: string, op = 'loadModel'): DecodedModelFile {
   let size: number;
   let bytes: Uint8Array;
   try {
@@ -113,11 +115,11 @@ export function readModelFile(path: string): DecodedModelFile {
     // Reading a folder fails with EISDIR on Linux but not everywhere: say so before reading.
     if (stat.isDirectory()) throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${path}'`), { code: 'EISDIR' });
     size = stat.size;
-    if (size > MAX_FILE_BYTES) throw new OxnetError('E_FORMAT', `loadModel: ${path} is ${size} bytes, over the ${MAX_FILE_BYTES}-byte limit`);
+    if (size > MAX_FILE_BYTES) throw new OxnetError('E_FORMAT', `${op}: ${path} is ${size} bytes, over the ${MAX_FILE_BYTES}-byte limit`);
     bytes = new Uint8Array(readFileSync(path));
   } catch (e) {
     if (e instanceof OxnetError) throw e;
-    throw fsError(e, 'loadModel', 'read', path);
+    throw fsError(e, op, 'read', path);
   }
   return decodeModelFile(bytes, path);
 }

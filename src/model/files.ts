@@ -10,6 +10,7 @@ import { input, type SymbolicTensor } from '../graph/symbolic';
 import { decodeModelFile, type DecodedModelFile, type GraphTopology, type Named } from '../io/format';
 import { readModelFile, snapshotToBytes, writeModelFile } from '../io/save';
 import { type Layer, layerFromConfig } from '../layers';
+import { Checkpoint, readCheckpoint, restoreCheckpoint, writeCheckpoint } from './checkpoint';
 import { Model } from './model';
 import { Sequential } from './sequential';
 import { takeSnapshot } from './snapshot';
@@ -25,6 +26,27 @@ export function saveModel(model: Model, path: string): void {
 export function loadModel(path: string): Model {
   arg.path(path, 'loadModel');
   return modelFromFile(readModelFile(path), path);
+}
+
+/** Writes a checkpoint of the model (atomically): its file plus the training state; see model.saveCheckpoint. */
+export function saveCheckpoint(model: Model, path: string): void {
+  if (!(model instanceof Model)) throw new OxnetError('E_ARG', `saveCheckpoint: model must be an oxnet model, got ${arg.describe(model)}`);
+  arg.path(path, 'saveCheckpoint');
+  writeCheckpoint(model, path);
+}
+
+/**
+ * The model a checkpoint holds, built from it and restored (model.restore): weights, moments,
+ * step, epoch counter, learning rate, normalizers. Its fit with the checkpoint's epoch as
+ * initialEpoch (checkpoint.epoch) goes on with the stopped run's seed and callbacks' states.
+ */
+export function loadCheckpoint(from: string | Checkpoint): Model {
+  if (typeof from !== 'string' && !(from instanceof Checkpoint))
+    throw new OxnetError('E_ARG', `loadCheckpoint takes a checkpoint path or readCheckpoint's result, got ${arg.describe(from)}`);
+  const ckpt = typeof from === 'string' ? readCheckpoint(from) : from;
+  const model = modelFromFile(ckpt.file, ckpt.source);
+  restoreCheckpoint(model, ckpt);
+  return model;
 }
 
 export function modelToBytes(model: Model): Uint8Array {

@@ -6,6 +6,17 @@ import type { Dataset, EpochStats, NetworkRunner } from '../backend/types';
 import { OxnetError, showValue } from '../errors';
 import { shuffledIndices } from '../random';
 import type { BatchLogs, Callback, EpochLogs, TrainingModel } from './callbacks';
+import {
+  beginFit,
+  type Checkpoint,
+  type Checkpointable,
+  checkResumedRun,
+  endFit,
+  type FitRun,
+  restoreCheckpoint,
+  restoreRunState,
+  resumedCheckpoint,
+} from './checkpoint';
 import type { Compiled, Metric } from './compile';
 import type { EvalResult } from './evaluate';
 import { FitProgress, type ProgressStream, progressTiming } from '../training/progress';
@@ -14,7 +25,7 @@ import { deriveSeed, SeedPurpose } from './seeds';
 import { gatherRows, type Prepared, type TensorLike } from './tensors';
 
 /** What fit uses of a model (src/model/model.ts's Model). */
-export interface Trainable extends TrainingModel {
+export interface Trainable extends TrainingModel, Checkpointable {
   readonly seed: number;
   step: number;
   epochsTrained: number;
@@ -50,7 +61,19 @@ export interface FitOptions {
   /** Where verbose output goes (default process.stdout); the bar is drawn only when its isTTY is true. */
   progressStream?: ProgressStream;
   signal?: AbortSignal;
-  /** Sample order of epoch e (0-based, this fit call), overriding shuffle; e.g. mnistEpochOrder. */
+  /**
+   * Continue the run a checkpoint (modelCheckpoint, saveCheckpoint: a path or readCheckpoint's
+   * result) stopped: restores the model from it (model.restore) and trains its epochs up to
+   * `epochs` in total, with its seed, callbacks' states and optimizer moments, exactly as if it
+   * had not stopped (same data, batchSize and callbacks; anything else is refused with E_CONFIG).
+   */
+  resumeFrom?: string | Checkpoint;
+  /**
+   * The epoch to start at (Keras's initial_epoch; default 0, or the checkpoint's with resumeFrom):
+   * fit runs epochs initialEpoch..epochs-1, and callbacks and schedules see those numbers.
+   */
+  initialEpoch?: number;
+  /** Sample order of epoch e (counted from initialEpoch), overriding shuffle; e.g. mnistEpochOrder. */
   epochOrder?: (epoch: number) => Uint32Array;
   /** Reject on a non-finite loss or gradient (default true); false skips such batches. */
   nanGuard?: boolean;
@@ -78,6 +101,8 @@ const FIT_KEYS = [
   'nanGuard',
   'clipNorm',
   'stopBelowLoss',
+  'resumeFrom',
+  'initialEpoch',
 ];
 
 /** Batches per train call for onBatchEnd callbacks (a few dozen; fixed, so that what a callback
@@ -153,6 +178,7 @@ export async function runFit(model: Trainable, xIn: Data, yIn: Data, opts: FitOp
     return await fitLoop(model, xIn, yIn, opts, shown);
   } finally {
     shown.progress?.stop(); // the bar's redraw timer must not outlive a fit that threw
+    endFit(model);
   }
 }
 
@@ -164,9 +190,18 @@ async function fitLoop(model: Trainable, xIn: Data, yIn: Data, opts: FitOptions,
   if (!compiled) throw new OxnetError('E_STATE', 'fit: compile the model first');
   const epochs = positiveInt(opts.epochs ?? 1, 'epochs');
   const batchSize = positiveInt(opts.batchSize ?? 32, 'batchSize');
-  const seed = opts.seed ?? model.seed;
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
-    throw new OxnetError('E_ARG', `fit seed must be an integer in [0, 2^32), got ${showValue(seed)}`);
+  if (opts.initialEpoch !== undefined) count(opts.initialEpoch, 'fit initialEpoch');
+  if (opts.seed !== undefined && (!Number.isInteger(opts.seed) || opts.seed < 0 || opts.seed > 0xffffffff))
+    throw new OxnetError('E_ARG', `fit seed must be an integer in [0, 2^32), got ${showValue(opts.seed)}`);
+  const resuming = resumedCheckpoint(model, opts.resumeFrom, opts.initialEpoch);
+  const resume = resuming?.checkpoint ?? null;
+  const resumed = resume?.state.fit;
+  const seed = opts.seed ?? resumed?.seed ?? model.seed;
+  if (resumed && seed !== resumed.seed) throw new OxnetError('E_CONFIG', `fit seed ${seed}: the checkpoint's run had seed ${resumed.seed} (${resume.source})`);
+  const initialEpoch = opts.initialEpoch ?? resume?.epoch ?? 0;
+  if (resume && initialEpoch !== resume.epoch)
+    throw new OxnetError('E_CONFIG', `fit initialEpoch ${initialEpoch}: the checkpoint ${resume.source} goes on at epoch ${resume.epoch}`);
+  if (epochs < initialEpoch) throw new OxnetError('E_ARG', `fit epochs ${epochs} is below initialEpoch ${initialEpoch}: epochs is the epoch to stop at`);
   const callbacks = opts.callbacks === undefined ? [] : Array.isArray(opts.callbacks) ? opts.callbacks : [opts.callbacks];
   callbacks.forEach((c, i) => {
     if (c === null || typeof c !== 'object') throw new OxnetError('E_ARG', `fit callbacks[${i}] must be a callback object, got ${showValue(c)}`);
@@ -183,6 +218,17 @@ async function fitLoop(model: Trainable, xIn: Data, yIn: Data, opts: FitOptions,
   if (opts.epochOrder !== undefined && typeof opts.epochOrder !== 'function')
     throw new OxnetError('E_ARG', `fit epochOrder must be a function, got ${showValue(opts.epochOrder)}`);
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new OxnetError('E_ARG', 'fit signal must be an AbortSignal');
+  const settings = {
+    batchSize,
+    shuffle: opts.shuffle !== false,
+    ...(opts.validationSplit !== undefined && opts.validationData === undefined ? { validationSplit: opts.validationSplit } : {}),
+    ...(opts.clipNorm !== undefined ? { clipNorm: opts.clipNorm } : {}),
+  };
+  if (resume) {
+    checkResumedRun(resume, settings, ['batchSize', 'shuffle', 'validationSplit', 'clipNorm'], callbacks);
+    // Restored before the data is prepared: the checkpoint's normalizer applies to it.
+    if (!resuming?.restored) restoreCheckpoint(model, resume, false);
+  }
   const all = model.prepare(xIn, yIn);
   if (all.n === 0) throw new OxnetError('E_ARG', 'fit: x has no samples');
 
@@ -209,6 +255,9 @@ async function fitLoop(model: Trainable, xIn: Data, yIn: Data, opts: FitOptions,
   if (stopBelow !== undefined && typeof stopBelow !== 'number')
     throw new OxnetError('E_ARG', `fit stopBelowLoss must be a number, got ${showValue(stopBelow)}`);
   const runner = model.trainingRunner(deriveSeed(seed, SeedPurpose.dropout), opts.clipNorm);
+  const run: FitRun = { seed, epoch: initialEpoch, ...settings, samples: train.n, callbacks };
+  if (resume) checkResumedRun(resume, run, ['samples']);
+  beginFit(model, run);
   // A target that is one of the inputs (an autoencoder's fit(x, x)) arrives as the same array: held once.
   const n = train.n;
   const data = model.createDataset(train.inputs, train.targets, n);
@@ -229,7 +278,7 @@ async function fitLoop(model: Trainable, xIn: Data, yIn: Data, opts: FitOptions,
   const nanGuard = opts.nanGuard ?? true;
   // Something needs JavaScript after every epoch: a per-epoch or per-batch callback, validation,
   // the 'mse' metric or skipping of non-finite batches.
-  const epochJs = batchCallbacks || !!val || anyMse || !nanGuard || callbacks.some((c) => c.onEpochBegin || c.onEpochEnd);
+  const epochJs = batchCallbacks || !!val || anyMse || !nanGuard || callbacks.some((c) => c.onEpochBegin || c.onEpochEnd || c.afterEpochEnd);
   // Nothing at all: every epoch in one backend call.
   const oneCall = !epochJs && !progress && opts.signal === undefined;
   // Only verbose lines, a bar that is drawn for long epochs only, or a signal: short epochs run a
@@ -259,17 +308,19 @@ async function fitLoop(model: Trainable, xIn: Data, yIn: Data, opts: FitOptions,
     columns.lr = lr;
     history.recordColumns(first, stats.epochs, columns);
     model.epochsTrained += stats.epochs;
+    run.epoch = first + stats.epochs;
     model.step += stats.epochs * batches + Math.max(stats.nonFiniteBatch, 0);
     return stats;
   };
 
   checkAbort(opts.signal, 0, 0);
   for (const c of callbacks) await c.onTrainBegin?.(model);
-  let epoch = 0;
-  if (oneCall && !model.stopTraining) {
-    const stats = await runEpochs(0, epochs);
-    epoch = stats.epochs;
-    if (stats.nonFiniteBatch >= 0) throw nonFiniteError(stats.epochs, stats.nonFiniteBatch, model.learningRate);
+  if (resume) restoreRunState(resume, model, callbacks);
+  let epoch = initialEpoch;
+  if (oneCall && epoch < epochs && !model.stopTraining) {
+    const stats = await runEpochs(epoch, epochs - epoch);
+    epoch += stats.epochs;
+    if (stats.nonFiniteBatch >= 0) throw nonFiniteError(epoch, stats.nonFiniteBatch, model.learningRate);
   }
   /** Milliseconds per batch of the last chunk (NaN before the first): sizes the timed chunks. */
   let batchMs = Number.NaN;
@@ -349,6 +400,7 @@ async function fitLoop(model: Trainable, xIn: Data, yIn: Data, opts: FitOptions,
       if (needsFeedback) await new Promise<void>((r) => setImmediate(r));
     }
     model.epochsTrained++;
+    run.epoch = epoch + 1;
     const logs: EpochLogs = { loss: counted ? lossSum / counted : NaN, lr };
     metricLogs(
       logs,
@@ -367,6 +419,7 @@ async function fitLoop(model: Trainable, xIn: Data, yIn: Data, opts: FitOptions,
     progress?.epochEnd(epoch, logs);
     for (const c of callbacks) await c.onEpochEnd?.(epoch, logs, model);
     if (stopBelow !== undefined && logs.loss < stopBelow) model.stopTraining = true;
+    for (const c of callbacks) await c.afterEpochEnd?.(epoch, logs, model);
     epochMs = performance.now() - epochStart;
     epoch++;
   }

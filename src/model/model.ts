@@ -13,6 +13,7 @@ import { writeModelFile } from '../io/save';
 import type { SymbolicTensor } from '../graph/symbolic';
 import type { Layer, SampleShape } from '../layers/layer';
 import type { Callback } from './callbacks';
+import { type Checkpoint, restoreCheckpoint, writeCheckpoint } from './checkpoint';
 import { type Compiled, type LossName, type Metric, type MetricName, outputSpec, perOutput, resolveLoss, resolveMetrics, resolveOptimizer } from './compile';
 import { type EvalResult, evalResult, predictedClass } from './evaluate';
 import { type FitOptions, runFit } from './fit';
@@ -554,6 +555,41 @@ export class Model {
 
   setState(state: (Float32Array | ArrayLike<number>)[]): void {
     this.runtime.setState(Runtime.checkTensors('setState', state, this.graph.state));
+  }
+
+  /**
+   * The optimizer's moments, parameter after parameter (adam: m and v of each weight tensor; sgd
+   * with momentum: its velocity; plain sgd: none). Zeros before the first step.
+   */
+  getOptimizerState(): Float32Array[] {
+    const c = this.compiledOrNull;
+    if (!c) throw new OxnetError('E_STATE', 'getOptimizerState: compile the model first');
+    return this.runtime.getOptimizerState(c, deriveSeed(this.seed, SeedPurpose.dropout));
+  }
+
+  /** Replaces the moments (getOptimizerState's order and lengths). */
+  setOptimizerState(state: (Float32Array | ArrayLike<number>)[]): void {
+    const c = this.compiledOrNull;
+    if (!c) throw new OxnetError('E_STATE', 'setOptimizerState: compile the model first');
+    if (!Array.isArray(state)) throw new OxnetError('E_ARG', `setOptimizerState: state must be an array of Float32Arrays, got ${arg.describe(state)}`);
+    const copies = state.map((s, i) => Float32Array.from(arg.numbers(s, `setOptimizerState: state[${i}]`)));
+    this.runtime.setOptimizerState(c, deriveSeed(this.seed, SeedPurpose.dropout), copies);
+  }
+
+  /** Writes a checkpoint (atomically): this model's file plus the training state fit's resumeFrom continues from; see src/model/checkpoint.ts. */
+  saveCheckpoint(path: string): void {
+    arg.path(path, 'saveCheckpoint');
+    writeCheckpoint(this, path);
+  }
+
+  /**
+   * Puts a checkpoint (a path, or readCheckpoint's result) into this compiled model: weights, state,
+   * normalizers, optimizer moments, step, epochsTrained and learning rate. A checkpoint of another
+   * architecture, optimizer or loss is refused (E_CONFIG saying what differs). A fit right after,
+   * with the checkpoint's epoch as initialEpoch, also resumes its seed and callbacks' states.
+   */
+  restore(from: string | Checkpoint): Checkpoint {
+    return restoreCheckpoint(this, from);
   }
 
   /** Trains; see FitOptions. Resolves with per-epoch History. */

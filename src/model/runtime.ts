@@ -1,6 +1,8 @@
 // A model's weights and the backend runners that hold them: the training runner (one per fit
 // seed and clipNorm), and runners of sub-graphs (a decoder) that share the weights by copy. The
 // initial weights are drawn in TypeScript from the model's seed, so both backends start alike.
+// The optimizer's moments follow the weights from one training runner to the next of the same
+// compile (a fit with its own seed, then computeGradients / applyGradients, go on with them).
 import { describe } from '../args';
 import type { OptimizerSpec } from '../backend/spec';
 import type { Backend, Dataset, NetworkRunner, OutputSpec } from '../backend/types';
@@ -24,6 +26,8 @@ export class Runtime {
   private runner: NetworkRunner | null = null;
   private last: { training: RunnerTraining | null; seed: number; clipNorm?: number } = { training: null, seed: Number.NaN };
   private readonly subs = new Map<number, { runner: NetworkRunner; sub: SubGraph }>();
+  /** The moments of the last training runner, for the next one of the same compile (null: zeros). */
+  private moments: { training: RunnerTraining; state: Float32Array[] } | null = null;
 
   constructor(
     readonly graph: ModelGraph,
@@ -40,11 +44,12 @@ export class Runtime {
     // The compiled losses and optimizer are one object per compile (compile resets the runner): identity is enough.
     const last = this.last;
     if (this.runner && last.training === training && last.seed === seed && last.clipNorm === clipNorm) return this.runner;
-    this.last = { training, seed, clipNorm };
     this.sync();
+    this.last = { training, seed, clipNorm };
     const outputs = training ? training.outputs : inferenceOutputs(this.graph);
     const spec = graphSpec(this.graph, outputs, training ? training.optimizer : INFERENCE_OPTIMIZER, seed, clipNorm);
     this.runner = this.backend.createNetwork(spec, this.params, this.state);
+    if (training && this.moments?.training === training) this.runner.setOptimizerState(this.moments.state);
     return this.runner;
   }
 
@@ -63,17 +68,30 @@ export class Runtime {
     return this.runner ?? this.trainingRunner(null, seed);
   }
 
-  /** Drops the runner (compile changed the losses or the optimizer); weights are kept. */
+  /** Drops the runner (compile changed the losses or the optimizer); weights are kept, moments not. */
   reset(): void {
     this.sync();
     this.runner = null;
+    this.moments = null;
   }
 
-  /** Copies the runner's weights and state back (before it is replaced). */
+  /** Copies the runner's weights, state and (training runners) moments back before it is replaced. */
   private sync(): void {
     if (!this.runner) return;
     this.params = this.runner.getParams();
     this.state = this.runner.getState();
+    const training = this.last.training;
+    if (training) this.moments = { training, state: this.runner.getOptimizerState() };
+  }
+
+  /** The optimizer's moments for `training` (see NetworkRunner.getOptimizerState): zeros before any step. */
+  getOptimizerState(training: RunnerTraining, seed: number): Float32Array[] {
+    return this.evaluationRunner(training, seed).getOptimizerState();
+  }
+
+  /** Replaces the moments of `training`'s runner (lengths checked by the backend). */
+  setOptimizerState(training: RunnerTraining, seed: number, state: Float32Array[]): void {
+    this.evaluationRunner(training, seed).setOptimizerState(state);
   }
 
   getParams(): Float32Array[] {
@@ -82,6 +100,7 @@ export class Runtime {
 
   setParams(params: Float32Array[]): void {
     this.params = params;
+    this.moments = null;
     if (this.runner) {
       this.runner.setParams(params);
       this.runner.resetOptimizer();

@@ -2,9 +2,11 @@
 // rate schedules, reduce-on-plateau, early stopping that can restore the best weights, model
 // checkpoints and a progress logger. Each takes its options only; the model it steers reaches it
 // through the hooks when fit runs it, so one callback object serves whichever model it is given to.
+// The stateful ones (plateau, early stopping, checkpoints) have getState / setState, which fit's
+// checkpoints store so that a resumed fit goes on with their counters and best values.
 import { describe, finite, func, integer, positiveCount } from '../args';
 import { OxnetError, showValue } from '../errors';
-import type { Callback, EpochLogs, TrainingModel } from '../model/callbacks';
+import type { Callback, CallbackState, EpochLogs, TrainingModel } from '../model/callbacks';
 import type { Schedule } from '../schedules';
 
 export type Monitor = 'loss' | 'valLoss' | 'acc' | 'valAcc';
@@ -48,6 +50,18 @@ class BestTracker {
   reset(): void {
     this.best = Infinity;
   }
+}
+
+/** A state getState wrote for callback `kind`, with these number fields (E_CONFIG when it is another callback's). */
+function stateFor(kind: string, state: CallbackState, numbers: string[]): Record<string, number> {
+  if (!state || state.kind !== kind) {
+    throw new OxnetError(
+      'E_CONFIG',
+      `${kind}: the checkpoint's state at this callback's place is ${state ? `${String(state.kind)}'s` : 'missing'}; resume with the stopped run's callbacks, in its order`,
+    );
+  }
+  for (const k of numbers) if (typeof state[k] !== 'number') throw new OxnetError('E_FORMAT', `${kind}: checkpoint state '${k}' is not a number`);
+  return state as Record<string, number>;
 }
 
 /**
@@ -120,6 +134,11 @@ export function reduceLROnPlateau(opts?: PlateauOptions, ...extra: unknown[]): C
       wait = 0;
       cooling = 0;
     },
+    getState: () => ({ kind: 'reduceLROnPlateau', best: tracker.best, wait, cooling }),
+    setState(state) {
+      const s = stateFor('reduceLROnPlateau', state, ['best', 'wait', 'cooling']);
+      ({ best: tracker.best, wait, cooling } = s);
+    },
     onEpochEnd(_epoch, logs, model) {
       if (cooling > 0) {
         cooling--;
@@ -180,6 +199,15 @@ export function earlyStopping(opts?: EarlyStoppingOptions, ...extra: unknown[]):
       state.bestEpoch = -1;
       state.stoppedEpoch = -1;
     },
+    getState: () => ({ kind: 'earlyStopping', best: tracker.best, wait, lastEpoch, ...state, bestWeights }),
+    setState(saved) {
+      const s = stateFor('earlyStopping', saved, ['best', 'wait', 'lastEpoch', 'bestEpoch', 'stoppedEpoch']);
+      ({ best: tracker.best, wait, lastEpoch } = s);
+      state.bestEpoch = s.bestEpoch;
+      state.stoppedEpoch = s.stoppedEpoch;
+      const w = saved.bestWeights;
+      bestWeights = Array.isArray(w) ? w.map((t) => t.slice()) : null;
+    },
     onEpochEnd(epoch, logs, model) {
       lastEpoch = epoch;
       if (tracker.improves(logs)) {
@@ -203,33 +231,46 @@ export interface CheckpointOptions {
   /** Where to write; may hold {epoch}, replaced by the epoch number. */
   path: string;
   monitor?: Monitor;
-  /** true (default): save only when `monitor` improves; false: after every epoch. */
-  saveBestOnly?: boolean;
-  /** Writes the model to `path` instead of model.save (an atomic .oxnet file). */
+  /** true (default): save only when `monitor` improves (Keras's save_best_only); false: at every save point. */
+  saveBest?: boolean;
+  /** A save point every `every` epochs (default 1): after epochs every-1, 2*every-1, ... (0-based). */
+  every?: number;
+  /** Writes to `path` instead of model.saveCheckpoint (an atomic .oxnet file fit's resumeFrom and loadModel read). */
   save?: (path: string, epoch: number, model: TrainingModel) => Promise<void> | void;
 }
 
-/** Saves the model at each improvement of `monitor` (or every epoch). `saved` lists the paths written. */
+/**
+ * Writes a checkpoint (the model plus the optimizer's moments, step, epoch, seeds and the callbacks'
+ * states: fit's resumeFrom continues from it) every `every` epochs, or only when `monitor` improves.
+ * It writes after every callback's onEpochEnd, so it records the state they left. `saved` lists
+ * the paths written.
+ */
 export function modelCheckpoint(opts: CheckpointOptions, ...extra: unknown[]): Callback & { readonly saved: string[] } {
-  const o = options<CheckpointOptions>('modelCheckpoint', opts, ['path', 'monitor', 'saveBestOnly', 'save']);
+  const o = options<CheckpointOptions>('modelCheckpoint', opts, ['path', 'monitor', 'saveBest', 'every', 'save']);
   noExtra('modelCheckpoint', extra, 'an options object');
   if (typeof o.path !== 'string' || o.path === '') throw new OxnetError('E_ARG', `modelCheckpoint: path must be a non-empty string, got ${showValue(o.path)}`);
   if (o.save !== undefined && typeof o.save !== 'function') throw new OxnetError('E_ARG', `modelCheckpoint: save must be a function, got ${describe(o.save)}`);
-  if (o.saveBestOnly !== undefined && typeof o.saveBestOnly !== 'boolean') {
-    throw new OxnetError('E_ARG', `modelCheckpoint: saveBestOnly must be a boolean, got ${showValue(o.saveBestOnly)}`);
+  if (o.saveBest !== undefined && typeof o.saveBest !== 'boolean') {
+    throw new OxnetError('E_ARG', `modelCheckpoint: saveBest must be a boolean, got ${showValue(o.saveBest)}`);
   }
+  const every = positiveCount(o.every ?? 1, 'modelCheckpoint: every');
   const path = o.path;
-  const save = o.save ?? ((p: string, _epoch: number, model: TrainingModel) => model.save(p));
+  const save = o.save ?? ((p: string, _epoch: number, model: TrainingModel) => model.saveCheckpoint(p));
   const tracker = new BestTracker(o.monitor ?? 'valLoss', 0);
-  const saveBestOnly = o.saveBestOnly ?? true;
+  const saveBest = o.saveBest ?? true;
   const saved: string[] = [];
   return {
     saved,
     onTrainBegin() {
       tracker.reset();
     },
-    async onEpochEnd(epoch, logs, model) {
-      if (saveBestOnly && !tracker.improves(logs)) return;
+    getState: () => ({ kind: 'modelCheckpoint', best: tracker.best }),
+    setState(state) {
+      tracker.best = stateFor('modelCheckpoint', state, ['best']).best;
+    },
+    async afterEpochEnd(epoch, logs, model) {
+      if ((epoch + 1) % every !== 0) return;
+      if (saveBest && !tracker.improves(logs)) return;
       const target = path.replace('{epoch}', String(epoch));
       await save(target, epoch, model);
       saved.push(target);

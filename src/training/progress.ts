@@ -163,9 +163,11 @@ export class FitProgress {
   epochsEnd(first: number, history: History, count: number, secs: number): void {
     const h = history.history;
     const texts: string[] = [];
+    // The history's rows start at fit's initialEpoch: epoch e is row e - history.epoch[0].
+    const row0 = history.epoch[0] ?? first;
     for (let e = first; e < first + count; e++) {
-      const logs: EpochLogs = { loss: h.loss[e], lr: h.lr[e] };
-      if (h.acc) logs.acc = h.acc[e];
+      const logs: EpochLogs = { loss: h.loss[e - row0], lr: h.lr[e - row0] };
+      if (h.acc) logs.acc = h.acc[e - row0];
       texts.push(this.epochLine(e, logs, secs));
     }
     this.bar.lines(texts);

@@ -122,6 +122,13 @@ const checks: { key: string; check(scope: Record<string, unknown>): void }[] = [
     },
   },
   {
+    key: 'resumeFrom: path',
+    check({ at, same }) {
+      expect(at).toBe(3);
+      expect(same).toBe(true);
+    },
+  },
+  {
     key: 'layers.conv2d({ filters: 8',
     check({ cnn }) {
       expect((cnn as { outputShape: number[] }).outputShape).toEqual([10]);

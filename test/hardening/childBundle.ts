@@ -7,12 +7,13 @@ import { build } from 'rolldown';
 
 export const root = resolve(__dirname, '../..');
 
-export async function bundleChild(name: string): Promise<string> {
+/** Bundles `<dir>/<name>.ts` (default this folder's children/). */
+export async function bundleChild(name: string, dir = join(__dirname, 'children')): Promise<string> {
   const outDir = join(root, 'target', 'hardening');
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, `${name}.cjs`);
   await build({
-    input: join(__dirname, 'children', `${name}.ts`),
+    input: join(dir, `${name}.ts`),
     platform: 'node',
     external: (id) => id === '../../index.js' || id === 'mnist' || id.startsWith('node:'),
     output: { file, format: 'cjs' },

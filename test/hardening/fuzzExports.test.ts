@@ -84,7 +84,7 @@ const BASE: Record<string, () => unknown[]> = {
   stepDecay: () => [{ initial: 0.1, factor: 0.5, every: 2 }],
   exponentialDecay: () => [{ initial: 0.1, rate: 0.5 }],
   cosineDecay: () => [{ initial: 0.1, epochs: 4 }],
-  modelCheckpoint: () => [{ path: dir.file('ckpt.oxnet'), monitor: 'loss', saveBestOnly: true }],
+  modelCheckpoint: () => [{ path: dir.file('ckpt.oxnet'), monitor: 'loss', saveBest: true }],
   earlyStopping: () => [{ monitor: 'loss', patience: 1, minDelta: 0, restoreBestWeights: true }],
   reduceLROnPlateau: () => [{ monitor: 'loss', factor: 0.5, patience: 1, minDelta: 0, cooldown: 0, minLr: 0 }],
   progressLogger: () => [{ epochs: 2, every: 1, write: () => {} }],

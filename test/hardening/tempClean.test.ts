@@ -26,7 +26,7 @@ describe('temp files and folders', () => {
     const m = tiny();
     saveModel(m, dir.file('m.oxnet'));
     m.save(dir.file('m2.oxnet'));
-    const ckpt = modelCheckpoint({ path: dir.file('ckpt-{epoch}.oxnet'), monitor: 'loss', saveBestOnly: false });
+    const ckpt = modelCheckpoint({ path: dir.file('ckpt-{epoch}.oxnet'), monitor: 'loss', saveBest: false });
     await m.fit(x, y, { epochs: 2, batchSize: 4, callbacks: [ckpt] });
     expect(readdirSync(dir.path).sort()).toEqual(['ckpt-0.oxnet', 'ckpt-1.oxnet', 'm.oxnet', 'm2.oxnet']);
     expect(loadModel(dir.file('ckpt-1.oxnet')).getWeights()).toEqual(m.getWeights());

@@ -16,6 +16,7 @@ class FakeModel {
     this.weights = w.map((a) => a.slice());
   }
   save(_path: string) {}
+  saveCheckpoint(_path: string) {}
 }
 
 /** Runs epochs like fit does: the weight becomes the epoch number, then the epoch's logs are reported. */
@@ -28,6 +29,7 @@ async function run(model: FakeModel, cb: Callback, valLosses: number[]): Promise
     model.weights[0][0] = epoch;
     const logs: EpochLogs = { loss: 1, valLoss: valLosses[epoch], valAcc: 1 - valLosses[epoch], lr: model.learningRate };
     await cb.onEpochEnd?.(epoch, logs, model);
+    await cb.afterEpochEnd?.(epoch, logs, model);
   }
   await cb.onTrainEnd?.({ epochs: epoch }, model);
   return epoch;
@@ -99,6 +101,17 @@ describe('modelCheckpoint and progressLogger', () => {
     await run(model, cb, [0.9, 0.5, 0.7, 0.4]);
     expect(writes).toEqual(['m-0.oxnet', 'm-1.oxnet', 'm-3.oxnet']);
     expect(cb.saved).toEqual(writes);
+  });
+
+  it('every: a save point every n epochs, each saved or (saveBest) only when the monitor improved', async () => {
+    const writes: string[] = [];
+    const save = (p: string) => void writes.push(p);
+    await run(new FakeModel(), modelCheckpoint({ path: 'a-{epoch}', every: 2, saveBest: false, save }), [0.9, 0.5, 0.7, 0.4, 0.45]);
+    expect(writes).toEqual(['a-1', 'a-3']);
+    writes.length = 0;
+    await run(new FakeModel(), modelCheckpoint({ path: 'b-{epoch}', every: 2, save }), [0.9, 0.5, 0.3, 0.6, 0.2, 0.1]);
+    expect(writes).toEqual(['b-1', 'b-5']); // epoch 3's 0.6 is no better than epoch 1's 0.5
+    expect(() => modelCheckpoint({ path: 'c', every: 0 })).toThrow(/every must be/);
   });
 
   it('writes one line per epoch', async () => {

@@ -902,6 +902,20 @@ impl Network {
     pub fn reset_optimizer(&mut self) {
         self.slots.iter_mut().flatten().for_each(|s| s.fill(0.0));
     }
+    /// Copies of the optimizer's slots, parameter after parameter (sgd with momentum: [v] each;
+    /// adam: [m, v] each; plain sgd: none): with the step, all a checkpoint needs to resume.
+    pub fn get_optimizer_state(&self) -> Vec<Vec<f32>> {
+        self.slots.iter().flatten().cloned().collect()
+    }
+    /// Replaces the optimizer's slots (in get_optimizer_state's order; every length checked first).
+    pub fn set_optimizer_state(&mut self, state: &[&[f32]]) -> Result<()> {
+        let sizes: Vec<usize> = self.slots.iter().flatten().map(Vec::len).collect();
+        check_lengths("setOptimizerState", "state", state, &sizes)?;
+        for (s, d) in state.iter().zip(self.slots.iter_mut().flatten()) {
+            d.copy_from_slice(s);
+        }
+        Ok(())
+    }
 }
 
 /// Each value's life in one plan (None: no buffer).

@@ -200,3 +200,33 @@ fn inputs_as_targets_trains_exactly_like_a_copy_of_the_inputs() {
     assert_eq!(a.get_params(), b.get_params());
     assert!(Dataset::inputs_as_targets(vec![0.0; 5], 2).is_err());
 }
+
+#[test]
+fn optimizer_state_moved_to_a_fresh_network_continues_bitwise() {
+    // Adam: two batches straight, against one batch, then parameters + moments copied into a new
+    // network that takes the second batch (what a checkpoint resume does).
+    let json = mlp_json(3, "tanh", "halfSse", r#"{"kind":"adam","lr":0.05}"#);
+    let params = vec![vec![0.3, -0.2, 0.5, 0.1, -0.4, 0.2], vec![0.6, -0.7, 0.25]];
+    let data = Dataset::single(vec![0., 0., 0., 1., 1., 0., 1., 1.], vec![0., 1., 1., 0.], 4).unwrap();
+    let mut straight = net(&json, params.clone()).unwrap();
+    straight.train(&data, &[0, 1, 2, 3, 3, 2, 1, 0], 4, 0.05, 0).unwrap();
+    let mut first = net(&json, params.clone()).unwrap();
+    first.train(&data, &[0, 1, 2, 3], 4, 0.05, 0).unwrap();
+    let moments = first.get_optimizer_state();
+    assert_eq!(moments.len(), 4, "adam keeps [m, v] per parameter");
+    assert!(moments.iter().all(|m| m.iter().any(|&v| v != 0.0)), "one step leaves every moment non-zero");
+    let mut resumed = net(&json, params).unwrap();
+    let trained = first.get_params();
+    resumed.set_params(&trained.iter().map(Vec::as_slice).collect::<Vec<_>>()).unwrap();
+    let m: Vec<&[f32]> = moments.iter().map(Vec::as_slice).collect();
+    resumed.set_optimizer_state(&m).unwrap();
+    resumed.train(&data, &[3, 2, 1, 0], 4, 0.05, 1).unwrap();
+    let bits = |n: &Network| n.get_params().concat().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&resumed), bits(&straight));
+    // Without the moments the second step differs: the test can fail.
+    let mut fresh = net(&json, first.get_params()).unwrap();
+    fresh.train(&data, &[3, 2, 1, 0], 4, 0.05, 1).unwrap();
+    assert_ne!(bits(&fresh), bits(&straight));
+    let err = resumed.set_optimizer_state(&m[..3]).unwrap_err();
+    assert!(err.to_string().contains("setOptimizerState: state has 3 arrays, expected 4"), "{err}");
+}

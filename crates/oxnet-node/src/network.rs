@@ -526,6 +526,20 @@ impl NativeNetwork {
         })
     }
 
+    /// The optimizer's moments, parameter after parameter (see Network::get_optimizer_state).
+    #[napi]
+    pub fn get_optimizer_state(&self) -> Result<Vec<Float32Array>> {
+        guarded("getOptimizerState", || Ok(self.sync_lock()?.get_optimizer_state().into_iter().map(Float32Array::new).collect()))
+    }
+
+    #[napi]
+    pub fn set_optimizer_state(&self, state: Vec<Float32Array>) -> Result<()> {
+        guarded("setOptimizerState", || {
+            let slices: Vec<&[f32]> = state.iter().map(|s| &s[..]).collect();
+            self.sync_lock()?.set_optimizer_state(&slices)
+        })
+    }
+
     /// Floats per sample of the activation and gradient buffers, against one buffer per value.
     #[napi]
     pub fn memory(&self) -> Result<NativeMemoryReport> {

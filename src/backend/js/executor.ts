@@ -581,6 +581,23 @@ export class JsNetworkRunner implements NetworkRunner {
     for (const slots of this.optState) for (const s of slots) s.fill(0);
   }
 
+  getOptimizerState(): Float32Array[] {
+    return this.optState.flatMap((slots) => slots.map((s) => s.slice()));
+  }
+
+  setOptimizerState(state: Float32Array[]): void {
+    const flat = this.optState.flat();
+    checkArrays(
+      'setOptimizerState',
+      'state',
+      state,
+      flat.map((s) => s.length),
+    );
+    state.forEach((s, i) => {
+      flat[i].set(s);
+    });
+  }
+
   private checkDataset(data: Dataset): JsDataset {
     if (!(data instanceof JsDataset)) throw new OxnetError('E_ARG', 'data must be a Dataset created by this backend (jsBackend.createDataset)');
     const same = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
