@@ -82,15 +82,21 @@ function prepareBatch(model: Trainable, el: unknown, index: number, fn: string):
 interface Group {
   batches: Prepared[];
   done: boolean;
+  /** What the source (or a batch's check) threw after `batches`: thrown once they are trained. */
+  error?: unknown;
 }
 
-/** Up to `max` batches from `it` (fewer when it ends). */
+/** Up to `max` batches from `it` (fewer when it ends or throws); never rejects. */
 async function pullGroup(it: AsyncIterator<unknown>, max: number, model: Trainable, first: number, fn: string): Promise<Group> {
   const batches: Prepared[] = [];
-  while (batches.length < max) {
-    const r = await it.next();
-    if (r.done) return { batches, done: true };
-    batches.push(prepareBatch(model, r.value, first + batches.length, fn));
+  try {
+    while (batches.length < max) {
+      const r = await it.next();
+      if (r.done) return { batches, done: true };
+      batches.push(prepareBatch(model, r.value, first + batches.length, fn));
+    }
+  } catch (error) {
+    return { batches, done: true, error };
   }
   return { batches, done: false };
 }
@@ -204,11 +210,7 @@ async function fitDatasetLoop(model: StreamModel, sourceIn: unknown, optsIn: Fit
       if (perEpoch && !shared) shared = source[Symbol.asyncIterator]();
       const it = shared ?? source[Symbol.asyncIterator]();
       const left = () => (perEpoch ? perEpoch - batch : FEEDBACK_CHUNK);
-      const pull = () => {
-        const p = pullGroup(it, Math.min(FEEDBACK_CHUNK, left()), model, batch, fn);
-        p.catch(() => {}); // awaited after the training of the group before it
-        return p;
-      };
+      const pull = () => pullGroup(it, Math.min(FEEDBACK_CHUNK, left()), model, batch, fn);
       let pending: Promise<Group> | null = pull();
       try {
         while (pending) {
@@ -217,6 +219,7 @@ async function fitDatasetLoop(model: StreamModel, sourceIn: unknown, optsIn: Fit
           if (group.done && perEpoch) exhausted = true;
           // The next group is read while this one trains.
           pending = group.done || left() <= 0 ? null : pull();
+          if (group.batches.length === 0 && group.error !== undefined) throw group.error;
           if (group.batches.length === 0) break;
           checkAbort(opts.signal, epoch, trained);
           for (const r of runs(group.batches)) {
@@ -252,9 +255,11 @@ async function fitDatasetLoop(model: StreamModel, sourceIn: unknown, optsIn: Fit
               b0 += done + 1;
             }
           }
+          // The source failed after these batches: the model keeps what they trained.
+          if (group.error !== undefined) throw group.error;
         }
       } finally {
-        if (pending) await pending.catch(() => {});
+        if (pending) await pending;
         if (!perEpoch) await it.return?.();
       }
       if (batch === 0) {
