@@ -5,7 +5,7 @@
 // progress, AbortSignal, nanGuard and the step and epoch counters behave as in fit.
 import * as arg from '../args';
 import type { Dataset, NetworkRunner, TrainStats } from '../backend/types';
-import { DataSource, fromIterable } from '../data/sources/source';
+import { DataSource, fromIterable, loopTurn, loopTurnDue } from '../data/sources/source';
 import { OxnetError, showValue } from '../errors';
 import { FitProgress, type ProgressStream } from '../training/progress';
 import type { BatchLogs, Callback, EpochLogs } from './callbacks';
@@ -59,6 +59,7 @@ const KEYS = [
 
 /** What the streaming paths use of a model, beyond fit's. */
 export interface StreamModel extends Trainable {
+  refillDataset(data: Dataset, inputs: Float32Array[], targets: Float32Array[], n: number): boolean;
   predictAsync(x: Data): Promise<Float32Array | Float32Array[]>;
   readonly inputNames: string[];
 }
@@ -71,49 +72,136 @@ export function asSource(source: unknown, fn: string): DataSource<unknown> {
   throw new OxnetError('E_ARG', `${fn}: source must be a DataSource, an (async) iterable of batches or a function returning one, got ${arg.describe(source)}`);
 }
 
-/** A batch { x, y } as the backend takes it (copied: a generator may reuse its arrays). */
+/** A batch { x, y } as the backend takes it (possibly the caller's arrays: copy before the next pull). */
 function prepareBatch(model: Trainable, el: unknown, index: number, fn: string): Prepared {
   if (!arg.isPlainObject(el) || !('x' in el) || !('y' in el)) throw new OxnetError('E_DATA', `${fn}: batch ${index} must be { x, y }, got ${arg.describe(el)}`);
   const p = model.prepare(el.x, el.y, [`batch ${index}: x`, `batch ${index}: y`]);
   if (p.n === 0) throw new OxnetError('E_DATA', `${fn}: batch ${index} has no samples`);
-  return subset(p);
+  return p;
+}
+
+/** Batches of one train call, copied end to end as they arrive: all of one size, the last one possibly smaller. */
+interface Run {
+  /** Samples of its first batch: the batch size of the train call. */
+  size: number;
+  /** Samples of each batch. */
+  sizes: number[];
+  n: number;
+  /** Rows the arrays have room for. */
+  rows: number;
+  inputs: Float32Array[];
+  targets: Float32Array[];
 }
 
 interface Group {
-  batches: Prepared[];
+  runs: Run[];
+  batches: number;
   done: boolean;
-  /** What the source (or a batch's check) threw after `batches`: thrown once they are trained. */
+  /** What the source (or a batch's check) threw after these batches: thrown once they are trained. */
   error?: unknown;
 }
 
-/** Up to `max` batches from `it` (fewer when it ends or throws); never rejects. */
-async function pullGroup(it: AsyncIterator<unknown>, max: number, model: Trainable, first: number, fn: string): Promise<Group> {
-  const batches: Prepared[] = [];
-  try {
-    while (batches.length < max) {
-      const r = await it.next();
-      if (r.done) return { batches, done: true };
-      batches.push(prepareBatch(model, r.value, first + batches.length, fn));
+/** One element at a time from a source's chunks. */
+class Reader {
+  private chunk: unknown[] = [];
+  private at = 0;
+  constructor(readonly it: AsyncIterator<unknown[]>) {}
+
+  async next(): Promise<IteratorResult<unknown>> {
+    while (this.at >= this.chunk.length) {
+      const r = await this.it.next();
+      if (r.done) return r;
+      this.chunk = r.value;
+      this.at = 0;
     }
-  } catch (error) {
-    return { batches, done: true, error };
+    return { done: false, value: this.chunk[this.at++] };
   }
-  return { batches, done: false };
 }
 
-/** Runs of batches one train call can take: all of one size s, the last one possibly smaller. */
-function runs(batches: Prepared[]): Prepared[][] {
-  const out: Prepared[][] = [];
-  let cur: Prepared[] = [];
-  for (const b of batches) {
-    if (cur.length && (b.n > cur[0].n || cur[cur.length - 1].n < cur[0].n)) {
-      out.push(cur);
-      cur = [];
+/** Up to `max` batches from `reader` (fewer when it ends or throws), copied into runs; never rejects. */
+async function pullGroup(reader: Reader, max: number, model: Trainable, first: number, fn: string, pool: BufferPool): Promise<Group> {
+  const g: Group = { runs: [], batches: 0, done: false };
+  try {
+    while (g.batches < max) {
+      const r = await reader.next();
+      if (r.done) {
+        g.done = true;
+        return g;
+      }
+      if (loopTurnDue()) await loopTurn();
+      const p = prepareBatch(model, r.value, first + g.batches, fn);
+      let run = g.runs[g.runs.length - 1];
+      // A run holds batches of its first one's size, the last one possibly smaller; room for the group's rest.
+      if (!run || p.n > run.size || run.sizes[run.sizes.length - 1] < run.size) {
+        const rows = (max - g.batches) * p.n;
+        run = {
+          size: p.n,
+          sizes: [],
+          n: 0,
+          rows,
+          inputs: p.inputs.map((a) => pool.take(rows * (a.length / p.n))),
+          targets: p.targets.map((a) => pool.take(rows * (a.length / p.n))),
+        };
+        g.runs.push(run);
+      }
+      const at = run.n;
+      p.inputs.forEach((a, i) => {
+        run.inputs[i].set(a, at * (a.length / p.n));
+      });
+      p.targets.forEach((a, o) => {
+        run.targets[o].set(a, at * (a.length / p.n));
+      });
+      run.sizes.push(p.n);
+      run.n += p.n;
+      g.batches++;
     }
-    cur.push(b);
+  } catch (error) {
+    g.done = true;
+    g.error = error;
   }
-  if (cur.length) out.push(cur);
-  return out;
+  return g;
+}
+
+/** Float32Arrays to reuse by length: the runs of one group after another are the same sizes, and fresh memory costs page faults. */
+class BufferPool {
+  private readonly free = new Map<number, Float32Array[]>();
+  take(length: number): Float32Array {
+    return this.free.get(length)?.pop() ?? new Float32Array(length);
+  }
+  give(arrays: Float32Array[]): void {
+    for (const a of arrays) {
+      const list = this.free.get(a.length) ?? [];
+      if (list.length < 4) list.push(a);
+      this.free.set(a.length, list);
+    }
+  }
+}
+
+/**
+ * Two backend data sets used in turn and refilled in place where the backend can (native):
+ * one per train call would allocate (and fault in) the group's size every call, and native
+ * memory that only the garbage collector releases would pile up.
+ */
+class DatasetRing {
+  private readonly ring: (Dataset | null)[] = [null, null];
+  private next = 0;
+  constructor(private readonly model: StreamModel) {}
+
+  fill(inputs: Float32Array[], targets: Float32Array[], n: number): Dataset {
+    const k = this.next;
+    this.next = 1 - k;
+    const old = this.ring[k];
+    if (old) {
+      try {
+        if (this.model.refillDataset(old, inputs, targets, n)) return old;
+      } catch (e) {
+        if (!(e instanceof OxnetError && e.code === 'E_STATE')) throw e; // still read by a training call: make a new one
+      }
+    }
+    const data = this.model.createDataset(inputs, targets, n);
+    this.ring[k] = data;
+    return data;
+  }
 }
 
 function concat(parts: Float32Array[]): Float32Array {
@@ -191,7 +279,9 @@ async function fitDatasetLoop(model: StreamModel, sourceIn: unknown, optsIn: Fit
   const live = () => progress?.perBatch === true;
   model.stopTraining = false;
 
-  let shared: AsyncIterator<unknown> | null = null; // batchesPerEpoch: one pass across epochs
+  const pool = new BufferPool();
+  const datasets = new DatasetRing(model);
+  let shared: Reader | null = null; // batchesPerEpoch: one pass across epochs
   let exhausted = false;
   checkAbort(opts.signal, 0, 0);
   for (const c of callbacks) await c.onTrainBegin?.(model);
@@ -207,35 +297,36 @@ async function fitDatasetLoop(model: StreamModel, sourceIn: unknown, optsIn: Fit
       let counted = 0;
       let batch = 0; // batches of this epoch pulled so far
       let trained = 0; // ... trained or skipped
-      if (perEpoch && !shared) shared = source[Symbol.asyncIterator]();
-      const it = shared ?? source[Symbol.asyncIterator]();
+      if (perEpoch && !shared) shared = new Reader(source.chunks());
+      const it = shared ?? new Reader(source.chunks());
       const left = () => (perEpoch ? perEpoch - batch : FEEDBACK_CHUNK);
-      const pull = () => pullGroup(it, Math.min(FEEDBACK_CHUNK, left()), model, batch, fn);
+      const pull = () => pullGroup(it, Math.min(FEEDBACK_CHUNK, left()), model, batch, fn, pool);
       let pending: Promise<Group> | null = pull();
       try {
         while (pending) {
           const group: Group = await pending;
-          batch += group.batches.length;
+          batch += group.batches;
           if (group.done && perEpoch) exhausted = true;
           // The next group is read while this one trains.
           pending = group.done || left() <= 0 ? null : pull();
-          if (group.batches.length === 0 && group.error !== undefined) throw group.error;
-          if (group.batches.length === 0) break;
+          if (group.batches === 0 && group.error !== undefined) throw group.error;
+          if (group.batches === 0) break;
           checkAbort(opts.signal, epoch, trained);
-          for (const r of runs(group.batches)) {
-            const size = r[0].n;
-            const n = r.reduce((a, b) => a + b.n, 0);
-            const data = model.createDataset(
-              r[0].inputs.map((_, i) => concat(r.map((b) => b.inputs[i]))),
-              r[0].targets.map((_, o) => concat(r.map((b) => b.targets[o]))),
+          for (const r of group.runs) {
+            const { size, n } = r;
+            const data = datasets.fill(
+              r.inputs.map((a) => a.subarray(0, n * (a.length / r.rows))),
+              r.targets.map((a) => a.subarray(0, n * (a.length / r.rows))),
               n,
             );
+            pool.give(r.inputs);
+            pool.give(r.targets);
             const order = identity(n);
-            for (let b0 = 0; b0 < r.length; ) {
+            for (let b0 = 0; b0 < r.sizes.length; ) {
               const stats = await trainRun(runner, data, order.subarray(b0 * size), size, model, (n - b0 * size) * paramCount < SYNC_MAX_WORK);
-              const done = stats.nonFiniteBatch >= 0 ? stats.nonFiniteBatch : r.length - b0;
+              const done = stats.nonFiniteBatch >= 0 ? stats.nonFiniteBatch : r.sizes.length - b0;
               for (let i = 0; i < done; i++) {
-                const bs = r[b0 + i].n;
+                const bs = r.sizes[b0 + i];
                 lossSum += stats.losses[i] * bs;
                 for (let o = 0; o < k; o++) {
                   outSums[o] += stats.outputLosses[i * k + o] * bs;
@@ -260,7 +351,7 @@ async function fitDatasetLoop(model: StreamModel, sourceIn: unknown, optsIn: Fit
         }
       } finally {
         if (pending) await pending;
-        if (!perEpoch) await it.return?.();
+        if (!perEpoch) await it.it.return?.();
       }
       if (batch === 0) {
         if (epoch === 0 || !perEpoch)
@@ -296,7 +387,7 @@ async function fitDatasetLoop(model: StreamModel, sourceIn: unknown, optsIn: Fit
       epoch++;
     }
   } finally {
-    await (shared as AsyncIterator<unknown> | null)?.return?.(); // closes the files of a batchesPerEpoch pass
+    await (shared as Reader | null)?.it.return?.(); // closes the files of a batchesPerEpoch pass
   }
   for (const c of callbacks) await c.onTrainEnd?.({ epochs: epoch }, model);
   return history;

@@ -327,6 +327,11 @@ export class Model {
     return this.runtime.createDataset(inputs, targets, n);
   }
 
+  /** @internal Refills a data set from createDataset in place (native); false when the backend cannot. */
+  refillDataset(data: Dataset, inputs: Float32Array[], targets: Float32Array[], n: number): boolean {
+    return this.runtime.refillDataset(data, inputs, targets, n);
+  }
+
   /** Number of trainable parameters (floats). */
   get parameterCount(): number {
     return this.graph.params.reduce((a, p) => a + p.size, 0);

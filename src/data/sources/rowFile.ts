@@ -1,6 +1,6 @@
 // Fixed-size rows read from a file by ranges (positioned FileHandle.read calls, which run on
 // libuv's thread pool): a block of rows at a time, the next block's read in flight while the
-// current one is decoded and handed out. Never the whole file; memory is two blocks.
+// current one is decoded and handed out. Never the whole file; memory is two blocks (256 KiB).
 import { open, type FileHandle } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import * as arg from '../../args';
@@ -13,6 +13,9 @@ export type DType = 'float32' | 'float64' | 'uint8' | 'int8' | 'uint16' | 'int16
 export const DTYPE_BYTES: Record<DType, number> = { float32: 4, float64: 8, uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, int64: 8 };
 
 const LITTLE = endianness() === 'LE';
+
+/** Rows per chunk handed on (the transforms loop over a chunk without a promise per row). */
+const CHUNK_ROWS = 256;
 
 /** Where the rows are and how they decode. */
 export interface RowLayout {
@@ -35,9 +38,9 @@ export interface RowLayout {
 export class RowSource extends DataSource<Float32Array> {
   constructor(
     readonly layout: RowLayout,
-    blockBytes = 1 << 20,
+    blockBytes = 1 << 18,
   ) {
-    super(() => readRows(layout, blockBytes), layout.rows);
+    super(() => readRows(layout, blockBytes), layout.rows, true);
   }
 
   /** Samples in the file. */
@@ -94,7 +97,8 @@ export function checkSize(layout: RowLayout, size: number, header: string): void
   if (size > end) throw formatError(layout.file, end, `${size - end} bytes after the last of the ${layout.rows} rows ${header} promises`);
 }
 
-async function* readRows(layout: RowLayout, blockBytes: number): AsyncGenerator<Float32Array> {
+/** The rows a block at a time (a chunk of views into the block's values). */
+async function* readRows(layout: RowLayout, blockBytes: number): AsyncGenerator<Float32Array[]> {
   const { file, rows, rowValues, dtype } = layout;
   const rowBytes = rowValues * DTYPE_BYTES[dtype];
   if (rows === 0) return;
@@ -114,7 +118,13 @@ async function* readRows(layout: RowLayout, blockBytes: number): AsyncGenerator<
         pending.catch(() => {}); // awaited on the next turn; an early return must not leave it unhandled
       }
       const values = decode(b, count * rowValues, layout);
-      for (let r = 0; r < count; r++) yield values.subarray(r * rowValues, (r + 1) * rowValues);
+      // Chunks of at most CHUNK_ROWS: a block of tiny rows (labels) would otherwise become one huge chunk.
+      for (let c0 = 0; c0 < count; c0 += CHUNK_ROWS) {
+        const c1 = Math.min(count, c0 + CHUNK_ROWS);
+        const chunk = new Array<Float32Array>(c1 - c0);
+        for (let r = c0; r < c1; r++) chunk[r - c0] = values.subarray(r * rowValues, (r + 1) * rowValues);
+        yield chunk;
+      }
       first = next;
     }
   } finally {

@@ -15,40 +15,81 @@ export type Tensors = Float32Array | number | Tensors[] | { [name: string]: Tens
 /** Anything for await can read: an async or sync iterable, an (async) generator. */
 export type IterableLike<T> = AsyncIterable<T> | Iterable<T>;
 
+/** Opens pass `pass` over the elements, delivered in chunks (arrays of consecutive elements). */
+export type ChunkOpener<T> = (pass: number) => AsyncIterator<T[]>;
+
+/** Elements a sync iterable (an array) hands over per chunk. */
+const SYNC_CHUNK = 256;
+
 export class DataSource<T> implements AsyncIterable<T> {
   private passes = 0;
+  private readonly openChunks: ChunkOpener<T>;
 
   /**
    * `open(pass)` starts pass `pass` (0, 1, ...) over the elements. `size` is the elements of one
    * pass when known (Infinity: endless; undefined: unknown), for progress and batchesPerEpoch.
    */
+  constructor(open: (pass: number) => AsyncIterator<T>, size?: number);
+  /** @internal a source whose opener yields chunks of elements (files: a block of rows). */
+  constructor(open: ChunkOpener<T>, size: number | undefined, chunked: true);
   constructor(
-    private readonly open: (pass: number) => AsyncIterator<T>,
+    open: ((pass: number) => AsyncIterator<T>) | ChunkOpener<T>,
     readonly size?: number,
-  ) {}
+    chunked = false,
+  ) {
+    arg.func(open, 'DataSource: open');
+    this.openChunks = chunked ? (open as ChunkOpener<T>) : (pass) => singletons((open as (pass: number) => AsyncIterator<T>)(pass));
+  }
 
-  [Symbol.asyncIterator](): AsyncIterator<T> {
-    return this.open(this.passes++);
+  /** The next pass over the elements, a chunk (array) at a time: the transforms and fitDataset read this. */
+  chunks(): AsyncIterator<T[]> {
+    return this.openChunks(this.passes++);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    const it = this.chunks();
+    try {
+      for (let r = await it.next(); !r.done; r = await it.next()) yield* r.value;
+    } finally {
+      await it.return?.();
+    }
+  }
+
+  /** A source made of `up`'s chunks, rewritten by `step` (each call may return no elements). */
+  private derive<U>(step: (up: AsyncIterator<T[]>, pass: number) => AsyncGenerator<U[]>, size: number | undefined): DataSource<U> {
+    return new DataSource<U>((pass) => step(this.chunks(), pass), size, true);
   }
 
   /** f applied to every element (it may be async). */
   map<U>(f: (value: T, index: number) => U | Promise<U>): DataSource<U> {
     arg.func(f, 'map: f');
-    const up = this;
-    return new DataSource(async function* () {
+    return this.derive(async function* (up) {
       let i = 0;
-      for await (const v of up) yield await f(v, i++);
+      for await (const c of iterate(up)) {
+        const out = new Array<U>(c.length);
+        for (let k = 0; k < c.length; k++) {
+          const v = f(c[k], i++);
+          out[k] = v instanceof Promise ? await v : v;
+        }
+        yield out;
+      }
     }, this.size);
   }
 
   /** The elements f keeps. */
   filter(f: (value: T, index: number) => boolean | Promise<boolean>): DataSource<T> {
     arg.func(f, 'filter: f');
-    const up = this;
-    return new DataSource(async function* () {
+    return this.derive(async function* (up) {
       let i = 0;
-      for await (const v of up) if (await f(v, i++)) yield v;
-    });
+      for await (const c of iterate(up)) {
+        const out: T[] = [];
+        for (const v of c) {
+          const keep = f(v, i++);
+          if (keep instanceof Promise ? await keep : keep) out.push(v);
+        }
+        if (out.length) yield out;
+      }
+    }, undefined);
   }
 
   /**
@@ -60,19 +101,28 @@ export class DataSource<T> implements AsyncIterable<T> {
     arg.positiveCount(size, 'batch: size');
     const o = arg.options(options, 'batch', { keys: ['dropRemainder'] });
     const drop = o.dropRemainder === undefined ? false : arg.boolean(o.dropRemainder, 'batch: dropRemainder');
-    const up = this;
     const n = this.size;
     const count = n === undefined || n === Infinity ? n : drop ? Math.floor(n / size) : Math.ceil(n / size);
-    return new DataSource(async function* () {
+    return this.derive(async function* (up) {
       let group: T[] = [];
-      for await (const v of up) {
-        group.push(v);
-        if (group.length === size) {
-          yield concatElements(group) as Batched<T>;
-          group = [];
+      for await (const c of iterate(up)) {
+        let out: Batched<T>[] = [];
+        for (const v of c) {
+          group.push(v);
+          if (group.length === size) {
+            out.push(concatElements(group) as Batched<T>);
+            group = [];
+            // A big chunk (a shuffle's drain) in pieces, with a turn for the event loop between.
+            if (loopTurnDue()) {
+              yield out;
+              out = [];
+              await loopTurn();
+            }
+          }
         }
+        if (out.length) yield out;
       }
-      if (group.length > 0 && !drop) yield concatElements(group) as Batched<T>;
+      if (group.length > 0 && !drop) yield [concatElements(group) as Batched<T>];
     }, count);
   }
 
@@ -84,39 +134,44 @@ export class DataSource<T> implements AsyncIterable<T> {
   shuffle(bufferSize: number, seed: number): DataSource<T> {
     arg.positiveCount(bufferSize, 'shuffle: bufferSize');
     arg.seed(seed, 'shuffle: seed');
-    const up = this;
-    return new DataSource(async function* (pass) {
+    return this.derive(async function* (up, pass) {
       const next = mulberry32(deriveSeed(seed, SHUFFLE_PASS, pass));
       const buf: T[] = [];
-      for await (const v of up) {
-        if (buf.length < bufferSize) {
-          buf.push(v);
-          continue;
+      for await (const c of iterate(up)) {
+        const out: T[] = [];
+        for (const v of c) {
+          if (buf.length < bufferSize) {
+            buf.push(v);
+            continue;
+          }
+          const j = Math.floor(next() * bufferSize);
+          out.push(buf[j]);
+          buf[j] = v;
         }
-        const j = Math.floor(next() * bufferSize);
-        yield buf[j];
-        buf[j] = v;
+        if (out.length) yield out;
       }
       // Drain: a Fisher-Yates pick from what is left.
+      const out: T[] = [];
       for (let left = buf.length; left > 0; left--) {
         const j = Math.floor(next() * left);
-        yield buf[j];
+        out.push(buf[j]);
         buf[j] = buf[left - 1];
       }
+      if (out.length) yield out;
     }, this.size);
   }
 
   /** The first `count` elements. */
   take(count: number): DataSource<T> {
     arg.count(count, 'take: count');
-    const up = this;
-    return new DataSource(
-      async function* () {
-        if (count === 0) return;
-        let i = 0;
-        for await (const v of up) {
-          yield v;
-          if (++i >= count) return;
+    return this.derive(
+      async function* (up) {
+        let left = count;
+        if (left === 0) return;
+        for await (const c of iterate(up)) {
+          yield c.length <= left ? c : c.slice(0, left);
+          left -= c.length;
+          if (left <= 0) return;
         }
       },
       this.size === undefined ? undefined : Math.min(this.size, count),
@@ -126,11 +181,17 @@ export class DataSource<T> implements AsyncIterable<T> {
   /** All but the first `count` elements. */
   skip(count: number): DataSource<T> {
     arg.count(count, 'skip: count');
-    const up = this;
-    return new DataSource(
-      async function* () {
-        let i = 0;
-        for await (const v of up) if (i++ >= count) yield v;
+    return this.derive(
+      async function* (up) {
+        let left = count;
+        for await (const c of iterate(up)) {
+          if (left >= c.length) {
+            left -= c.length;
+            continue;
+          }
+          yield left > 0 ? c.slice(left) : c;
+          left = 0;
+        }
       },
       this.size === undefined ? undefined : Math.max(0, this.size - count),
     );
@@ -139,39 +200,67 @@ export class DataSource<T> implements AsyncIterable<T> {
   /** The source `count` times over (each a new pass: a shuffle reshuffles); no count: endlessly. */
   repeat(count?: number): DataSource<T> {
     if (count !== undefined) arg.count(count, 'repeat: count');
-    const up = this;
     const times = count ?? Infinity;
-    return new DataSource(
+    const src = this;
+    return new DataSource<T>(
       async function* () {
         for (let r = 0; r < times; r++) {
           let any = false;
-          for await (const v of up) {
-            any = true;
-            yield v;
+          for await (const c of iterate(src.chunks())) {
+            any ||= c.length > 0;
+            yield c;
           }
           if (!any) return; // an empty source repeated forever would spin
         }
       },
       this.size === undefined ? undefined : times === 0 ? 0 : this.size * times,
+      true,
     );
   }
 
   /**
-   * Reads up to `count` elements ahead of the consumer, in the background: file reads and
-   * decoding then overlap with training. An error upstream reaches the consumer at the element
-   * where it happened.
+   * Reads ahead of the consumer, in the background, until at least `count` elements wait (whole
+   * chunks: a file source reads a block of rows at a time): file reads and decoding then
+   * overlap with training. An error upstream reaches the consumer where it happened.
    */
   prefetch(count: number): DataSource<T> {
     arg.positiveCount(count, 'prefetch: count');
-    return new DataSource(() => prefetchIterator(this[Symbol.asyncIterator](), count), this.size);
+    return new DataSource<T>(() => prefetchIterator(this.chunks(), count), this.size, true);
   }
 
   /** Every element in order, as an array (small sources: tests, a validation set). */
   async toArray(): Promise<T[]> {
     const out: T[] = [];
-    for await (const v of this) out.push(v);
+    for await (const c of iterate(this.chunks())) for (const v of c) out.push(v);
     return out;
   }
+}
+
+let lastTurn = 0;
+
+/** Whether synchronous work has held the event loop for a few milliseconds since the last turn. */
+export function loopTurnDue(): boolean {
+  return performance.now() - lastTurn > 4;
+}
+
+/** A turn for the event loop (timers, I/O callbacks): long runs of microtasks would starve it. */
+export function loopTurn(): Promise<void> {
+  return new Promise((r) =>
+    setImmediate(() => {
+      lastTurn = performance.now();
+      r();
+    }),
+  );
+}
+
+/** for await over an iterator (closing it when the loop ends early). */
+function iterate<T>(it: AsyncIterator<T>): AsyncIterable<T> {
+  return { [Symbol.asyncIterator]: () => it };
+}
+
+/** Each element of `it` as a chunk of one. */
+async function* singletons<T>(it: AsyncIterator<T>): AsyncGenerator<T[]> {
+  for await (const v of iterate(it)) yield [v];
 }
 
 /** What batch() makes of an element type: numbers become Float32Arrays, structure is kept. */
@@ -194,11 +283,30 @@ export function fromIterable<T>(iterable: IterableLike<T> | (() => IterableLike<
   if (typeof iterable !== 'function' && !isIterable(iterable))
     throw new OxnetError('E_ARG', `fromIterable: expected an iterable, an async iterable or a function returning one, got ${arg.describe(iterable)}`);
   const size = Array.isArray(iterable) ? iterable.length : undefined;
-  return new DataSource(async function* () {
-    const it = make();
-    if (!isIterable(it)) throw new OxnetError('E_ARG', `fromIterable: the function must return an iterable, got ${arg.describe(it)}`);
-    yield* it as AsyncIterable<T>;
-  }, size);
+  return new DataSource<T>(
+    async function* () {
+      const it = make();
+      if (!isIterable(it)) throw new OxnetError('E_ARG', `fromIterable: the function must return an iterable, got ${arg.describe(it)}`);
+      if (Array.isArray(it)) {
+        for (let i = 0; i < it.length; i += SYNC_CHUNK) yield it.slice(i, i + SYNC_CHUNK);
+      } else if (Symbol.asyncIterator in it) {
+        for await (const v of it) yield [v];
+      } else {
+        // A sync iterable: a chunk at a time without a promise per element.
+        let chunk: T[] = [];
+        for (const v of it) {
+          chunk.push(v);
+          if (chunk.length === SYNC_CHUNK) {
+            yield chunk;
+            chunk = [];
+          }
+        }
+        if (chunk.length) yield chunk;
+      }
+    },
+    size,
+    true,
+  );
 }
 
 function isIterable(v: unknown): v is IterableLike<unknown> {
@@ -209,7 +317,10 @@ function isIterable(v: unknown): v is IterableLike<unknown> {
  * Pairs several sources element by element (tf.data.zip): zip({ x: images, y: labels }) yields
  * { x, y }; an array of sources yields arrays. Ends with the shortest.
  */
-export function zip<S extends Record<string, DataSource<unknown>> | DataSource<unknown>[]>(
+/** Any source, whatever its element type (DataSource<unknown> would not take a DataSource<Float32Array>: batch's type differs). */
+type AnySource = Pick<DataSource<unknown>, 'chunks' | 'size'>;
+
+export function zip<S extends Record<string, AnySource> | AnySource[]>(
   sources: S,
 ): DataSource<{ [K in keyof S]: S[K] extends DataSource<infer U> ? U : never }> {
   const isArr = Array.isArray(sources);
@@ -220,22 +331,42 @@ export function zip<S extends Record<string, DataSource<unknown>> | DataSource<u
   list.forEach((s, i) => {
     if (!(s instanceof DataSource)) throw new OxnetError('E_ARG', `zip: sources.${keys[i]} must be a DataSource, got ${arg.describe(s)}`);
   });
-  const sizes = (list as DataSource<unknown>[]).map((s) => s.size);
+  const sizes = (list as AnySource[]).map((s) => s.size);
   const size = sizes.some((s) => s === undefined) ? undefined : Math.min(...(sizes as number[]));
   type Out = { [K in keyof S]: S[K] extends DataSource<infer U> ? U : never };
-  return new DataSource<Out>(async function* () {
-    const its = (list as DataSource<unknown>[]).map((s) => s[Symbol.asyncIterator]());
-    try {
-      for (;;) {
-        const steps = await Promise.all(its.map((it) => it.next()));
-        if (steps.some((s) => s.done)) return;
-        const values = steps.map((s) => s.value);
-        yield (isArr ? values : Object.fromEntries(keys.map((k, i) => [k, values[i]]))) as Out;
+  return new DataSource<Out>(
+    async function* () {
+      const its = (list as AnySource[]).map((s) => s.chunks());
+      // Each source's current chunk and how far into it; a row out takes one element of each.
+      const bufs: unknown[][] = its.map(() => []);
+      const at = its.map(() => 0);
+      try {
+        for (;;) {
+          for (let i = 0; i < its.length; i++) {
+            while (at[i] >= bufs[i].length) {
+              const r = await its[i].next();
+              if (r.done) return;
+              bufs[i] = r.value;
+              at[i] = 0;
+            }
+          }
+          const m = Math.min(...bufs.map((b, i) => b.length - at[i]));
+          const out = new Array<Out>(m);
+          for (let k = 0; k < m; k++) {
+            const row: Record<string, unknown> | unknown[] = isArr ? new Array(keys.length) : {};
+            for (let i = 0; i < keys.length; i++) (row as Record<string, unknown>)[isArr ? i : keys[i]] = bufs[i][at[i] + k];
+            out[k] = row as Out;
+          }
+          for (let i = 0; i < its.length; i++) at[i] += m;
+          yield out;
+        }
+      } finally {
+        await Promise.all(its.map((it) => it.return?.()));
       }
-    } finally {
-      await Promise.all(its.map((it) => it.return?.()));
-    }
-  }, size);
+    },
+    size,
+    true,
+  );
 }
 
 /** One-hot row of `classes` values for an integer label (a number, or a one-value array). */
@@ -302,41 +433,44 @@ function mismatch(path: string, i: number, want: string, got: unknown): OxnetErr
   return new OxnetError('E_DATA', `batch: ${path} of element ${i} of the batch must be ${want} like the first, got ${arg.describe(got)}`);
 }
 
-/** An iterator that keeps up to `depth` next() calls of `up` running ahead of its consumer. */
-function prefetchIterator<T>(up: AsyncIterator<T>, depth: number): AsyncIterator<T> {
-  const queue: Promise<IteratorResult<T>>[] = [];
+/** An iterator over `up`'s chunks that keeps reading until at least `depth` elements wait. */
+function prefetchIterator<T>(up: AsyncIterator<T[]>, depth: number): AsyncIterator<T[]> {
+  const queue: Promise<IteratorResult<T[]>>[] = [];
+  let waiting = 0; // elements in resolved chunks not yet taken
+  let reading = false;
   let ended = false;
   const fill = () => {
-    while (!ended && queue.length < depth) {
-      // Chained: next() calls of an async generator queue anyway; chaining lets us stop at the end.
-      const prev = queue.length ? queue[queue.length - 1] : Promise.resolve({ done: false, value: undefined } as IteratorResult<T>);
-      const p = prev.then(
-        (r) => (r.done ? r : up.next()),
-        (e) => Promise.reject(e),
-      );
-      p.then(
-        (r) => {
-          if (r.done) ended = true;
-        },
-        () => {
-          ended = true;
-        },
-      );
-      queue.push(p);
-    }
+    if (reading || ended || waiting >= depth) return;
+    reading = true;
+    const p = up.next();
+    queue.push(p);
+    p.then(
+      (r) => {
+        reading = false;
+        if (r.done) ended = true;
+        else waiting += r.value.length;
+        fill();
+      },
+      () => {
+        reading = false;
+        ended = true;
+      },
+    );
   };
   return {
-    next() {
+    async next() {
       fill();
-      const p = queue.shift() ?? Promise.resolve({ done: true, value: undefined } as IteratorResult<T>);
-      p.then(fill, () => {});
-      return p;
+      const p = queue.shift() ?? Promise.resolve({ done: true, value: undefined } as IteratorResult<T[]>);
+      const r = await p;
+      if (!r.done) waiting -= r.value.length;
+      fill();
+      return r;
     },
-    async return(value?: unknown) {
+    async return() {
       ended = true;
       queue.length = 0;
-      await up.return?.(value);
-      return { done: true, value: undefined } as IteratorResult<T>;
+      await up.return?.();
+      return { done: true, value: undefined } as IteratorResult<T[]>;
     },
   };
 }
