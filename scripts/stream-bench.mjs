@@ -1,6 +1,6 @@
 // W2 (MLP 784-128-64-10, Adam 1e-3, batch 64, ../shared/workloads.md) trained from resident arrays
 // (fit) and streamed from float32 files (fitDataset over rawSource, a 2048-sample shuffle buffer,
-// prefetch 8), in alternating rounds: training samples/s of each (median of the rounds, after a
+// prefetch 8; and without the shuffle buffer), in alternating rounds: training samples/s of each (median of the rounds, after a
 // warm-up epoch) and the event-loop lag p99 (monitorEventLoopDelay, 1 ms resolution) while each
 // trains. Targets: streamed >= 0.8x resident, lag p99 < 20 ms.
 // Usage: npm run build:ts && node scripts/stream-bench.mjs [rounds] [epochs per round] [kernel threads]
@@ -52,6 +52,7 @@ try {
   const xs = await rawSource(join(dir, 'x.f32'), { shape: [784] });
   const ys = await rawSource(join(dir, 'y.f32'), { shape: [10] });
   const stream = zip({ x: xs, y: ys }).shuffle(2048, 1).batch(64).prefetch(8);
+  const sequential = zip({ x: xs, y: ys }).batch(64).prefetch(8); // data shuffled once when it was written
 
   const modes = {
     resident: async () => {
@@ -61,16 +62,25 @@ try {
     },
     streamed: async () => {
       const m = w2();
-      await m.fitDataset(stream, { epochs: 1 });
+      await m.fitDataset(stream, { epochs: 2 }); // warm-up: the pipeline's code gets compiled too
       return timed(() => m.fitDataset(stream, { epochs }));
     },
+    sequential: async () => {
+      const m = w2();
+      await m.fitDataset(sequential, { epochs: 2 });
+      return timed(() => m.fitDataset(sequential, { epochs }));
+    },
   };
-  const results = { resident: [], streamed: [] };
+  const results = { resident: [], streamed: [], sequential: [] };
+  const orders = [
+    ['resident', 'streamed', 'sequential'],
+    ['sequential', 'streamed', 'resident'],
+  ];
   for (let r = 0; r < rounds; r++) {
-    for (const name of r % 2 ? ['streamed', 'resident'] : ['resident', 'streamed']) {
+    for (const name of orders[r % 2]) {
       const { secs, lagP99 } = await modes[name]();
       results[name].push({ rate: (n * epochs) / secs, lagP99 });
-      console.log(`round ${r + 1} ${name.padEnd(8)} ${Math.round((n * epochs) / secs).toLocaleString('en-US')} samples/s, lag p99 ${lagP99.toFixed(1)} ms`);
+      console.log(`round ${r + 1} ${name.padEnd(10)} ${Math.round((n * epochs) / secs).toLocaleString('en-US')} samples/s, lag p99 ${lagP99.toFixed(1)} ms`);
     }
   }
   const res = median(results.resident.map((v) => v.rate));
@@ -80,6 +90,8 @@ try {
   console.log(
     `W2 resident ${Math.round(res).toLocaleString('en-US')} samples/s, streamed ${Math.round(str).toLocaleString('en-US')} samples/s: ${(str / res).toFixed(2)}x (target >= 0.8x)`,
   );
+  const seq = median(results.sequential.map((v) => v.rate));
+  console.log(`without the shuffle buffer (the file read in order): ${Math.round(seq).toLocaleString('en-US')} samples/s, ${(seq / res).toFixed(2)}x`);
   console.log(
     `event-loop lag p99 while streaming: ${lag.toFixed(1)} ms (target < 20 ms); resident ${median(results.resident.map((v) => v.lagP99)).toFixed(1)} ms`,
   );
