@@ -65,7 +65,7 @@ export {
   fromIterable,
   zip,
   oneHot,
-  RowSource,
+  type RowSource,
   rawSource,
   idxSource,
   npySource,

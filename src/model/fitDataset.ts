@@ -67,8 +67,9 @@ export interface StreamModel extends Trainable {
 /** The source as something to open once per epoch. */
 export function asSource(source: unknown, fn: string): DataSource<unknown> {
   if (source instanceof DataSource) return source;
-  if (typeof source === 'function' || (source !== null && typeof source === 'object' && (Symbol.asyncIterator in source || Symbol.iterator in source)))
-    return fromIterable(source as BatchSource);
+  const iterable =
+    source !== null && typeof source === 'object' && !ArrayBuffer.isView(source) && (Symbol.asyncIterator in source || Symbol.iterator in source);
+  if (typeof source === 'function' || iterable) return fromIterable(source as BatchSource);
   throw new OxnetError('E_ARG', `${fn}: source must be a DataSource, an (async) iterable of batches or a function returning one, got ${arg.describe(source)}`);
 }
 

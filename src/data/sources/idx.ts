@@ -13,7 +13,7 @@ export async function idxSource(path: string, options: { scale?: number } = {}):
   const scale = o.scale === undefined ? 1 : arg.finite(o.scale, 'idxSource: scale');
   const fh = await openFile(path, 'idxSource');
   try {
-    const size = await fileSize(fh);
+    const size = await fileSize(fh, path);
     const head = await readExactly(fh, path, 0, Math.min(4, size), 'the IDX magic');
     if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b)
       throw formatError(path, 0, 'a gzip file: unpack it (gunzip) first, or read it whole with readIdx');

@@ -28,7 +28,7 @@ export async function npySource(path: string, options: { scale?: number } = {}):
   const scale = scaleOption(options, 'npySource');
   const fh = await openFile(path, 'npySource');
   try {
-    const size = await fileSize(fh);
+    const size = await fileSize(fh, path);
     return new RowSource(await npyLayout(fh, path, 0, size, scale, path));
   } finally {
     await fh.close();
@@ -45,7 +45,7 @@ export async function npzSource(path: string, name: string, options: { scale?: n
   const scale = scaleOption(options, 'npzSource');
   const fh = await openFile(path, 'npzSource');
   try {
-    const size = await fileSize(fh);
+    const size = await fileSize(fh, path);
     const entries = await storedEntries(fh, path, size);
     const entry = entries.find((e) => e.name === `${name}.npy` || e.name === name);
     if (!entry) {
@@ -70,7 +70,7 @@ export async function npzNames(path: string): Promise<string[]> {
   arg.path(path, 'npzNames');
   const fh = await openFile(path, 'npzNames');
   try {
-    return (await storedEntries(fh, path, await fileSize(fh))).map((e) => e.name.replace(/\.npy$/, ''));
+    return (await storedEntries(fh, path, await fileSize(fh, path))).map((e) => e.name.replace(/\.npy$/, ''));
   } finally {
     await fh.close();
   }

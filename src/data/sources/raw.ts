@@ -33,7 +33,7 @@ export async function rawSource(path: string, options: RawOptions): Promise<RowS
   const fh = await openFile(path, 'rawSource');
   let size: number;
   try {
-    size = await fileSize(fh);
+    size = await fileSize(fh, path);
   } finally {
     await fh.close();
   }

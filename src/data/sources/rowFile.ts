@@ -74,7 +74,12 @@ export async function readExactly(fh: FileHandle, file: string, position: number
   const bytes = new Uint8Array(length);
   let done = 0;
   while (done < length) {
-    const { bytesRead } = await fh.read(bytes, done, length - done, position + done);
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await fh.read(bytes, done, length - done, position + done));
+    } catch (e) {
+      throw arg.fsError(e, 'read rows', 'read', file);
+    }
     if (bytesRead === 0)
       throw formatError(file, position + done, `truncated: ${what} needs ${length} bytes from byte ${position}, the file ends at byte ${position + done}`);
     done += bytesRead;
@@ -173,6 +178,12 @@ function getter(v: DataView, dtype: DType, le: boolean): (at: number) => number 
 }
 
 /** Size in bytes of an open file. */
-export async function fileSize(fh: FileHandle): Promise<number> {
-  return (await fh.stat()).size;
+export async function fileSize(fh: FileHandle, file: string): Promise<number> {
+  try {
+    const st = await fh.stat();
+    if (st.isDirectory()) throw Object.assign(new Error('a directory'), { code: 'EISDIR' });
+    return st.size;
+  } catch (e) {
+    throw arg.fsError(e, 'read rows', 'read', file);
+  }
 }

@@ -309,8 +309,9 @@ export function fromIterable<T>(iterable: IterableLike<T> | (() => IterableLike<
   );
 }
 
+/** An iterable of elements; a typed array is not one (its numbers are no samples: wrap it, e.g. [{ x, y }]). */
 function isIterable(v: unknown): v is IterableLike<unknown> {
-  return v !== null && typeof v === 'object' && (Symbol.asyncIterator in v || Symbol.iterator in v);
+  return v !== null && typeof v === 'object' && !ArrayBuffer.isView(v) && (Symbol.asyncIterator in v || Symbol.iterator in v);
 }
 
 /**
