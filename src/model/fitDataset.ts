@@ -5,7 +5,7 @@
 // progress, AbortSignal, nanGuard and the step and epoch counters behave as in fit.
 import * as arg from '../args';
 import type { Dataset, NetworkRunner, TrainStats } from '../backend/types';
-import { DataSource, fromIterable, loopTurn, loopTurnDue } from '../data/sources/source';
+import { DataSource, fromIterable, loopTurn, loopTurnDue, recycleBatch } from '../data/sources/source';
 import { OxnetError, showValue } from '../errors';
 import { FitProgress, type ProgressStream } from '../training/progress';
 import type { BatchLogs, Callback, EpochLogs } from './callbacks';
@@ -16,6 +16,11 @@ import { deriveSeed, SeedPurpose } from './seeds';
 import type { Prepared, TensorLike } from './tensors';
 
 type Data = TensorLike | TensorLike[] | Record<string, TensorLike>;
+
+/** Batches per train call when no callback watches batches. */
+const STREAM_GROUP = 16;
+/** Groups read ahead of the one training. */
+const GROUPS_AHEAD = 2;
 
 /** A source of batches: a DataSource, an (async) iterable, or a function returning a fresh one per epoch. */
 export type BatchSource<T = unknown> = DataSource<T> | AsyncIterable<T> | Iterable<T> | (() => AsyncIterable<T> | Iterable<T>);
@@ -120,7 +125,7 @@ class Reader {
 }
 
 /** Up to `max` batches from `reader` (fewer when it ends or throws), copied into runs; never rejects. */
-async function pullGroup(reader: Reader, max: number, model: Trainable, first: number, fn: string, pool: BufferPool): Promise<Group> {
+async function pullGroup(reader: Reader, max: number, model: Trainable, first: number, fn: string, pool: BufferPool, recycle: boolean): Promise<Group> {
   const g: Group = { runs: [], batches: 0, done: false };
   try {
     while (g.batches < max) {
@@ -154,6 +159,7 @@ async function pullGroup(reader: Reader, max: number, model: Trainable, first: n
       });
       run.sizes.push(p.n);
       run.n += p.n;
+      if (recycle) recycleBatch(r.value); // copied: batch() may fill its arrays again
       g.batches++;
     }
   } catch (error) {
@@ -277,6 +283,9 @@ async function fitDatasetLoop(model: StreamModel, sourceIn: unknown, optsIn: Fit
   let progress = progressFor(knownBatches);
   shown.progress = progress;
   const batchCallbacks = callbacks.some((c) => c.onBatchEnd);
+  // Batches per train call: fit's FEEDBACK_CHUNK when a callback sees every batch (what it changes
+  // takes effect at the same batch every run), smaller otherwise so reading and training interleave finely.
+  const groupSize = batchCallbacks ? FEEDBACK_CHUNK : STREAM_GROUP;
   const live = () => progress?.perBatch === true;
   model.stopTraining = false;
 
@@ -300,16 +309,32 @@ async function fitDatasetLoop(model: StreamModel, sourceIn: unknown, optsIn: Fit
       let trained = 0; // ... trained or skipped
       if (perEpoch && !shared) shared = new Reader(source.chunks());
       const it = shared ?? new Reader(source.chunks());
-      const left = () => (perEpoch ? perEpoch - batch : FEEDBACK_CHUNK);
-      const pull = () => pullGroup(it, Math.min(FEEDBACK_CHUNK, left()), model, batch, fn, pool);
-      let pending: Promise<Group> | null = pull();
+      // Groups read ahead, one after another from the reader, while the one before them trains.
+      const queue: Promise<Group>[] = [];
+      let tail: Promise<unknown> = Promise.resolve();
+      let requested = 0;
+      let ended = false;
+      const request = () => {
+        const max = Math.min(groupSize, perEpoch ? perEpoch - requested : groupSize);
+        if (max <= 0) return;
+        const first = requested;
+        requested += max;
+        const p = tail.then(async (): Promise<Group> => {
+          if (ended) return { runs: [], batches: 0, done: true };
+          const g = await pullGroup(it, max, model, first, fn, pool, source.owned);
+          if (g.done) ended = true;
+          return g;
+        });
+        tail = p;
+        queue.push(p);
+      };
+      for (let a = 0; a < GROUPS_AHEAD; a++) request();
       try {
-        while (pending) {
-          const group: Group = await pending;
+        while (queue.length) {
+          const group: Group = await (queue.shift() as Promise<Group>);
           batch += group.batches;
           if (group.done && perEpoch) exhausted = true;
-          // The next group is read while this one trains.
-          pending = group.done || left() <= 0 ? null : pull();
+          if (!group.done) request();
           if (group.batches === 0 && group.error !== undefined) throw group.error;
           if (group.batches === 0) break;
           checkAbort(opts.signal, epoch, trained);
@@ -351,7 +376,7 @@ async function fitDatasetLoop(model: StreamModel, sourceIn: unknown, optsIn: Fit
           if (group.error !== undefined) throw group.error;
         }
       } finally {
-        if (pending) await pending;
+        await Promise.all(queue); // pulls never reject
         if (!perEpoch) await it.it.return?.();
       }
       if (batch === 0) {

@@ -50,7 +50,11 @@ describe.each(backends)('fitDataset (%s backend)', (backend) => {
     const ref = mlp(backend);
     const refHist = await ref.fit(d.x, d.y, { epochs: 3, batchSize: 8, shuffle: false });
     const m = mlp(backend);
-    const hist = await m.fitDataset(samples(d).batch(8).prefetch(2), { epochs: 3 });
+    const batched = samples(d).batch(8).prefetch(2);
+    const hist = await m.fitDataset(batched, { epochs: 3 });
+    // Its batch arrays went back to batch() once copied: a later pass still reads the right values.
+    const again = await batched.toArray();
+    expect(Array.from(again[1].x)).toEqual(Array.from(d.x.subarray(8 * D, 16 * D)));
     bitwise(m.getWeights(), ref.getWeights());
     expect(m.step).toBe(ref.step);
     expect(m.step).toBe(15);

@@ -191,6 +191,15 @@ describe('transforms', () => {
     expect(() => oneHot(4, 4)).toThrow(/not an integer in \[0, 3\]/);
   });
 
+  it('only a chain whose elements no caller code sees hands its batch arrays back for reuse', () => {
+    const rows = fromIterable([Float32Array.of(1), Float32Array.of(2)]);
+    expect(rows.owned).toBe(false);
+    expect(rows.batch(2).owned).toBe(true);
+    expect(rows.batch(2).shuffle(2, 1).prefetch(2).take(1).skip(0).repeat(2).owned).toBe(true);
+    expect(rows.batch(2).map((b) => b).owned).toBe(false);
+    expect(rows.batch(2).filter(() => true).owned).toBe(false);
+  });
+
   it('fromIterable reads a generator function once per pass', async () => {
     const src = fromIterable(function* () {
       yield 1;

@@ -23,6 +23,12 @@ const SYNC_CHUNK = 256;
 
 export class DataSource<T> implements AsyncIterable<T> {
   private passes = 0;
+  /**
+   * @internal The elements are made by this chain (batch) and seen by no code of the caller's
+   * (no map or filter after it): the one consumer of a pass may hand their arrays back
+   * (recycleBatch) for the next batches instead of leaving them to the garbage collector.
+   */
+  owned = false;
   private readonly openChunks: ChunkOpener<T>;
 
   /**
@@ -56,8 +62,10 @@ export class DataSource<T> implements AsyncIterable<T> {
   }
 
   /** A source made of `up`'s chunks, rewritten by `step` (each call may return no elements). */
-  private derive<U>(step: (up: AsyncIterator<T[]>, pass: number) => AsyncGenerator<U[]>, size: number | undefined): DataSource<U> {
-    return new DataSource<U>((pass) => step(this.chunks(), pass), size, true);
+  private derive<U>(step: (up: AsyncIterator<T[]>, pass: number) => AsyncGenerator<U[]>, size: number | undefined, owned = false): DataSource<U> {
+    const d = new DataSource<U>((pass) => step(this.chunks(), pass), size, true);
+    d.owned = owned;
+    return d;
   }
 
   /** f applied to every element (it may be async). */
@@ -103,27 +111,31 @@ export class DataSource<T> implements AsyncIterable<T> {
     const drop = o.dropRemainder === undefined ? false : arg.boolean(o.dropRemainder, 'batch: dropRemainder');
     const n = this.size;
     const count = n === undefined || n === Infinity ? n : drop ? Math.floor(n / size) : Math.ceil(n / size);
-    return this.derive(async function* (up) {
-      let group: T[] = [];
-      for await (const c of iterate(up)) {
-        let out: Batched<T>[] = [];
-        for (const v of c) {
-          group.push(v);
-          if (group.length === size) {
-            out.push(concatElements(group) as Batched<T>);
-            group = [];
-            // A big chunk (a shuffle's drain) in pieces, with a turn for the event loop between.
-            if (loopTurnDue()) {
-              yield out;
-              out = [];
-              await loopTurn();
+    return this.derive(
+      async function* (up) {
+        let group: T[] = [];
+        for await (const c of iterate(up)) {
+          let out: Batched<T>[] = [];
+          for (const v of c) {
+            group.push(v);
+            if (group.length === size) {
+              out.push(concatElements(group) as Batched<T>);
+              group = [];
+              // A big chunk (a shuffle's drain) in pieces, with a turn for the event loop between.
+              if (loopTurnDue()) {
+                yield out;
+                out = [];
+                await loopTurn();
+              }
             }
           }
+          if (out.length) yield out;
         }
-        if (out.length) yield out;
-      }
-      if (group.length > 0 && !drop) yield [concatElements(group) as Batched<T>];
-    }, count);
+        if (group.length > 0 && !drop) yield [concatElements(group) as Batched<T>];
+      },
+      count,
+      true,
+    );
   }
 
   /**
@@ -134,31 +146,35 @@ export class DataSource<T> implements AsyncIterable<T> {
   shuffle(bufferSize: number, seed: number): DataSource<T> {
     arg.positiveCount(bufferSize, 'shuffle: bufferSize');
     arg.seed(seed, 'shuffle: seed');
-    return this.derive(async function* (up, pass) {
-      const next = mulberry32(deriveSeed(seed, SHUFFLE_PASS, pass));
-      const buf: T[] = [];
-      for await (const c of iterate(up)) {
-        const out: T[] = [];
-        for (const v of c) {
-          if (buf.length < bufferSize) {
-            buf.push(v);
-            continue;
+    return this.derive(
+      async function* (up, pass) {
+        const next = mulberry32(deriveSeed(seed, SHUFFLE_PASS, pass));
+        const buf: T[] = [];
+        for await (const c of iterate(up)) {
+          const out: T[] = [];
+          for (const v of c) {
+            if (buf.length < bufferSize) {
+              buf.push(v);
+              continue;
+            }
+            const j = Math.floor(next() * bufferSize);
+            out.push(buf[j]);
+            buf[j] = v;
           }
-          const j = Math.floor(next() * bufferSize);
+          if (out.length) yield out;
+        }
+        // Drain: a Fisher-Yates pick from what is left.
+        const out: T[] = [];
+        for (let left = buf.length; left > 0; left--) {
+          const j = Math.floor(next() * left);
           out.push(buf[j]);
-          buf[j] = v;
+          buf[j] = buf[left - 1];
         }
         if (out.length) yield out;
-      }
-      // Drain: a Fisher-Yates pick from what is left.
-      const out: T[] = [];
-      for (let left = buf.length; left > 0; left--) {
-        const j = Math.floor(next() * left);
-        out.push(buf[j]);
-        buf[j] = buf[left - 1];
-      }
-      if (out.length) yield out;
-    }, this.size);
+      },
+      this.size,
+      this.owned,
+    );
   }
 
   /** The first `count` elements. */
@@ -175,6 +191,7 @@ export class DataSource<T> implements AsyncIterable<T> {
         }
       },
       this.size === undefined ? undefined : Math.min(this.size, count),
+      this.owned,
     );
   }
 
@@ -194,6 +211,7 @@ export class DataSource<T> implements AsyncIterable<T> {
         }
       },
       this.size === undefined ? undefined : Math.max(0, this.size - count),
+      this.owned,
     );
   }
 
@@ -202,7 +220,7 @@ export class DataSource<T> implements AsyncIterable<T> {
     if (count !== undefined) arg.count(count, 'repeat: count');
     const times = count ?? Infinity;
     const src = this;
-    return new DataSource<T>(
+    const d = new DataSource<T>(
       async function* () {
         for (let r = 0; r < times; r++) {
           let any = false;
@@ -216,6 +234,8 @@ export class DataSource<T> implements AsyncIterable<T> {
       this.size === undefined ? undefined : times === 0 ? 0 : this.size * times,
       true,
     );
+    d.owned = this.owned;
+    return d;
   }
 
   /**
@@ -225,7 +245,9 @@ export class DataSource<T> implements AsyncIterable<T> {
    */
   prefetch(count: number): DataSource<T> {
     arg.positiveCount(count, 'prefetch: count');
-    return new DataSource<T>(() => prefetchIterator(this.chunks(), count), this.size, true);
+    const d = new DataSource<T>(() => prefetchIterator(this.chunks(), count), this.size, true);
+    d.owned = this.owned;
+    return d;
   }
 
   /** Every element in order, as an array (small sources: tests, a validation set). */
@@ -381,6 +403,27 @@ export function oneHot(label: number | ArrayLike<number>, classes: number): Floa
   return row;
 }
 
+/** Batch arrays handed back by their consumer, by length: fresh ones cost page faults and zeroing (~1.6 us a 3 KB row). */
+const pool = new Map<number, Float32Array[]>();
+const POOL_PER_LENGTH = 64;
+
+function takeArray(length: number): Float32Array {
+  return pool.get(length)?.pop() ?? new Float32Array(length);
+}
+
+/**
+ * @internal Hands the Float32Arrays of a batch from an `owned` source back for reuse by batch():
+ * its consumer has copied them and keeps no reference.
+ */
+export function recycleBatch(el: unknown): void {
+  if (el instanceof Float32Array) {
+    const list = pool.get(el.length) ?? [];
+    if (list.length < POOL_PER_LENGTH && el.byteOffset === 0 && el.buffer.byteLength === el.byteLength) list.push(el);
+    pool.set(el.length, list);
+  } else if (Array.isArray(el)) for (const v of el) recycleBatch(v);
+  else if (arg.isPlainObject(el)) for (const v of Object.values(el)) recycleBatch(v);
+}
+
 /** Elements of the same structure, concatenated leaf by leaf. */
 function concatElements(group: unknown[], path = 'element'): Tensors {
   const first = group[0];
@@ -396,7 +439,7 @@ function concatElements(group: unknown[], path = 'element'): Tensors {
       if (!(v instanceof Float32Array) || v.length !== first.length) throw mismatch(path, i, `a Float32Array of ${first.length} values`, v);
       total += v.length;
     });
-    const out = new Float32Array(total);
+    const out = takeArray(total);
     let at = 0;
     for (const v of group as Float32Array[]) {
       out.set(v, at);
