@@ -75,6 +75,24 @@ describe.each(backends)('fitDataset (%s backend)', (backend) => {
     bitwise(m2.getWeights(), ref2.getWeights());
   });
 
+  it('a generator that refills one pair of arrays for every batch trains as on separate batches', async () => {
+    const d = data();
+    const bx = new Float32Array(8 * D);
+    const by = new Float32Array(8 * C);
+    const reusing = fromIterable(function* () {
+      for (let b = 0; b < 4; b++) {
+        bx.set(d.x.subarray(b * 8 * D, (b + 1) * 8 * D));
+        by.set(d.y.subarray(b * 8 * C, (b + 1) * 8 * C));
+        yield { x: bx, y: by };
+      }
+    });
+    const m = mlp(backend);
+    await m.fitDataset(reusing, { epochs: 2 });
+    const ref = mlp(backend);
+    await ref.fit(d.x.subarray(0, 32 * D), d.y.subarray(0, 32 * C), { epochs: 2, batchSize: 8, shuffle: false });
+    bitwise(m.getWeights(), ref.getWeights());
+  });
+
   it('trains from a raw float32 file zipped with its labels, with batches of the same sizes as fit', async () => {
     const dir = testTempDir('oxnet-fitds-');
     const d = data(9);

@@ -311,19 +311,9 @@ export function fromIterable<T>(iterable: IterableLike<T> | (() => IterableLike<
       if (!isIterable(it)) throw new OxnetError('E_ARG', `fromIterable: the function must return an iterable, got ${arg.describe(it)}`);
       if (Array.isArray(it)) {
         for (let i = 0; i < it.length; i += SYNC_CHUNK) yield it.slice(i, i + SYNC_CHUNK);
-      } else if (Symbol.asyncIterator in it) {
-        for await (const v of it) yield [v];
       } else {
-        // A sync iterable: a chunk at a time without a promise per element.
-        let chunk: T[] = [];
-        for (const v of it) {
-          chunk.push(v);
-          if (chunk.length === SYNC_CHUNK) {
-            yield chunk;
-            chunk = [];
-          }
-        }
-        if (chunk.length) yield chunk;
+        // One element at a time: a generator may refill the arrays it yielded last once asked for the next.
+        for await (const v of it as AsyncIterable<T>) yield [v];
       }
     },
     size,
