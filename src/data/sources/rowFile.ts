@@ -1,6 +1,6 @@
 // Fixed-size rows read from a file by ranges (positioned FileHandle.read calls, which run on
 // libuv's thread pool): a block of rows at a time, the next block's read in flight while the
-// current one is decoded and handed out. Never the whole file; memory is two blocks (256 KiB).
+// current one is decoded and handed out. Never the whole file; memory is two blocks (1 MiB).
 import { open, type FileHandle } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import * as arg from '../../args';
@@ -38,7 +38,7 @@ export interface RowLayout {
 export class RowSource extends DataSource<Float32Array> {
   constructor(
     readonly layout: RowLayout,
-    blockBytes = 1 << 18,
+    blockBytes = 1 << 20,
   ) {
     super(() => readRows(layout, blockBytes), layout.rows, true);
   }
