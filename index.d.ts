@@ -16,6 +16,11 @@ export declare class NativeDataset {
    * array, as an autoencoder's) is held once: half the copying on the JS thread and the memory.
    */
   constructor(inputs: Array<Float32Array>, targets: Array<Float32Array>, count: number)
+  /**
+   * Replaces the rows with copies of `inputs` and `targets` in the buffers it already holds
+   * (fitDataset refills two data sets in turn); refused while a training call still reads it.
+   */
+  refill(inputs: Array<Float32Array>, targets: Array<Float32Array>, count: number): void
   get count(): number
   get inputSizes(): Array<number>
   get targetSizes(): Array<number>

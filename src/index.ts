@@ -62,6 +62,27 @@ export {
 } from './data/split';
 export { loadCsv, parseCsv, type CsvDataset, type CsvOptions, type CsvTask } from './data/csv';
 export { readIdx, encodeIdx, loadIdxPair, type IdxArray, type IdxType } from './data/idx';
+export {
+  DataSource,
+  fromIterable,
+  zip,
+  oneHot,
+  type RowSource,
+  rawSource,
+  idxSource,
+  npySource,
+  npzSource,
+  npzNames,
+  csvSource,
+  CsvSource,
+  fitNormalizer,
+  type Batched,
+  type DType,
+  type RawOptions,
+  type CsvSample,
+  type CsvSourceOptions,
+} from './data/sources';
+export type { FitDatasetOptions, BatchSource } from './model/fitDataset';
 export { loadIris, type IrisData } from './data/iris';
 export { xorData, noisyFunction, gaussianBlobs } from './data/synthetic';
 export {

@@ -31,7 +31,9 @@ function f64Fields<T extends object>(raw: Plain<T>): T {
 }
 
 /** The parts of the generated binding (index.d.ts) this file uses; CNN kernels may be absent. */
-interface NativeDatasetHandle extends Dataset {}
+interface NativeDatasetHandle extends Dataset {
+  refill(inputs: F32[], targets: F32[], count: number): void;
+}
 interface NativeNetworkHandle {
   train(data: NativeDatasetHandle, order: Uint32Array, batchSize: number, lr: number, step: number): Promise<Plain<TrainStats>>;
   trainSync(data: NativeDatasetHandle, order: Uint32Array, batchSize: number, lr: number, step: number): Plain<TrainStats>;
@@ -331,6 +333,16 @@ export function loadNativeBackend(): Backend {
       guard(() => out(cnnKernel(b, 'avgPool2dBackward')(f32('avgPool2dBackward', 'x', x), f32('avgPool2dBackward', 'dy', dy), g))),
     createDataset: (inputs, targets, count) =>
       guard(() => new b.NativeDataset(f32List('createDataset', 'inputs', inputs), f32List('createDataset', 'targets', targets), count)),
+    // Absent from a binary built before NativeDataset.refill: fitDataset then makes a data set per call.
+    refillDataset:
+      typeof b.NativeDataset.prototype?.refill !== 'function'
+        ? undefined
+        : (data: Dataset, inputs: Float32Array[], targets: Float32Array[], count: number) =>
+            guard(() => {
+              if (!(data instanceof b.NativeDataset))
+                throw new OxnetError('E_ARG', 'refillDataset: data must be a Dataset created by the native backend (createDataset)');
+              data.refill(f32List('refillDataset', 'inputs', inputs), f32List('refillDataset', 'targets', targets), count);
+            }),
     createNetwork: (spec: GraphSpec, params: Float32Array[], state: Float32Array[]) =>
       guard(() => {
         // JSON turns NaN and Infinity into null, which Rust would read as "no clipping".

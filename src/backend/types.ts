@@ -287,6 +287,12 @@ export interface Backend {
    * inputs (the same array object, an autoencoder's) is held once.
    */
   createDataset(inputs: Float32Array[], targets: Float32Array[], count: number): Dataset;
+  /**
+   * Optional: replaces the rows of `data` (made by createDataset here) in the memory it already
+   * holds, as createDataset would copy them (fitDataset reuses two data sets this way instead of
+   * allocating one per group of batches). Throws E_STATE while a training call still reads it.
+   */
+  refillDataset?(data: Dataset, inputs: Float32Array[], targets: Float32Array[], count: number): void;
   /** `params` and `state` in the spec's order (their lengths are checked first). */
   createNetwork(spec: GraphSpec, params: Float32Array[], state: Float32Array[]): NetworkRunner;
 }

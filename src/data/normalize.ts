@@ -90,12 +90,12 @@ function checkFitArgs(x: ArrayLike<number>, n: number, d: number): void {
   }
 }
 
-function zscoreFrom(mean: Float64Array, std: Float64Array, meta?: Record<string, unknown>): Normalizer {
+export function zscoreFrom(mean: Float64Array, std: Float64Array, meta?: Record<string, unknown>): Normalizer {
   const scale = std.map((s) => (s === 0 ? 1 : s));
   return new AffineNormalizer('zscore', mean, scale, { a: mean, b: std }, meta);
 }
 
-function minmaxFrom(min: Float64Array, max: Float64Array, meta?: Record<string, unknown>): Normalizer {
+export function minmaxFrom(min: Float64Array, max: Float64Array, meta?: Record<string, unknown>): Normalizer {
   const scale = max.map((hi, j) => (hi === min[j] ? 1 : hi - min[j]));
   return new AffineNormalizer('minmax', min, scale, { a: min, b: max }, meta);
 }

@@ -107,7 +107,7 @@ const FIT_KEYS = [
 
 /** Batches per train call for onBatchEnd callbacks (a few dozen; fixed, so that what a callback
  * changes takes effect at the same batch every run). */
-const FEEDBACK_CHUNK = 32;
+export const FEEDBACK_CHUNK = 32;
 /** Target length of a train call for the bar and the AbortSignal: chunks of an epoch are sized
  * from the last chunk's time per batch, so the per-call overhead (tens of microseconds) stays
  * well under 1% of it while the bar still moves about ten times a second. */
@@ -115,7 +115,7 @@ const CHUNK_MS = 100;
 
 /** Below this many sample-parameter products per call (tens of microseconds), train on the calling
  * thread: the hop to a worker thread and back (~50 us) would cost more than the training itself. */
-const SYNC_MAX_WORK = 1 << 16;
+export const SYNC_MAX_WORK = 1 << 16;
 /** Same rule for a whole fit in one trainEpochs call: a few milliseconds at most on the JS thread. */
 const SYNC_MAX_FIT_WORK = 1 << 20;
 
@@ -136,7 +136,7 @@ function positiveInt(v: unknown, param: string): number {
 }
 
 /** Rows `idx` (all of them when omitted: a copy) of every array; a target that is an input stays that input. */
-function subset(p: Prepared, idx?: Uint32Array): Prepared {
+export function subset(p: Prepared, idx?: Uint32Array): Prepared {
   const rows = (a: Float32Array) => (idx ? gatherRows(a, a.length / p.n, idx) : a.slice());
   const inputs = p.inputs.map(rows);
   const targets = p.targets.map((t) => {
@@ -147,13 +147,20 @@ function subset(p: Prepared, idx?: Uint32Array): Prepared {
 }
 
 /** The keys of one output's figures in the logs: plain for a one-output model, prefixed otherwise. */
-function logKey(names: string[], o: number, key: string, val: boolean): string {
+export function logKey(names: string[], o: number, key: string, val: boolean): string {
   if (names.length === 1) return val ? `val${key[0].toUpperCase()}${key.slice(1)}` : key;
   return `${val ? 'val_' : ''}${names[o]}_${key}`;
 }
 
 /** The epoch logs of the outputs' metrics from the training counts, and from evaluate on validation. */
-function metricLogs(logs: EpochLogs, names: string[], metrics: Set<Metric>[], outLoss: ArrayLike<number>, correct: ArrayLike<number>, counted: number): void {
+export function metricLogs(
+  logs: EpochLogs,
+  names: string[],
+  metrics: Set<Metric>[],
+  outLoss: ArrayLike<number>,
+  correct: ArrayLike<number>,
+  counted: number,
+): void {
   names.forEach((_, o) => {
     if (names.length > 1) logs[logKey(names, o, 'loss', false)] = outLoss[o];
     if (metrics[o].has('acc')) logs[logKey(names, o, 'acc', false)] = counted ? correct[o] / counted : NaN;
@@ -161,7 +168,7 @@ function metricLogs(logs: EpochLogs, names: string[], metrics: Set<Metric>[], ou
   });
 }
 
-function evalLogs(logs: EpochLogs, names: string[], metrics: Set<Metric>[], r: EvalResult, val: boolean): void {
+export function evalLogs(logs: EpochLogs, names: string[], metrics: Set<Metric>[], r: EvalResult, val: boolean): void {
   if (val) logs.valLoss = r.loss;
   names.forEach((name, o) => {
     const e = r.outputs[name];
@@ -443,14 +450,14 @@ async function trainChunk(
 }
 
 /** The NaN/Inf guard's error: where it happened and the usual cures. */
-function nonFiniteError(epoch: number, batch: number, lr: number): OxnetError {
+export function nonFiniteError(epoch: number, batch: number, lr: number): OxnetError {
   return new OxnetError(
     'E_NONFINITE',
     `non-finite loss or gradient in epoch ${epoch}, batch ${batch} (learning rate ${lr}); normalize the inputs, lower the learning rate or clip gradients (fit option clipNorm); nanGuard: false skips such batches instead`,
   );
 }
 
-function checkAbort(signal: AbortSignal | undefined, epoch: number, batch: number): void {
+export function checkAbort(signal: AbortSignal | undefined, epoch: number, batch: number): void {
   if (signal?.aborted) throw new OxnetError('E_ABORTED', `fit aborted before epoch ${epoch}, batch ${batch}; the model keeps the weights trained so far`);
 }
 

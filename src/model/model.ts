@@ -17,6 +17,7 @@ import { type Checkpoint, restoreCheckpoint, writeCheckpoint } from './checkpoin
 import { type Compiled, type LossName, type Metric, type MetricName, outputSpec, perOutput, resolveLoss, resolveMetrics, resolveOptimizer } from './compile';
 import { type EvalResult, evalResult, predictedClass } from './evaluate';
 import { type FitOptions, runFit } from './fit';
+import { type BatchSource, type FitDatasetOptions, runEvaluateDataset, runFitDataset, runPredictDataset } from './fitDataset';
 import type { History } from './history';
 import { Runtime } from './runtime';
 import { deriveSeed, randomSeed, SeedPurpose } from './seeds';
@@ -327,6 +328,11 @@ export class Model {
     return this.runtime.createDataset(inputs, targets, n);
   }
 
+  /** @internal Refills a data set from createDataset in place (native); false when the backend cannot. */
+  refillDataset(data: Dataset, inputs: Float32Array[], targets: Float32Array[], n: number): boolean {
+    return this.runtime.refillDataset(data, inputs, targets, n);
+  }
+
   /** Number of trainable parameters (floats). */
   get parameterCount(): number {
     return this.graph.params.reduce((a, p) => a + p.size, 0);
@@ -599,6 +605,21 @@ export class Model {
     opts: FitOptions = {},
   ): Promise<History> {
     return runFit(this, x, y, opts);
+  }
+
+  /** Trains on streamed { x, y } batches (a DataSource or any iterable); see FitDatasetOptions and docs/data.md. */
+  fitDataset(source: BatchSource, opts: FitDatasetOptions = {}): Promise<History> {
+    return runFitDataset(this, source, opts);
+  }
+
+  /** evaluate over one pass of a source of { x, y } batches. */
+  evaluateDataset(source: BatchSource): Promise<EvalResult> {
+    return runEvaluateDataset(this, source);
+  }
+
+  /** predict over one pass of a source of inputs (or { x } batches), outputs joined in order. */
+  predictDataset(source: BatchSource): Promise<Float32Array | Float32Array[]> {
+    return runPredictDataset(this, source);
   }
 
   /** Writes the model to one .oxnet file (atomically); see loadModel. */

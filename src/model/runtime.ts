@@ -120,6 +120,13 @@ export class Runtime {
     return this.backend.createDataset(inputs, targets, n);
   }
 
+  /** Refills `data` in place when the backend can (false: make a new one with createDataset). */
+  refillDataset(data: Dataset, inputs: Float32Array[], targets: Float32Array[], n: number): boolean {
+    if (!this.backend.refillDataset) return false;
+    this.backend.refillDataset(data, inputs, targets, n);
+    return true;
+  }
+
   /** A runner of the graph after value `cut` (its one input), with the current weights. */
   runnerFrom(cut: number, what: string): NetworkRunner {
     let entry = this.subs.get(cut);

@@ -155,8 +155,9 @@ export class FitProgress {
     });
   }
 
-  epochEnd(epoch: number, logs: EpochLogs): void {
-    this.bar.line(this.epochLine(epoch, logs, (performance.now() - this.epochStart) / 1000));
+  /** `samples`: the epoch's training samples when the constructor could not know them (a stream). */
+  epochEnd(epoch: number, logs: EpochLogs, samples = this.o.samples): void {
+    this.bar.line(this.epochLine(epoch, logs, (performance.now() - this.epochStart) / 1000, samples));
   }
 
   /** Epochs first..first+count-1, trained in one call (secs each), from the history: one write. */
@@ -173,10 +174,10 @@ export class FitProgress {
     this.bar.lines(texts);
   }
 
-  private epochLine(epoch: number, logs: EpochLogs, secs: number): string {
+  private epochLine(epoch: number, logs: EpochLogs, secs: number, samples = this.o.samples): string {
     const line = formatEpoch(epoch, this.o.epochs, logs);
     if (!this.bar.live) return line;
-    const rate = secs > 0 ? `  ${thousands(this.o.samples / secs)} samples/s` : '';
+    const rate = secs > 0 ? `  ${thousands(samples / secs)} samples/s` : '';
     return `${line}  ${secs.toFixed(1)}s${rate}`;
   }
 

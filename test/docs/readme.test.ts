@@ -129,6 +129,65 @@ const checks: { key: string; check(scope: Record<string, unknown>): void }[] = [
     },
   },
   {
+    key: 'await line.fitDataset(rows',
+    check({ fitted }) {
+      expect(fitted).toEqual([2, 1]);
+    },
+  },
+  {
+    key: 'const squares = fromIterable',
+    check({ firstPass, secondPass }) {
+      expect(firstPass).toEqual([0, 1, 4, 9, 16]);
+      expect(secondPass).toEqual(firstPass);
+    },
+  },
+  {
+    key: "rawSource(join(dir, 'pixels.u8')",
+    check({ rawRows, rawCount }) {
+      expect(rawRows).toEqual([
+        [0, 1],
+        [0.2, 0.4],
+        [0.8, 0],
+      ]);
+      expect(rawCount).toBe(3);
+    },
+  },
+  {
+    key: 'const digits = zip(',
+    check({ firstDigit }) {
+      const d = firstDigit as { x: Float32Array; y: Float32Array };
+      expect(Array.from(d.x)).toEqual([0, 1, 1, 0]);
+      expect(Array.from(d.y)).toEqual([0, 1]);
+    },
+  },
+  {
+    key: 'const evens = await numbers',
+    check({ evens, middle, pairs, epoch1, epoch2, twice }) {
+      expect(evens).toEqual([0, 20, 40, 60, 80]);
+      expect(middle).toEqual([3, 4, 5, 6]);
+      expect(pairs).toEqual([[0, 1], [2, 3], [4]]);
+      expect([...(epoch1 as number[])].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(epoch2).not.toEqual(epoch1);
+      expect(twice).toEqual([0, 1, 0, 1]);
+    },
+  },
+  {
+    key: 'const streamed = await net.fitDataset',
+    check({ streamed, lineScores, lineOutputs }) {
+      expect((streamed as { epoch: number[] }).epoch.length).toBe(30);
+      expect((lineScores as { accuracy: number }).accuracy).toBeGreaterThan(0.9);
+      expect((lineOutputs as Float32Array).length).toBe(400);
+    },
+  },
+  {
+    key: 'const norm = await fitNormalizer(trainRows',
+    check({ heldOut, csvClasses }) {
+      expect((heldOut as { accuracy: number; count: number }).accuracy).toBe(1);
+      expect((heldOut as { count: number }).count).toBe(20);
+      expect(csvClasses).toEqual(['big', 'small']);
+    },
+  },
+  {
     key: 'layers.conv2d({ filters: 8',
     check({ cnn }) {
       expect((cnn as { outputShape: number[] }).outputShape).toEqual([10]);

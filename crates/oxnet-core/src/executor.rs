@@ -71,6 +71,48 @@ impl Dataset {
         Ok(Dataset { count, inputs, targets, input_sizes, target_sizes })
     }
 
+    /// Replaces the rows with copies of `inputs` and `targets` (a target given as `None` is the
+    /// input of the same index, held once), reusing the buffers' capacity: a streamed data set
+    /// refilled per group of batches allocates (and page-faults) only while it grows. On an error
+    /// the data set is left empty (count 0), so no training call can read stale rows.
+    pub fn refill(&mut self, inputs: &[&[f32]], targets: &[Option<&[f32]>], count: usize) -> Result<()> {
+        let mut old_inputs = std::mem::take(&mut self.inputs);
+        let mut old_targets = std::mem::take(&mut self.targets);
+        let reuse = |old: Option<&mut Vec<f32>>, src: &[f32]| {
+            let mut v = old.map(std::mem::take).unwrap_or_default();
+            v.clear();
+            v.extend_from_slice(src);
+            v
+        };
+        let new_inputs: Vec<Vec<f32>> = inputs.iter().enumerate().map(|(i, x)| reuse(old_inputs.get_mut(i), x)).collect();
+        let new_targets: Vec<TargetData> = targets
+            .iter()
+            .enumerate()
+            .map(|(o, t)| match t {
+                None => TargetData::Input(o),
+                Some(y) => {
+                    let old = match old_targets.get_mut(o) {
+                        Some(TargetData::Values(v)) => Some(v),
+                        _ => None,
+                    };
+                    TargetData::Values(reuse(old, y))
+                }
+            })
+            .collect();
+        match Dataset::new(new_inputs, new_targets, count) {
+            Ok(d) => {
+                *self = d;
+                Ok(())
+            }
+            Err(e) => {
+                self.count = 0;
+                self.input_sizes.clear();
+                self.target_sizes.clear();
+                Err(e)
+            }
+        }
+    }
+
     /// One input and one target (the chain models' data).
     pub fn single(x: Vec<f32>, y: Vec<f32>, count: usize) -> Result<Self> {
         Self::new(vec![x], vec![TargetData::Values(y)], count)

@@ -192,3 +192,18 @@ fn w6_training_speed() {
     net.train(&data, &order, batch, 1e-3, 1).unwrap();
     println!("W6: {:.0} samples/s (batch {batch}, {} threads)", count as f64 / t.elapsed().as_secs_f64(), rayon::current_num_threads());
 }
+
+#[test]
+fn a_refilled_dataset_holds_the_new_rows_and_an_error_leaves_it_empty() {
+    let mut data = Dataset::new(vec![vec![1.0, 2.0, 3.0, 4.0]], vec![TargetData::Values(vec![0.5, 1.5])], 2).unwrap();
+    data.refill(&[&[5.0, 6.0, 7.0, 8.0, 9.0, 10.0]], &[Some(&[2.0, 3.0, 4.0])], 3).unwrap();
+    assert_eq!((data.count, data.input_sizes.clone(), data.target_sizes.clone()), (3, vec![2], vec![1]));
+    assert_eq!(data.input(0), &[5.0, 6.0, 7.0, 8.0, 9.0, 10.0]);
+    assert_eq!(data.target(0), &[2.0, 3.0, 4.0]);
+    // A target given as None is the input of its index (an autoencoder's).
+    data.refill(&[&[1.0, 2.0]], &[None], 1).unwrap();
+    assert_eq!(data.target(0), &[1.0, 2.0]);
+    let e = data.refill(&[&[1.0, 2.0, 3.0]], &[Some(&[1.0])], 2).unwrap_err();
+    assert!(e.message.contains("not") || e.message.contains("multiple"), "{e}");
+    assert_eq!(data.count, 0);
+}

@@ -39,6 +39,24 @@ impl NativeDataset {
             Ok(NativeDataset { inner: Arc::new(data) })
         })
     }
+    /// Replaces the rows with copies of `inputs` and `targets` in the buffers it already holds
+    /// (fitDataset refills two data sets in turn); refused while a training call still reads it.
+    #[napi]
+    pub fn refill(&mut self, inputs: Vec<Float32Array>, targets: Vec<Float32Array>, count: f64) -> Result<()> {
+        guarded("refillDataset", || {
+            let count = to_usize("refillDataset", "count", count)?;
+            let data = Arc::get_mut(&mut self.inner)
+                .ok_or_else(|| CoreError::new(ErrorCode::State, "refillDataset: the data set is still in use by a training call"))?;
+            let xs: Vec<&[f32]> = inputs.iter().map(|x| &x[..]).collect();
+            let same = |t: &Float32Array, x: &Float32Array| t.as_ptr() == x.as_ptr() && t.len() == x.len();
+            let ts: Vec<Option<&[f32]>> = targets
+                .iter()
+                .enumerate()
+                .map(|(o, t)| if inputs.get(o).is_some_and(|x| same(t, x)) { None } else { Some(&t[..]) })
+                .collect();
+            data.refill(&xs, &ts, count)
+        })
+    }
     #[napi(getter)]
     pub fn count(&self) -> f64 {
         self.inner.count as f64
