@@ -29,6 +29,8 @@ export interface BatchLogs {
 /** The model being trained, as hooks see it (their last argument). */
 export interface TrainingModel {
   stopTraining: boolean;
+  /** Optimizer steps taken over the model's life (every fit and resume goes on counting). */
+  readonly step: number;
   learningRate: number;
   getWeights(): Float32Array[];
   setWeights(weights: Float32Array[]): void;

@@ -42,11 +42,11 @@ export function tensorBoardTag(key: string): { val: boolean; name: string } {
 
 /**
  * Writes TensorBoard event files (`tensorboard --logdir <logdir>`): each fit opens one file in
- * logdir/train and, with validation, one in logdir/val. Per epoch (step = the epoch, from 0):
+ * logdir/train and, with validation, one in logdir/val. Per epoch (step = the epoch number fit reports: from 0, or from initialEpoch when resuming):
  * `epoch_loss`, `epoch_accuracy`, the other metrics (`epoch_misclassified`, `epoch_mse`, per
  * output `epoch_<output>_loss`, ...) and `epoch_learning_rate` in train; the validation figures
  * under the same tags in val. With updateFreq 'batch' or n: `batch_loss`, the loss of that one
- * batch (before its update), at step = batches trained so far in this fit. Records are written
+ * batch (before its update), at step = the model's optimizer steps after it (a second fit or a resumed run goes on counting). Records are written
  * without blocking training, flushed at every epoch end, and the files closed when training ends.
  */
 export function tensorBoard(logdir: string, opts?: TensorBoardOptions, ...extra: unknown[]): TensorBoardCallback {
@@ -91,10 +91,11 @@ export function tensorBoard(logdir: string, opts?: TensorBoardOptions, ...extra:
 
   const callback: TensorBoardCallback = {
     files,
-    async onTrainBegin() {
+    async onTrainBegin(model: TrainingModel) {
       // A fit that threw never reached onTrainEnd: close what it left open.
       await closeAll();
-      batches = 0;
+      // Batch steps go on from the model's step, so a second fit or a resumed run continues the axis.
+      batches = model.step;
       train = open('train');
     },
     onEpochEnd(epoch: number, logs: EpochLogs, model: TrainingModel) {

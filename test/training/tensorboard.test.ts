@@ -108,6 +108,8 @@ describe('tensorBoard', () => {
     expect(cb.files.sort()).toEqual(files);
     const first = scalars(readEventFile(cb.files[0]));
     expect(first.batch_loss.map(([s]) => s)).toEqual([3, 6, 9, 12, 15, 18, 21, 24, 27, 30]);
+    // The second fit's batch steps go on from the model's 30 optimizer steps.
+    expect(scalars(readEventFile(cb.files[1])).batch_loss.map(([s]) => s)).toEqual([33, 36, 39, 42, 45]);
     expect(readdirSync(join(dir.path, 'train'))).toHaveLength(2);
   });
 
