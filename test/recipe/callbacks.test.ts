@@ -7,6 +7,7 @@ import { earlyStopping, learningRateScheduler, modelCheckpoint, progressLogger, 
 
 class FakeModel {
   stopTraining = false;
+  step = 0;
   learningRate = 0.1;
   weights = [new Float32Array([0])];
   getWeights() {
