@@ -14,7 +14,10 @@ const out = join(root, 'test', 'fixtures', 'tfjs');
 
 // A Park-Miller generator: the same weights and inputs on every run.
 let state = 12345;
-const rand = () => (state = (state * 48271) % 2147483647) / 2147483647;
+const rand = () => {
+  state = (state * 48271) % 2147483647;
+  return state / 2147483647;
+};
 const uniform = (n, lo, hi) => Float32Array.from({ length: n }, () => lo + (hi - lo) * rand());
 
 /** Seeded weights: running variances positive, everything else in [-0.5, 0.5]. */
@@ -58,7 +61,16 @@ async function save(m, name, inputs, shards = 1) {
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     }),
   );
-  const xs = inputs.map(([shape]) => tf.tensor(uniform(shape.reduce((a, d) => a * d, 1), -1, 1), shape));
+  const xs = inputs.map(([shape]) =>
+    tf.tensor(
+      uniform(
+        shape.reduce((a, d) => a * d, 1),
+        -1,
+        1,
+      ),
+      shape,
+    ),
+  );
   const ys = [m.predict(xs.length === 1 ? xs[0] : xs)].flat();
   const reference = {
     tfjs: tf.version.tfjs,

@@ -188,7 +188,7 @@ const checks: { key: string; check(scope: Record<string, unknown>): void }[] = [
     },
   },
   {
-    key: "importTfjs(`${dir}/model.json`",
+    key: 'const fromTfjs = net.predict',
     check({ fromTfjs, reference, before, after, tuned }) {
       const expected = (reference as { outputs: number[][] }).outputs[0];
       const got = fromTfjs as Float32Array;

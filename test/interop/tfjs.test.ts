@@ -5,7 +5,7 @@
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { adam, importTfjs, type Model, OxnetError } from '../../src/index';
+import { adam, type BackendName, importTfjs, type Model, OxnetError } from '../../src/index';
 import { nativeOrNull } from '../helpers/backends';
 import { testTempDir } from '../helpers/temp';
 
@@ -31,7 +31,7 @@ function predictAll(m: Model, ref: Reference): Float32Array[] {
 
 const maxDiff = (a: Float32Array[], b: number[][]) => Math.max(...a.flatMap((y, j) => Array.from(y, (v, i) => Math.abs(v - b[j][i]))));
 
-const backends = ['js', ...(nativeOrNull().native ? ['native'] : [])] as const;
+const backends: BackendName[] = ['js', ...(nativeOrNull().native ? (['native'] as const) : [])];
 
 describe.each(backends)('importTfjs on the %s backend', (backend) => {
   it.each(['mlp', 'cnn', 'functional'])('%s: predictions equal tfjs 4.22.0 within 1e-5', async (name) => {
@@ -48,7 +48,10 @@ describe('importTfjs: the imported model', () => {
   it('cnn: the weights are tfjs shards in oxnet order, batch norm statistics as state', async () => {
     const m = await importTfjs(modelJson('cnn'));
     expect(m.weightsInfo().map((w) => w.name.split('/')[1])).toEqual(['kernel', 'bias', 'gamma', 'beta', 'kernel', 'bias', 'kernel', 'bias']);
-    expect(m.stateInfo().map((w) => w.name)).toEqual(['batch_normalization_BatchNormalization1/runningMean', 'batch_normalization_BatchNormalization1/runningVar']);
+    expect(m.stateInfo().map((w) => w.name)).toEqual([
+      'batch_normalization_BatchNormalization1/runningMean',
+      'batch_normalization_BatchNormalization1/runningVar',
+    ]);
     // The shard's first floats are the first conv kernel's, little-endian, in HWIO order.
     const bytes = readFileSync(join(fixtures, 'cnn', 'weights.bin'));
     const first = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + 16));
@@ -187,13 +190,17 @@ describe('importTfjs refuses what oxnet cannot reproduce, naming it', () => {
         j.weightsManifest[0].weights[1].dtype = 'int32';
       }),
       'E_FORMAT',
-      "'dense_Dense1/bias' has dtype \"int32\"",
+      '\'dense_Dense1/bias\' has dtype "int32"',
     );
   });
 
   it('a missing shard, a short shard', async () => {
     await refused(
-      variant('functional', () => {}, (dir) => writeFileSync(join(dir, 'group1-shard2of2.bin'), '')),
+      variant(
+        'functional',
+        () => {},
+        (dir) => writeFileSync(join(dir, 'group1-shard2of2.bin'), ''),
+      ),
       'E_FORMAT',
       'group1-shard2of2.bin is short',
     );

@@ -33,14 +33,18 @@ async function readModelJson(path: string): Promise<Record<string, unknown>> {
     throw new OxnetError('E_FORMAT', `importTfjs: ${path} must be a tfjs model.json with modelTopology and weightsManifest`);
   }
   if (json.format !== undefined && json.format !== 'layers-model') {
-    throw new OxnetError('E_CONFIG', `importTfjs: ${path} is a ${showValue(json.format)}; importTfjs reads tfjs Layers models ('layers-model'), not graph models`);
+    throw new OxnetError(
+      'E_CONFIG',
+      `importTfjs: ${path} is a ${showValue(json.format)}; importTfjs reads tfjs Layers models ('layers-model'), not graph models`,
+    );
   }
   return json;
 }
 
 /** Loads a tfjs Layers model.json and its weight shards as an oxnet Model. */
 export async function importTfjs(modelJsonPath: string, options: ImportTfjsOptions = {}): Promise<Model> {
-  if (typeof modelJsonPath !== 'string' || modelJsonPath === '') throw new OxnetError('E_ARG', `importTfjs takes the path of a model.json, got ${showValue(modelJsonPath)}`);
+  if (typeof modelJsonPath !== 'string' || modelJsonPath === '')
+    throw new OxnetError('E_ARG', `importTfjs takes the path of a model.json, got ${showValue(modelJsonPath)}`);
   if (!isPlainObject(options as unknown)) throw new OxnetError('E_ARG', `importTfjs options must be { seed?, backend? }, got ${showValue(options)}`);
   const json = await readModelJson(modelJsonPath);
   const graph = parseTopology(json.modelTopology, modelJsonPath);
@@ -55,9 +59,13 @@ export async function importTfjs(modelJsonPath: string, options: ImportTfjsOptio
       const renames = graph.layers.get(layer)?.weightNames ?? {};
       const tfjsName = `${layer}/${Object.keys(renames).find((k) => renames[k] === param) ?? param}`;
       const w = weights.get(tfjsName);
-      if (!w) throw new OxnetError('E_FORMAT', `importTfjs: ${modelJsonPath} has no weight '${tfjsName}' (the ${kind} ${name} of shape ${JSON.stringify(shape)})`);
+      if (!w)
+        throw new OxnetError('E_FORMAT', `importTfjs: ${modelJsonPath} has no weight '${tfjsName}' (the ${kind} ${name} of shape ${JSON.stringify(shape)})`);
       if (JSON.stringify(w.shape) !== JSON.stringify(shape)) {
-        throw new OxnetError('E_FORMAT', `importTfjs: weight '${tfjsName}' has shape ${JSON.stringify(w.shape)}, oxnet's ${name} needs ${JSON.stringify(shape)}`);
+        throw new OxnetError(
+          'E_FORMAT',
+          `importTfjs: weight '${tfjsName}' has shape ${JSON.stringify(w.shape)}, oxnet's ${name} needs ${JSON.stringify(shape)}`,
+        );
       }
       used.add(tfjsName);
       return w.data;

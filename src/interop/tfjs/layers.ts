@@ -140,7 +140,11 @@ const MAPPINGS: Record<string, Mapping> = {
   Maximum: plain('maximum'),
   Subtract: plain('subtract'),
   Concatenate: { type: 'concatenate', keys: ['axis'], convert: (c) => ({ axis: c.axis ?? -1 }) },
-  UpSampling2D: { type: 'upSampling2d', keys: ['size', 'interpolation', 'data_format'], convert: (c) => ({ size: c.size ?? 2, interpolation: c.interpolation ?? 'nearest' }) },
+  UpSampling2D: {
+    type: 'upSampling2d',
+    keys: ['size', 'interpolation', 'data_format'],
+    convert: (c) => ({ size: c.size ?? 2, interpolation: c.interpolation ?? 'nearest' }),
+  },
   ZeroPadding2D: { type: 'zeroPadding2d', keys: ['padding', 'data_format'], convert: (c) => ({ padding: c.padding ?? 1 }) },
   Cropping2D: { type: 'cropping2d', keys: ['cropping', 'data_format'], convert: (c) => ({ cropping: c.cropping ?? 0 }) },
 };
@@ -169,7 +173,8 @@ export function mapLayer(className: string, config: Record<string, unknown>, nam
       unsupported(`option '${key}'`, `= ${showValue(config[key])}`);
     }
   }
-  if (config.data_format !== undefined && config.data_format !== 'channels_last') unsupported('data_format', `${showValue(config.data_format)} (oxnet layers are channels_last)`);
+  if (config.data_format !== undefined && config.data_format !== 'channels_last')
+    unsupported('data_format', `${showValue(config.data_format)} (oxnet layers are channels_last)`);
   if (config.dtype !== undefined && config.dtype !== 'float32') unsupported('dtype', showValue(config.dtype));
   if (config.trainable === false) unsupported('trainable', 'false (oxnet trains every layer of a model)');
   try {

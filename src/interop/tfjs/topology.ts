@@ -33,7 +33,8 @@ function entry(raw: unknown, i: number): LayerEntry {
 
 /** A sample shape from Keras's batch_input_shape [null, ...dims]; dynamic dims are refused. */
 function sampleShape(batchShape: unknown, where: string): number[] {
-  if (!Array.isArray(batchShape) || batchShape.length < 2) throw new OxnetError('E_FORMAT', `${where}: batch_input_shape must be [null, ...dims], got ${showValue(batchShape)}`);
+  if (!Array.isArray(batchShape) || batchShape.length < 2)
+    throw new OxnetError('E_FORMAT', `${where}: batch_input_shape must be [null, ...dims], got ${showValue(batchShape)}`);
   const dims = batchShape.slice(1);
   if (!dims.every((d) => Number.isInteger(d) && d > 0)) {
     throw new OxnetError('E_CONFIG', `${where}: input shape ${showValue(batchShape)} has unknown (null) dimensions; oxnet needs every sample dimension fixed`);
@@ -43,14 +44,16 @@ function sampleShape(batchShape: unknown, where: string): number[] {
 
 function inputLayer(e: LayerEntry): SymbolicTensor {
   const where = `tfjs layer '${e.name}' (InputLayer)`;
-  if (e.config.dtype !== undefined && e.config.dtype !== 'float32') throw new OxnetError('E_CONFIG', `${where}: dtype ${showValue(e.config.dtype)} is not supported by oxnet (float32 inputs only)`);
+  if (e.config.dtype !== undefined && e.config.dtype !== 'float32')
+    throw new OxnetError('E_CONFIG', `${where}: dtype ${showValue(e.config.dtype)} is not supported by oxnet (float32 inputs only)`);
   if (e.config.sparse === true) throw new OxnetError('E_CONFIG', `${where}: sparse inputs are not supported by oxnet`);
   return input({ shape: sampleShape(e.config.batch_input_shape, where), name: e.name });
 }
 
 function sequential(config: unknown): ImportedGraph {
   const list = Array.isArray(config) ? config : isPlainObject(config) ? config.layers : undefined;
-  if (!Array.isArray(list) || list.length === 0) throw new OxnetError('E_FORMAT', `a Sequential topology needs config.layers, a non-empty array, got ${showValue(config)}`);
+  if (!Array.isArray(list) || list.length === 0)
+    throw new OxnetError('E_FORMAT', `a Sequential topology needs config.layers, a non-empty array, got ${showValue(config)}`);
   const entries = list.map(entry);
   const layers = new Map<string, MappedLayer>();
   let rest = entries;
@@ -100,7 +103,8 @@ function functional(config: unknown): ImportedGraph {
     layers.set(e.name, mapLayer(e.className, e.config, e.name));
     e.inbound.forEach((node, i) => {
       const where = `tfjs layer '${e.name}' (${e.className}) inbound node ${i}`;
-      if (!Array.isArray(node) || node.length === 0) throw new OxnetError('E_FORMAT', `${where} must be a non-empty list of tensor references, got ${showValue(node)}`);
+      if (!Array.isArray(node) || node.length === 0)
+        throw new OxnetError('E_FORMAT', `${where} must be a non-empty list of tensor references, got ${showValue(node)}`);
       pending.push({ e, node: i, reads: node.map((r) => ref(r, where)) });
     });
   }
@@ -108,7 +112,10 @@ function functional(config: unknown): ImportedGraph {
     const ready = pending.findIndex((p) => p.reads.every((r) => tensors.has(r)));
     if (ready < 0) {
       const p = pending[0];
-      throw new OxnetError('E_FORMAT', `tfjs layer '${p.e.name}' reads ${p.reads.filter((r) => !tensors.has(r)).join(', ')}, which no layer produces (or the graph has a cycle)`);
+      throw new OxnetError(
+        'E_FORMAT',
+        `tfjs layer '${p.e.name}' reads ${p.reads.filter((r) => !tensors.has(r)).join(', ')}, which no layer produces (or the graph has a cycle)`,
+      );
     }
     const [p] = pending.splice(ready, 1);
     const xs = p.reads.map((r) => tensors.get(r)!);
@@ -121,7 +128,12 @@ function functional(config: unknown): ImportedGraph {
       if (!t) throw new OxnetError('E_FORMAT', `modelTopology ${kind} names ${showValue(r)}, which no layer produces`);
       return t;
     });
-  return { name: typeof config.name === 'string' ? config.name : undefined, inputs: ends(config.input_layers, 'input_layers'), outputs: ends(config.output_layers, 'output_layers'), layers };
+  return {
+    name: typeof config.name === 'string' ? config.name : undefined,
+    inputs: ends(config.input_layers, 'input_layers'),
+    outputs: ends(config.output_layers, 'output_layers'),
+    layers,
+  };
 }
 
 /** modelTopology (tfjs's, or a Keras-converted one with model_config) -> the graph. */

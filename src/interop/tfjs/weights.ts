@@ -57,7 +57,11 @@ export async function readWeights(manifest: unknown, modelJson: string): Promise
       );
     }
     const bytes = new Uint8Array(total);
-    parts.reduce((at, p) => (bytes.set(p, at), at + p.length), 0);
+    let offset = 0;
+    for (const p of parts) {
+      bytes.set(p, offset);
+      offset += p.length;
+    }
     const view = new DataView(bytes.buffer);
     let at = 0;
     for (const w of group.weights) {
