@@ -143,3 +143,27 @@ await save(
   ],
   2,
 );
+
+// 4. A layer shared by two inputs (two inbound nodes, one set of weights), dilation, cropping,
+// maximum, 'same' average pooling, ReLU and Softmax layers.
+const left = tf.input({ shape: [6, 6, 3], name: 'left' });
+const right = tf.input({ shape: [6, 6, 3], name: 'right' });
+const shared = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', dilationRate: 2, activation: 'relu', name: 'shared' });
+const both = tf.layers.maximum().apply([shared.apply(left), shared.apply(right)]);
+const cropped = tf.layers
+  .cropping2D({
+    cropping: [
+      [1, 0],
+      [0, 1],
+    ],
+  })
+  .apply(both);
+const smoothed = tf.layers.averagePooling2d({ poolSize: 2, strides: 1, padding: 'same' }).apply(cropped);
+const rectified = tf.layers.reLU().apply(tf.layers.flatten().apply(smoothed));
+const scores = tf.layers.softmax().apply(tf.layers.dense({ units: 4 }).apply(rectified));
+const siamese = tf.model({ inputs: [left, right], outputs: scores, name: 'shared' });
+seedWeights(siamese);
+await save(siamese, 'shared', [
+  [[3, 6, 6, 3], 'left'],
+  [[3, 6, 6, 3], 'right'],
+]);

@@ -34,7 +34,7 @@ const maxDiff = (a: Float32Array[], b: number[][]) => Math.max(...a.flatMap((y, 
 const backends: BackendName[] = ['js', ...(nativeOrNull().native ? (['native'] as const) : [])];
 
 describe.each(backends)('importTfjs on the %s backend', (backend) => {
-  it.each(['mlp', 'cnn', 'functional'])('%s: predictions equal tfjs 4.22.0 within 1e-5', async (name) => {
+  it.each(['mlp', 'cnn', 'functional', 'shared'])('%s: predictions equal tfjs 4.22.0 within 1e-5', async (name) => {
     const ref = reference(name);
     expect(ref.tfjs).toBe('4.22.0');
     const m = await importTfjs(modelJson(name), { backend });
@@ -57,6 +57,20 @@ describe('importTfjs: the imported model', () => {
     const first = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + 16));
     expect(Array.from(m.getWeights()[0].subarray(0, 4))).toEqual(Array.from(first));
     expect(m.getState()[1].every((v) => v >= 0.5 && v <= 1.5)).toBe(true); // the fixture's seeded variances
+  });
+
+  it('shared: a layer tfjs applied to both inputs is one oxnet layer, one kernel', async () => {
+    const m = await importTfjs(modelJson('shared'));
+    expect(m.weightsInfo().map((w) => w.name)).toEqual([
+      'shared/kernel',
+      'shared/bias',
+      expect.stringMatching(/^dense_Dense\d+\/kernel$/),
+      expect.stringMatching(/bias$/),
+    ]);
+    const ref = reference('shared');
+    // One conv for both and a symmetric maximum: swapping the inputs changes nothing (two convs would).
+    const swapped = predictAll(m, { ...ref, inputs: { left: ref.inputs.right, right: ref.inputs.left } });
+    expect(maxDiff(swapped, ref.outputs)).toBeLessThan(1e-6);
   });
 
   it('functional: inputs and outputs keep their tfjs names; fits further and the loss falls', async () => {

@@ -14,7 +14,8 @@ interface Mapping {
   type: LayerType;
   /** The tfjs config keys this mapping reads (with COMMON, *_initializer and *_regularizer); the rest are refused. */
   keys: string[];
-  convert(c: Record<string, unknown>, unsupported: (key: string, why: string) => never): Record<string, unknown>;
+  /** `rank`: the rank of one input sample (Keras's axis numbers count the batch too). */
+  convert(c: Record<string, unknown>, unsupported: (key: string, why: string) => never, rank: number): Record<string, unknown>;
   /** tfjs weight name (after `layer/`) -> oxnet parameter or state name; the default is the same name. */
   weights?: Record<string, string>;
 }
@@ -52,12 +53,15 @@ const pool = (type: LayerType): Mapping => ({
 
 const plain = (type: LayerType, keys: string[] = []): Mapping => ({ type, keys, convert: () => ({}) });
 
-/** Keras's axis counts the batch: the last axis of an input of rank r (a sample of rank r - 1) is -1 or r - 1. */
-function lastAxis(c: Record<string, unknown>, u: (key: string, why: string) => never): number {
-  const raw = Array.isArray(c.axis) && c.axis.length === 1 ? c.axis[0] : (c.axis ?? -1);
-  if (typeof raw !== 'number' || !Number.isInteger(raw)) u('axis', `${showValue(c.axis)} (oxnet normalizes over one axis, the last)`);
+/** One axis, as Keras writes it (a number, or a list of one). */
+function oneAxis(c: Record<string, unknown>, fallback: number, u: (key: string, why: string) => never): number {
+  const raw = Array.isArray(c.axis) && c.axis.length === 1 ? c.axis[0] : (c.axis ?? fallback);
+  if (typeof raw !== 'number' || !Number.isInteger(raw)) u('axis', `${showValue(c.axis)} (oxnet works over one axis, the last)`);
   return raw as number;
 }
+
+/** Keras's axis counts the batch: the last axis of a sample of rank r is -1 or r. */
+const isLast = (axis: number, rank: number) => axis === -1 || axis === rank;
 
 const MAPPINGS: Record<string, Mapping> = {
   Dense: {
@@ -94,9 +98,9 @@ const MAPPINGS: Record<string, Mapping> = {
   BatchNormalization: {
     type: 'batchNormalization',
     keys: ['axis', 'momentum', 'epsilon', 'center', 'scale'],
-    convert(c, u) {
+    convert(c, u, rank) {
       if (c.center === false || c.scale === false) u(c.center === false ? 'center' : 'scale', 'false (oxnet batch norm always has gamma and beta)');
-      if (lastAxis(c, u) !== -1) u('axis', `${showValue(c.axis)} (oxnet's batch norm is over the last axis: give axis -1)`);
+      if (!isLast(oneAxis(c, -1, u), rank)) u('axis', `${showValue(c.axis)} (oxnet's batch norm is over the last axis, -1 or ${rank} here)`);
       return { momentum: c.momentum ?? 0.99, epsilon: c.epsilon ?? 1e-3 };
     },
     weights: { moving_mean: 'runningMean', moving_variance: 'runningVar' },
@@ -104,7 +108,7 @@ const MAPPINGS: Record<string, Mapping> = {
   LayerNormalization: {
     type: 'layerNormalization',
     keys: ['axis', 'epsilon', 'center', 'scale'],
-    convert: (c, u) => ({ axis: lastAxis(c, u), epsilon: c.epsilon ?? 1e-3, center: c.center ?? true, scale: c.scale ?? true }),
+    convert: (c, u) => ({ axis: oneAxis(c, -1, u), epsilon: c.epsilon ?? 1e-3, center: c.center ?? true, scale: c.scale ?? true }),
   },
   Dropout: {
     type: 'dropout',
@@ -129,8 +133,9 @@ const MAPPINGS: Record<string, Mapping> = {
   Softmax: {
     type: 'activation',
     keys: ['axis'],
-    convert(c, u) {
-      if (lastAxis(c, u) !== -1) u('axis', `${showValue(c.axis)} (oxnet's softmax is over the last axis)`);
+    convert(c, u, rank) {
+      // tfjs's Softmax layer defaults to axis 1 (Keras: -1); on a flat input both are the last axis.
+      if (!isLast(oneAxis(c, 1, u), rank)) u('axis', `${showValue(c.axis ?? 1)} (oxnet's softmax is over the last axis, -1 or ${rank} here)`);
       return { activation: 'softmax' };
     },
   },
@@ -157,8 +162,8 @@ export interface MappedLayer {
   weightNames: Record<string, string>;
 }
 
-/** Builds the oxnet layer for one tfjs layer entry; `where` names it in errors. */
-export function mapLayer(className: string, config: Record<string, unknown>, name: string): MappedLayer {
+/** Builds the oxnet layer for one tfjs layer entry, first applied to samples of rank `rank`. */
+export function mapLayer(className: string, config: Record<string, unknown>, name: string, rank: number): MappedLayer {
   const where = `tfjs layer '${name}' (${className})`;
   const unsupported = (key: string, why: string): never => {
     throw new OxnetError('E_CONFIG', `${where}: ${key} ${why} is not supported by oxnet`);
@@ -177,8 +182,9 @@ export function mapLayer(className: string, config: Record<string, unknown>, nam
     unsupported('data_format', `${showValue(config.data_format)} (oxnet layers are channels_last)`);
   if (config.dtype !== undefined && config.dtype !== 'float32') unsupported('dtype', showValue(config.dtype));
   if (config.trainable === false) unsupported('trainable', 'false (oxnet trains every layer of a model)');
+  const converted = { ...m.convert(config, unsupported, rank), name };
   try {
-    return { layer: layerFromConfig(m.type, { ...m.convert(config, unsupported), name }, 'E_CONFIG'), weightNames: m.weights ?? {} };
+    return { layer: layerFromConfig(m.type, converted, 'E_CONFIG'), weightNames: m.weights ?? {} };
   } catch (e) {
     if (e instanceof OxnetError) throw new OxnetError(e.code, `${where}: ${e.message}`, { cause: e });
     throw e;

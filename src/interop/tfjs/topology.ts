@@ -67,7 +67,7 @@ function sequential(config: unknown): ImportedGraph {
   }
   const first = x;
   for (const e of rest) {
-    const mapped = mapLayer(e.className, e.config, e.name);
+    const mapped = mapLayer(e.className, e.config, e.name, x.shape.length);
     layers.set(e.name, mapped);
     x = mapped.layer.apply(x);
   }
@@ -100,7 +100,6 @@ function functional(config: unknown): ImportedGraph {
       tensors.set(`${e.name}#0`, inputLayer(e));
       continue;
     }
-    layers.set(e.name, mapLayer(e.className, e.config, e.name));
     e.inbound.forEach((node, i) => {
       const where = `tfjs layer '${e.name}' (${e.className}) inbound node ${i}`;
       if (!Array.isArray(node) || node.length === 0)
@@ -119,6 +118,8 @@ function functional(config: unknown): ImportedGraph {
     }
     const [p] = pending.splice(ready, 1);
     const xs = p.reads.map((r) => tensors.get(r)!);
+    // Mapped at its first application, where its input's rank is known; later ones share it (and its weights).
+    if (!layers.has(p.e.name)) layers.set(p.e.name, mapLayer(p.e.className, p.e.config, p.e.name, xs[0].shape.length));
     tensors.set(`${p.e.name}#${p.node}`, layers.get(p.e.name)!.layer.apply(xs.length === 1 ? xs[0] : xs));
   }
   const ends = (list: unknown[], kind: string) =>
