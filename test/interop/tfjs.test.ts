@@ -175,6 +175,13 @@ describe('importTfjs refuses what oxnet cannot reproduce, naming it', () => {
       'kernel_constraint',
     );
     await refused(
+      variant('functional', (j) => {
+        layersOf(j).find((l: any) => l.class_name === 'UpSampling2D').config.interpolation = 'bilinear';
+      }),
+      'E_CONFIG',
+      "'up_sampling2d_UpSampling2D1' (UpSampling2D): interpolation 'bilinear'",
+    );
+    await refused(
       variant('cnn', (j) => {
         layersOf(j)[0].config.groups = 2;
       }),

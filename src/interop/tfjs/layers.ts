@@ -148,7 +148,12 @@ const MAPPINGS: Record<string, Mapping> = {
   UpSampling2D: {
     type: 'upSampling2d',
     keys: ['size', 'interpolation', 'data_format'],
-    convert: (c) => ({ size: c.size ?? 2, interpolation: c.interpolation ?? 'nearest' }),
+    convert(c, u) {
+      // tfjs resizes with resizeBilinear (no half-pixel centers); oxnet's bilinear is TensorFlow's
+      // half-pixel one: the same weights would give other outputs (up to 0.78 apart on a test input).
+      if (c.interpolation === 'bilinear') u('interpolation', "'bilinear' (tfjs's bilinear samples without half-pixel centers, oxnet's with)");
+      return { size: c.size ?? 2, interpolation: c.interpolation ?? 'nearest' };
+    },
   },
   ZeroPadding2D: { type: 'zeroPadding2d', keys: ['padding', 'data_format'], convert: (c) => ({ padding: c.padding ?? 1 }) },
   Cropping2D: { type: 'cropping2d', keys: ['cropping', 'data_format'], convert: (c) => ({ cropping: c.cropping ?? 0 }) },
