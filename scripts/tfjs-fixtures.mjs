@@ -167,3 +167,17 @@ await save(siamese, 'shared', [
   [[3, 6, 6, 3], 'left'],
   [[3, 6, 6, 3], 'right'],
 ]);
+
+// 5. Window arithmetic where frameworks part ways: odd sizes, 'valid' transposed convolution with
+// stride 2, strided depthwise, 'same' max pooling on an odd input, a channel concatenate, and
+// LeakyReLU's default alpha.
+const odd = tf.input({ shape: [7, 7, 2], name: 'odd' });
+const down = tf.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, depthMultiplier: 1 }).apply(odd);
+const back = tf.layers.conv2dTranspose({ filters: 3, kernelSize: 3, strides: 2 }).apply(down);
+const wide = tf.layers.conv2d({ filters: 3, kernelSize: 3, dilationRate: 2, padding: 'same' }).apply(odd);
+const channels = tf.layers.concatenate({ axis: 3 }).apply([back, wide]);
+const leaky = tf.layers.leakyReLU().apply(channels);
+const halved = tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' }).apply(leaky);
+const windows = tf.model({ inputs: odd, outputs: tf.layers.flatten().apply(halved), name: 'windows' });
+seedWeights(windows);
+await save(windows, 'windows', [[[2, 7, 7, 2], 'odd']]);

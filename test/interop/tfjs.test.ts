@@ -34,7 +34,7 @@ const maxDiff = (a: Float32Array[], b: number[][]) => Math.max(...a.flatMap((y, 
 const backends: BackendName[] = ['js', ...(nativeOrNull().native ? (['native'] as const) : [])];
 
 describe.each(backends)('importTfjs on the %s backend', (backend) => {
-  it.each(['mlp', 'cnn', 'functional', 'shared'])('%s: predictions equal tfjs 4.22.0 within 1e-5', async (name) => {
+  it.each(['mlp', 'cnn', 'functional', 'shared', 'windows'])('%s: predictions equal tfjs 4.22.0 within 1e-5', async (name) => {
     const ref = reference(name);
     expect(ref.tfjs).toBe('4.22.0');
     const m = await importTfjs(modelJson(name), { backend });
