@@ -127,6 +127,17 @@ async function refused(path: string, code: string, ...phrases: string[]): Promis
 
 const layersOf = (json: any) => json.modelTopology.config.layers;
 
+describe('importTfjs reads the other spellings of the same file', () => {
+  it("a converter's model.json (topology under model_config, class 'Functional')", async () => {
+    const path = variant('functional', (j) => {
+      j.modelTopology = { keras_version: '2.15.0', backend: 'tensorflow', model_config: { ...j.modelTopology, class_name: 'Functional' } };
+      delete j.format;
+    });
+    const ref = reference('functional');
+    expect(maxDiff(predictAll(await importTfjs(path), ref), ref.outputs)).toBeLessThan(1e-5);
+  });
+});
+
 describe('importTfjs refuses what oxnet cannot reproduce, naming it', () => {
   it('an unknown layer', async () => {
     await refused(
