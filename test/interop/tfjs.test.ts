@@ -268,6 +268,10 @@ describe('importTfjs refuses what oxnet cannot reproduce, naming it', () => {
       'modelTopology and weightsManifest',
     );
     await refused(join(fixtures, 'nothing', 'model.json'), 'E_IO', 'nothing');
+    await expect(importTfjs(modelJson('mlp'), { seed: 1, weights: 'x' } as never)).rejects.toMatchObject({
+      code: 'E_ARG',
+      message: expect.stringContaining("'weights'"),
+    });
   });
 
   it('unknown input dimensions', async () => {

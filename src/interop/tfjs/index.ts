@@ -46,6 +46,8 @@ export async function importTfjs(modelJsonPath: string, options: ImportTfjsOptio
   if (typeof modelJsonPath !== 'string' || modelJsonPath === '')
     throw new OxnetError('E_ARG', `importTfjs takes the path of a model.json, got ${showValue(modelJsonPath)}`);
   if (!isPlainObject(options as unknown)) throw new OxnetError('E_ARG', `importTfjs options must be { seed?, backend? }, got ${showValue(options)}`);
+  const extra = Object.keys(options).filter((k) => k !== 'seed' && k !== 'backend');
+  if (extra.length) throw new OxnetError('E_ARG', `importTfjs: unknown option ${extra.map((k) => `'${k}'`).join(', ')}; known: seed, backend`);
   const json = await readModelJson(modelJsonPath);
   const graph = parseTopology(json.modelTopology, modelJsonPath);
   const weights = await readWeights(json.weightsManifest, modelJsonPath);
