@@ -104,3 +104,6 @@ export { tensorBoard, type TensorBoardOptions, type TensorBoardCallback } from '
 export { trainingLog, type TrainingLog, type TrainingRecord } from './training/trainingLog';
 export { writeReport, type ReportInput, type ReportKind } from './report';
 export { selectModel, selectionTable, type SelectionOptions, type SelectionResult, type SelectionRow } from './training/selection';
+
+// Models from elsewhere: TensorFlow.js Layers models (model.json + weight shards).
+export { importTfjs, type ImportTfjsOptions } from './interop/tfjs';

@@ -188,6 +188,19 @@ const checks: { key: string; check(scope: Record<string, unknown>): void }[] = [
     },
   },
   {
+    key: 'const fromTfjs = net.predict',
+    check({ fromTfjs, reference, before, after, tuned }) {
+      const expected = (reference as { outputs: number[][] }).outputs[0];
+      const got = fromTfjs as Float32Array;
+      expect(got.length).toBe(expected.length);
+      for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - expected[i])).toBeLessThan(1e-5);
+      const [b, a] = [before, after] as { loss: number; accuracy: number }[];
+      expect(a.loss).toBeLessThan(b.loss * 0.6);
+      expect(a.accuracy).toBeGreaterThan(b.accuracy);
+      expect((tuned as { history: Record<string, number[]> }).history.loss.length).toBe(15);
+    },
+  },
+  {
     key: 'layers.conv2d({ filters: 8',
     check({ cnn }) {
       expect((cnn as { outputShape: number[] }).outputShape).toEqual([10]);

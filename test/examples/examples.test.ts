@@ -98,6 +98,15 @@ describe('examples', () => {
     for (const alone of [image, features]) expect(Math.abs(alone - 0.5)).toBeLessThan(0.1);
   });
 
+  it('tfjs-import: the tfjs model predicts as tfjs did, then fine-tunes to the new task', () => {
+    const out = run('tfjs-import.js');
+    expect(number(out, /largest difference from tfjs [\d.]+: ([\d.e+-]+)/)).toBeLessThan(1e-5);
+    const before = number(out, /before fine-tuning: loss [\d.]+, kind accuracy ([\d.]+)/);
+    expect(number(out, /after fine-tuning: loss [\d.]+, kind accuracy ([\d.]+)/)).toBeGreaterThan(Math.max(0.9, before + 0.3));
+    expect(number(out, /after fine-tuning: loss ([\d.]+)/)).toBeLessThan(number(out, /before fine-tuning: loss ([\d.]+)/) / 5);
+    expect(number(out, /reloaded from .oxnet, kind accuracy ([\d.]+)/)).toBeGreaterThan(0.9);
+  });
+
   it('conv-autoencoder: the convolutional code of 32 values reconstructs better than the dense one', () => {
     const out = run('conv-autoencoder.js', '3');
     const dense = number(out, /dense 784-32-784 ([\d.]+)/);
