@@ -104,3 +104,4 @@ export { tensorBoard, type TensorBoardOptions, type TensorBoardCallback } from '
 export { trainingLog, type TrainingLog, type TrainingRecord } from './training/trainingLog';
 export { writeReport, type ReportInput, type ReportKind } from './report';
 export { selectModel, selectionTable, type SelectionOptions, type SelectionResult, type SelectionRow } from './training/selection';
+export { exportOnnx, onnxBytes, ONNX_OPSETS, type OnnxExportOptions } from './onnx/export';
