@@ -105,3 +105,4 @@ export { trainingLog, type TrainingLog, type TrainingRecord } from './training/t
 export { writeReport, type ReportInput, type ReportKind } from './report';
 export { selectModel, selectionTable, type SelectionOptions, type SelectionResult, type SelectionRow } from './training/selection';
 export { exportOnnx, onnxBytes, ONNX_OPSETS, type OnnxExportOptions } from './onnx/export';
+export { importOnnx, modelFromOnnx, ONNX_IMPORTED_OPS } from './onnx/import';
