@@ -5,9 +5,11 @@
 // takes the same NCHW-ordered samples as the original; one read by a Transpose to NCHW (what
 // exportOnnx writes) stays [h, w, c]. Conv weights go from OIHW to HWIO, and a dense layer after
 // a Flatten of an NCHW value has its rows permuted, so PyTorch's flattening order is kept.
-// A 4-d model output comes out channels-last ([h, w, c] per sample).
+// A 4-d model output comes out channels-last ([h, w, c] per sample). Sub / Div by constants right
+// at an input (exportOnnx's normalizer) become the model's normalizer again.
 import { readFileSync } from 'node:fs';
 import { fsError } from '../args';
+import { type Normalizer, zscoreFrom } from '../data/normalize';
 import { OxnetError, showValue } from '../errors';
 import { input, type SymbolicTensor } from '../graph/symbolic';
 import { type Layer, layers } from '../layers';
@@ -106,6 +108,7 @@ class Importer {
 
   run(): Model {
     const inputs: SymbolicTensor[] = [];
+    const normalizers: (Normalizer | null)[] = [];
     for (const vi of this.g.input ?? []) {
       const name = vi.name as string;
       if (this.inits.has(name)) continue;
@@ -113,7 +116,9 @@ class Importer {
       const sample = dims.slice(1);
       if (sample.length === 0 || sample.some((d) => !(d > 0)))
         throw new OxnetError('E_FORMAT', `importOnnx: input '${name}' needs fixed sample dimensions, got ${JSON.stringify(dims)}`);
-      const uses = this.consumers.get(name) ?? [];
+      const { head, normalizer } = this.normalizerAt(name, sample);
+      normalizers.push(normalizer);
+      const uses = this.consumers.get(head) ?? [];
       let val: Val;
       if (sample.length === 3) {
         const toNchw = uses.length === 1 && uses[0].opType === 'Transpose' && eqArr(this.attrs(uses[0]).ints('perm'), [0, 3, 1, 2]);
@@ -122,7 +127,7 @@ class Importer {
       } else if (sample.length === 1) val = { t: input({ shape: sample, name: safeName(name) }), kind: 'flat' };
       else throw new OxnetError('E_CONFIG', `importOnnx: input '${name}' has ${sample.length} sample dimensions; oxnet imports vectors and images`);
       inputs.push(val.t);
-      this.vals.set(name, val);
+      this.vals.set(head, val);
     }
     for (const n of this.g.node ?? []) if (!this.skip.has(n)) this.node(n);
     const outputs = (this.g.output ?? []).map((o) => {
@@ -133,7 +138,31 @@ class Importer {
     const net = model({ inputs, outputs, seed: 1 });
     net.setWeights(net.weightsInfo().map((w) => this.weights.get(w.name)!));
     net.setState(net.stateInfo().map((s) => this.weights.get(s.name)!));
+    if (normalizers.some((n) => n)) net.setNormalizer(normalizers);
     return net;
+  }
+
+  /**
+   * Sub(input, offset) then Div(scale) with constants, right at a graph input (what exportOnnx
+   * writes for a normalizer): the model's normalizer, so predict takes raw inputs as the file does.
+   */
+  private normalizerAt(name: string, sample: number[]): { head: string; normalizer: Normalizer | null } {
+    const size = sample.reduce((a, d) => a * d, 1);
+    const constant = (n: OnnxNode, from: string) => {
+      const c = n.input?.length === 2 && n.input[0] === from ? this.inits.get(n.input[1]) : undefined;
+      return c && c.data instanceof Float32Array && c.data.length === size ? c.data : undefined;
+    };
+    const sub = this.consumers.get(name) ?? [];
+    if (sub.length !== 1 || sub[0].opType !== 'Sub') return { head: name, normalizer: null };
+    const offset = constant(sub[0], name);
+    const mid = sub[0].output?.[0] ?? '';
+    const div = this.consumers.get(mid) ?? [];
+    if (!offset || div.length !== 1 || div[0].opType !== 'Div') return { head: name, normalizer: null };
+    const scale = constant(div[0], mid);
+    if (!scale || scale.some((v) => !(v !== 0 && Number.isFinite(v)))) return { head: name, normalizer: null };
+    this.skip.add(sub[0]);
+    this.skip.add(div[0]);
+    return { head: div[0].output?.[0] ?? '', normalizer: zscoreFrom(Float64Array.from(offset), Float64Array.from(scale)) };
   }
 
   private attrs(n: OnnxNode) {

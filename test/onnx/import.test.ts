@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { adam, importOnnx, input, layers, type Model, model, modelFromOnnx, onnxBytes } from '../../src/index';
+import { adam, importOnnx, input, layers, type Model, model, modelFromOnnx, onnxBytes, zscore } from '../../src/index';
+import { ModelProto } from '../../src/onnx/proto';
 import { mulberry32 } from '../../src/random';
 
 const FIX = join(__dirname, '../fixtures/onnx');
@@ -54,10 +55,21 @@ describe('importOnnx: PyTorch-exported files', () => {
     );
     expect(() => modelFromOnnx(new Uint8Array([1, 2, 3]))).toThrow(expect.objectContaining({ code: 'E_FORMAT' }));
   });
+
+  it('refuses an attribute it cannot map (MaxPool ceil_mode 1), naming the node and the op', () => {
+    const x = input({ shape: [5, 5, 2] });
+    const m = model({ inputs: x, outputs: layers.flatten().apply(layers.maxPooling2d({ name: 'pool' }).apply(x)) });
+    const file = ModelProto.decode(onnxBytes(m)) as unknown as { graph: { node: { opType: string; attribute: object[] }[] } };
+    file.graph.node.find((n) => n.opType === 'MaxPool')!.attribute.push({ name: 'ceil_mode', type: 2, i: 1 });
+    const bytes = ModelProto.encode(ModelProto.fromObject(file)).finish();
+    expect(() => modelFromOnnx(bytes)).toThrow(
+      expect.objectContaining({ code: 'E_CONFIG', message: expect.stringMatching(/node 'pool\/pool\/MaxPool' \(op MaxPool\): ceil_mode 1/) }),
+    );
+  });
 });
 
 describe('exportOnnx then importOnnx', () => {
-  it('gives the same predictions (CNN with batch norm, a residual add, pooling, dense)', () => {
+  it('gives the same predictions (normalizer, CNN with batch norm, a residual add, pooling, concat, dense)', () => {
     const x = input({ shape: [8, 8, 3] });
     const c1 = layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(x);
     const bn = layers.batchNormalization().apply(layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }).apply(c1));
@@ -71,8 +83,11 @@ describe('exportOnnx then importOnnx', () => {
     const m: Model = model({ inputs: x, outputs: out, seed: 4 });
     const next = mulberry32(3);
     m.setState(m.stateInfo().map((s) => Float32Array.from({ length: s.shape[0] }, () => (s.name.endsWith('Var') ? 0.5 + next() : next() - 0.5))));
+    const fitOn = Float32Array.from({ length: 10 * 192 }, () => next() * 10 + 2);
+    m.setNormalizer(zscore().fit(fitOn, 10, 192));
     const back = modelFromOnnx(onnxBytes(m));
-    const xs = Float32Array.from({ length: 5 * 192 }, () => next() * 2 - 1);
+    expect(back.getNormalizer()).not.toBeNull();
+    const xs = fitOn.slice(0, 5 * 192);
     expect(maxDiff(back.predict(xs) as Float32Array, m.predict(xs) as Float32Array)).toBeLessThanOrEqual(TOL);
   });
 });
