@@ -35,9 +35,10 @@ async function main() {
   const m = 500;
   const testX = mnist.testX.subarray(0, m * 784);
   const session = await ort.InferenceSession.create(path);
-  const out = (await session.run({ [net.inputNames[0]]: new ort.Tensor('float32', testX, [m, 28, 28, 1]) }))[net.outputNames[0]].data;
+  const results = await session.run({ [net.inputNames[0]]: new ort.Tensor('float32', testX, [m, 28, 28, 1]) });
+  const out = /** @type {Float32Array} */ (results[net.outputNames[0]].data);
   if (!given) rmSync(path);
-  const ours = net.predict(testX);
+  const ours = /** @type {Float32Array} */ (net.predict(testX));
   let diff = 0;
   for (let i = 0; i < ours.length; i++) diff = Math.max(diff, Math.abs(ours[i] - out[i]));
   const accuracy = (p) => {

@@ -13,7 +13,7 @@ async function main() {
   const net = importOnnx(join(dir, 'cnn.onnx'));
   console.log(net.summary());
   const x = Float32Array.from(ref.x);
-  const y = net.predict(x);
+  const y = /** @type {Float32Array} */ (net.predict(x));
   let diff = 0;
   for (let i = 0; i < y.length; i++) diff = Math.max(diff, Math.abs(y[i] - ref.y[i]));
   console.log(`input shape ${JSON.stringify(net.inputShape)} (NCHW, as in PyTorch)`);
