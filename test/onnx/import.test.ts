@@ -1,4 +1,5 @@
 // importOnnx on files made by PyTorch's own exporter (scripts/onnx-fixtures.py: torch.onnx.export,
+// an MLP, a CNN and a residual net whose batch norms PyTorch folds into the conv or keeps;
 // opset 17): predictions equal PyTorch's within 1e-5, and the model fine-tunes (the loss falls);
 // a round trip through exportOnnx gives the same predictions; unsupported ops are typed errors.
 import { readFileSync } from 'node:fs';
@@ -27,7 +28,7 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('importOnnx: PyTorch-exported files', () => {
-  for (const name of ['mlp', 'cnn']) {
+  for (const name of ['mlp', 'cnn', 'resnet']) {
     it(`${name}: predicts as PyTorch, then fine-tunes`, async () => {
       const f = fixture(name);
       const m = importOnnx(join(FIX, `${name}.onnx`));
