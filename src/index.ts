@@ -107,3 +107,5 @@ export { selectModel, selectionTable, type SelectionOptions, type SelectionResul
 
 // Models from elsewhere: TensorFlow.js Layers models (model.json + weight shards).
 export { importTfjs, type ImportTfjsOptions } from './interop/tfjs';
+export { exportOnnx, onnxBytes, ONNX_OPSETS, type OnnxExportOptions } from './onnx/export';
+export { importOnnx, modelFromOnnx, ONNX_IMPORTED_OPS } from './onnx/import';

@@ -201,6 +201,20 @@ const checks: { key: string; check(scope: Record<string, unknown>): void }[] = [
     },
   },
   {
+    key: "exportOnnx(net, join(dir, 'net.onnx'))",
+    check({ ours, fromOrt, back, x, dir }) {
+      const o = ours as Float32Array;
+      const r = fromOrt as Float32Array;
+      const b = (back as { predict(x: unknown): Float32Array }).predict(x);
+      expect(o.length).toBe(6);
+      for (let i = 0; i < o.length; i++) {
+        expect(Math.abs(r[i] - o[i])).toBeLessThanOrEqual(1e-5);
+        expect(Math.abs(b[i] - o[i])).toBeLessThanOrEqual(1e-5);
+      }
+      expect(existsSync(dir as string)).toBe(false);
+    },
+  },
+  {
     key: 'layers.conv2d({ filters: 8',
     check({ cnn }) {
       expect((cnn as { outputShape: number[] }).outputShape).toEqual([10]);

@@ -120,4 +120,17 @@ describe('examples', () => {
     const denoised = number(out, /U-Net output ([\d.]+)/);
     expect(noisy / denoised).toBeGreaterThanOrEqual(4);
   }, 300_000);
+  it('onnx-export: ONNX Runtime runs the exported CNN as oxnet does', () => {
+    const out = run('onnx-export.js');
+    expect(number(out, /max \|onnxruntime - oxnet\| ([\d.e+-]+)/)).toBeLessThanOrEqual(1e-5);
+    expect(number(out, /test accuracy oxnet ([\d.]+)/)).toBeGreaterThan(0.8);
+    expect(number(out, /onnxruntime ([\d.]+)$/m)).toBe(number(out, /test accuracy oxnet ([\d.]+)/));
+  });
+
+  it('onnx-import: the PyTorch CNN predicts as PyTorch and fine-tunes', () => {
+    const out = run('onnx-import.js');
+    expect(number(out, /max \|oxnet - pytorch\| ([\d.e+-]+)/)).toBeLessThanOrEqual(1e-5);
+    const [, before, after] = out.match(/fine-tuning loss ([\d.]+) -> ([\d.]+)/)!;
+    expect(Number(after)).toBeLessThan(Number(before) / 2);
+  });
 });
