@@ -1,0 +1,57 @@
+// Child of the distributed tests: trains net argv[2] ('mlp' or 'cnn') for 50 steps at global batch
+// 16 and writes its weights (base64 of the float bytes) and losses to argv[3].<rank>.json. Under
+// mpirun it trains with fit's distributed option; alone, as one plain process. With argv[4] =
+// 'die', rank 1 SIGKILLs itself after two epochs while the others go on.
+import { writeFileSync } from 'node:fs';
+import { Sequential, adam, distributed, layers, sgd } from '../../../src/index';
+import type { World } from '../../../src/distributed/world';
+import { mulberry32 } from '../../../src/random';
+
+export const SAMPLES = 160;
+export const BATCH = 16;
+export const EPOCHS = 5; // 10 batches an epoch: 50 steps
+
+function build(net: string): { model: Sequential; x: Float32Array; y: Float32Array } {
+  const rand = mulberry32(7);
+  const model = new Sequential({ seed: 3, backend: 'native' });
+  const inputs = net === 'cnn' ? 64 : 12;
+  if (net === 'cnn') {
+    model.add(layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', inputShape: [8, 8, 1] }));
+    model.add(layers.maxPooling2d({ poolSize: 2 }));
+    model.add(layers.flatten());
+    model.add(layers.dense({ units: 3, activation: 'softmax' }));
+    model.compile({ loss: 'categoricalCrossentropy', optimizer: adam({ lr: 1e-2 }) });
+  } else {
+    model.add(layers.dense({ units: 16, activation: 'tanh', inputShape: [inputs] }));
+    model.add(layers.dense({ units: 3, activation: 'softmax' }));
+    model.compile({ loss: 'categoricalCrossentropy', optimizer: sgd({ lr: 0.1, momentum: 0.9 }), metrics: ['accuracy'] });
+  }
+  const x = Float32Array.from({ length: SAMPLES * inputs }, () => rand() * 2 - 1);
+  const y = new Float32Array(SAMPLES * 3);
+  for (let s = 0; s < SAMPLES; s++) y[s * 3 + Math.floor(rand() * 3)] = 1;
+  return { model, x, y };
+}
+
+async function main(): Promise<void> {
+  const [net, out, mode] = process.argv.slice(2);
+  const { model, x, y } = build(net);
+  const world: World | null = process.env.OMPI_COMM_WORLD_SIZE ? await distributed() : null;
+  const rank = world?.rank ?? 0;
+  const opts = { batchSize: BATCH, ...(world ? { distributed: world } : {}) };
+  const losses: number[] = [];
+  if (mode === 'die') {
+    losses.push(...(await model.fit(x, y, { ...opts, epochs: 2 })).loss);
+    if (rank === 1) process.kill(process.pid, 'SIGKILL');
+    // The other ranks go on and block in the next allreduce: mpirun must end them.
+    await model.fit(x, y, { ...opts, epochs: 1000 });
+    return;
+  }
+  losses.push(...(await model.fit(x, y, { ...opts, epochs: EPOCHS })).loss);
+  const weights = model.getWeights().map((w) => Buffer.from(w.buffer, w.byteOffset, w.byteLength).toString('base64'));
+  writeFileSync(`${out}.${rank}.json`, JSON.stringify({ rank, size: world?.size ?? 1, step: model.step, losses, weights }));
+}
+
+main().catch((e) => {
+  process.stderr.write(`child failed: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
