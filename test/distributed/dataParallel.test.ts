@@ -6,7 +6,8 @@
 // Skipped with a message when mpirun or the MPI addon (npm run build:mpi) is missing, unless CI
 // is set: then that is a failure.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mpiAddonPath } from '../../src/distributed/world';
 import { bundleChild } from '../hardening/childBundle';
@@ -79,9 +80,27 @@ describe.runIf(ready || process.env.CI)('data-parallel fit on MPI', () => {
       expect(worst).toBeLessThan(1e-5);
       // The training moved the weights (a run that did nothing would match trivially) and the losses agree.
       expect(one.losses[0] - one.losses.at(-1)!).toBeGreaterThan(0.01);
-      r0.losses.forEach((l, e) => expect(l).toBeCloseTo(one.losses[e], 5));
+      for (const [e, l] of r0.losses.entries()) expect(l).toBeCloseTo(one.losses[e], 5);
     }, 300_000);
   }
+
+  it("the example and README's train.js train MNIST on 2 ranks, rank 0 alone printing", async () => {
+    const root = resolve(__dirname, '../..');
+    const ex = await run('mpirun', [...MPIRUN, process.execPath, join(root, 'examples', 'distributed-mnist.js')], 240_000);
+    expect(ex.code, ex.out).toBe(0);
+    expect(ex.out.match(/^test accuracy/gm)).toHaveLength(1);
+    expect(Number(ex.out.match(/test accuracy ([\d.]+)/)?.[1])).toBeGreaterThan(0.93);
+    // README's script, from its heredoc, against this checkout's dist/.
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const script = readme.match(/cat > train\.js <<'JS'\n([\s\S]*?)\nJS\n/)?.[1];
+    expect(script, "README's train.js heredoc").toBeDefined();
+    const dir = testTempDir('oxnet-mpi-');
+    writeFileSync(dir.file('train.js'), script!.replace("require('oxnet')", `require(${JSON.stringify(join(root, 'dist'))})`));
+    const r = await run('mpirun', [...MPIRUN, process.execPath, dir.file('train.js')], 240_000);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out.match(/^test accuracy/gm)).toHaveLength(1);
+    expect(Number(r.out.match(/test accuracy ([\d.]+)/)?.[1])).toBeGreaterThan(0.85);
+  }, 600_000);
 
   it('a rank killed with SIGKILL mid-training ends the job with an error within 30 s', async () => {
     const child = await bundleChild('trainRun', `${__dirname}/children`);
