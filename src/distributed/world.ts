@@ -14,6 +14,7 @@ interface MpiAddon {
   broadcastF32(buf: Float32Array, root: number): void;
   barrier(): void;
   finalize(): void;
+  abort(code: number): void;
 }
 
 /** The processes of one mpirun job; every rank runs the same script and calls the same collectives in the same order. */
@@ -86,8 +87,16 @@ export async function distributed(): Promise<World> {
     world = null;
     addon.finalize();
   };
-  // Every rank must reach MPI_Finalize, or mpirun reports the job as failed.
-  process.once('exit', finalize);
+  // Every rank must reach MPI_Finalize, or mpirun reports the job as failed. A rank that exits
+  // with an error aborts the job instead: its peers would wait for it in their next collective.
+  process.once('exit', (code) => {
+    if (done) return;
+    if (code !== 0) {
+      process.stderr.write(`oxnet: rank ${info.rank} exits with code ${code}; aborting the MPI job\n`);
+      addon.abort(code);
+    }
+    finalize();
+  });
   const live = (op: string) => {
     if (done) throw new OxnetError('E_STATE', `world.${op}: MPI was finalised in this process`);
   };

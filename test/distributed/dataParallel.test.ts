@@ -2,7 +2,7 @@
 // 1. Two ranks at global batch 16 (8 each) end with the weights one process reaches at batch 16
 //    over the same samples, within 1e-5 after 50 steps (an MLP with SGD+momentum, a small CNN
 //    with Adam), and the two ranks' weights are bitwise equal.
-// 2. A rank that SIGKILLs itself mid-training ends the job with an error within 30 s.
+// 2. A rank that SIGKILLs itself, or throws, mid-training ends the job with an error within 30 s.
 // Skipped with a message when mpirun or the MPI addon (npm run build:mpi) is missing, unless CI
 // is set: then that is a failure.
 import { spawn, spawnSync } from 'node:child_process';
@@ -55,6 +55,17 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: nu
   });
 }
 
+/** Two ranks, rank 1 failing after 2 epochs as `mode` says: mpirun must end within 30 s, with an error. */
+async function failingRun(mode: 'die' | 'throw') {
+  const child = await bundleChild('trainRun', `${__dirname}/children`);
+  const dir = testTempDir('oxnet-mpi-');
+  const r = await run('mpirun', [...MPIRUN, process.execPath, child, 'mlp', dir.file(mode), mode], 60_000);
+  expect(r.signal, `mpirun was still running after 60 s:\n${r.out}`).toBeNull();
+  expect(r.code).not.toBe(0);
+  expect(r.ms).toBeLessThan(30_000);
+  return r;
+}
+
 describe.runIf(ready || process.env.CI)('data-parallel fit on MPI', () => {
   it('the environment has mpirun and the MPI addon (CI must build them)', () => {
     expect(ready, `${missing} is missing`).toBe(true);
@@ -103,12 +114,13 @@ describe.runIf(ready || process.env.CI)('data-parallel fit on MPI', () => {
   }, 600_000);
 
   it('a rank killed with SIGKILL mid-training ends the job with an error within 30 s', async () => {
-    const child = await bundleChild('trainRun', `${__dirname}/children`);
-    const dir = testTempDir('oxnet-mpi-');
-    const r = await run('mpirun', [...MPIRUN, process.execPath, child, 'mlp', dir.file('die'), 'die'], 60_000);
-    expect(r.signal, `mpirun was still running after 60 s:\n${r.out}`).toBeNull();
-    expect(r.code).not.toBe(0);
-    expect(r.ms).toBeLessThan(30_000);
+    const r = await failingRun('die');
     expect(r.out).toMatch(/signal 9|Killed/);
+  }, 120_000);
+
+  it('a rank whose script throws mid-training aborts the job (its peers never wait for it)', async () => {
+    const r = await failingRun('throw');
+    expect(r.out).toMatch(/rank 1 gives up/);
+    expect(r.out).toMatch(/rank 1 exits with code 1; aborting the MPI job/);
   }, 120_000);
 });

@@ -119,6 +119,13 @@ pub fn barrier() -> Result<()> {
     with_world("barrier", |comm| comm.barrier())
 }
 
+/// End the whole job (MPI_Abort on the world) with `code`: for a rank that fails, whose peers
+/// would otherwise wait in their next collective (MPI_Finalize would wait for them too).
+#[napi]
+pub fn abort(code: i32) -> Result<()> {
+    with_world("abort", |comm| comm.abort(code))
+}
+
 /// Finalise MPI (MPI_Finalize); a no-op when MPI was never initialised or is already finalised.
 #[napi]
 pub fn finalize() {

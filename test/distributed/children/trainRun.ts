@@ -1,7 +1,7 @@
 // Child of the distributed tests: trains net argv[2] ('mlp' or 'cnn') for 50 steps at global batch
 // 16 and writes its weights (base64 of the float bytes) and losses to argv[3].<rank>.json. Under
 // mpirun it trains with fit's distributed option; alone, as one plain process. With argv[4] =
-// 'die', rank 1 SIGKILLs itself after two epochs while the others go on.
+// 'die', rank 1 SIGKILLs itself after two epochs while the others go on; with 'throw', it throws.
 import { writeFileSync } from 'node:fs';
 import { Sequential, adam, distributed, layers, sgd } from '../../../src/index';
 import type { World } from '../../../src/distributed/world';
@@ -39,9 +39,10 @@ async function main(): Promise<void> {
   const rank = world?.rank ?? 0;
   const opts = { batchSize: BATCH, ...(world ? { distributed: world } : {}) };
   const losses: number[] = [];
-  if (mode === 'die') {
+  if (mode === 'die' || mode === 'throw') {
     losses.push(...(await model.fit(x, y, { ...opts, epochs: 2 })).loss);
-    if (rank === 1) process.kill(process.pid, 'SIGKILL');
+    if (rank === 1 && mode === 'die') process.kill(process.pid, 'SIGKILL');
+    if (rank === 1 && mode === 'throw') throw new Error('rank 1 gives up');
     // The other ranks go on and block in the next allreduce: mpirun must end them.
     await model.fit(x, y, { ...opts, epochs: 1000 });
     return;
