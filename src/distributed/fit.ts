@@ -7,7 +7,6 @@
 // statistics stay local to each rank (as Horovod's and PyTorch DDP's default); dropout masks
 // differ by rank. Callbacks and progress run on rank 0 only; the learning rate and stopTraining
 // they set travel to the other ranks with each step's statistics.
-import type { NetworkRunner } from '../backend/types';
 import { OxnetError, showValue } from '../errors';
 import { beginFit, endFit } from '../model/checkpoint';
 import { evalLogs, type FitOptions, metricLogs, nonFiniteError, subset, type Trainable, validationSplitIndices } from '../model/fit';
@@ -18,6 +17,7 @@ import { gatherRows, type Prepared } from '../model/tensors';
 import { shuffledIndices } from '../random';
 import { FitProgress } from '../training/progress';
 import { evaluatePreparedDistributed, shardRange } from './evaluate';
+import { broadcastModel, checkSameData, DistributedStep } from './step';
 import type { World } from './world';
 
 /** fit options a distributed fit refuses: each would need every rank to agree on something only one rank knows. */
@@ -79,9 +79,7 @@ export async function distributedFit(model: Trainable, xIn: Data, yIn: Data, opt
     lead && verbose !== 0
       ? new FitProgress(opts.progressStream ?? process.stdout, { epochs, batches, samples: n, verbose, accuracy: k === 1 && compiled.metrics[0].has('acc') })
       : null;
-  const grads = new Fusion(runner.getParams().map((p) => p.length));
-  // Per step: [loss, output losses (k), correct (k), count, non-finite ranks, lr, stopTraining], each a rank's share.
-  const stats = new Float64Array(2 * k + 5);
+  const step = new DistributedStep(world, runner, model, k);
   const run = { seed, epoch: initialEpoch, batchSize, shuffle: opts.shuffle !== false, samples: n, callbacks };
   beginFit(model, run);
   try {
@@ -104,44 +102,18 @@ export async function distributedFit(model: Trainable, xIn: Data, yIn: Data, opt
         const batch = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, n));
         const [lo, hi] = shardRange(batch.length, world.rank, world.size);
         const local = batch.subarray(lo, hi);
-        stats.fill(0);
-        // Each rank's mean gradient weighted by its share of the batch, times size: exactly the
-        // plain sum of the ranks' gradients when the shares are equal; divided by size below.
-        const weight = (local.length * world.size) / batch.length;
-        if (local.length > 0) {
-          const rows = (a: Float32Array) => gatherRows(a, a.length / n, local);
-          const inputs = train.inputs.map(rows);
-          const targets = train.targets.map((t) => {
-            const i = train.inputs.indexOf(t);
-            return i >= 0 ? inputs[i] : rows(t);
-          });
-          const g = runner.computeGradients(inputs, targets, local.length, model.step);
-          grads.pack(runner.getGradients(), weight);
-          stats[0] = g.loss * local.length;
-          for (let o = 0; o < k; o++) {
-            stats[1 + o] = g.outputLosses[o] * local.length;
-            stats[1 + k + o] = g.correct[o];
-          }
-          stats[2 * k + 2] = g.finite ? 0 : 1;
-        } else {
-          grads.zero();
-        }
-        stats[2 * k + 1] = local.length;
-        if (lead) {
-          stats[2 * k + 3] = lr;
-          stats[2 * k + 4] = model.stopTraining ? 1 : 0;
-        }
-        world.allreduceSum(grads.buffer);
-        world.allreduceSum(stats);
+        const rows = (a: Float32Array) => gatherRows(a, a.length / n, local);
+        const inputs = train.inputs.map(rows);
+        const targets = train.targets.map((t) => {
+          const i = train.inputs.indexOf(t);
+          return i >= 0 ? inputs[i] : rows(t);
+        });
+        const stats = step.run({ inputs, targets, n: local.length }, batch.length, true, lr);
         lr = stats[2 * k + 3];
-        if (!lead) model.learningRate = lr;
-        if (stats[2 * k + 4] > 0) model.stopTraining = true;
         if (stats[2 * k + 2] > 0) {
           if (opts.nanGuard ?? true) throw nonFiniteError(epoch, b, lr);
           continue; // every rank skips the batch
         }
-        runner.applyGradients(grads.unpack(1 / world.size), lr, model.step);
-        model.step++;
         for (let i = 0; i < 2 * k + 2; i++) sums[i] += stats[i];
         const count = stats[2 * k + 1];
         if (progress?.perBatch) progress.batchEnd(epoch, b + 1, { loss: stats[0] / count, correct: stats[1 + k], size: count });
@@ -181,62 +153,5 @@ export async function distributedFit(model: Trainable, xIn: Data, yIn: Data, opt
   } finally {
     progress?.stop();
     endFit(model);
-  }
-}
-
-/** Every rank must pass the same data set and the same model: checked by summing (n, parameters). */
-function checkSameData(world: World, n: number, params: number): void {
-  const t = new Float64Array([n, params, n * n, params * params]);
-  world.allreduceSum(t);
-  const s = world.size;
-  // Equal on every rank exactly when the sum of squares is size * (mean)^2.
-  if (t[0] * t[0] !== s * t[2] || t[1] * t[1] !== s * t[3])
-    throw new OxnetError(
-      'E_MPI',
-      `fit distributed: the ranks hold different training sets or models (this rank: ${n} samples, ${params} parameters); every rank must build the same model and pass the whole data set`,
-    );
-}
-
-/** Rank 0's parameters, state (batch-norm statistics) and optimizer moments, on every rank. */
-function broadcastModel(world: World, runner: NetworkRunner): void {
-  const send = (arrays: Float32Array[], set: (a: Float32Array[]) => void) => {
-    if (arrays.length === 0) return;
-    const f = new Fusion(arrays.map((a) => a.length));
-    f.pack(arrays, 1);
-    world.broadcast(f.buffer, 0);
-    set(f.unpack(1));
-  };
-  // setParams resets the moments: parameters first, then the moments.
-  send(runner.getParams(), (p) => runner.setParams(p));
-  send(runner.getState(), (s) => runner.setState(s));
-  send(runner.getOptimizerState(), (m) => runner.setOptimizerState(m));
-}
-
-/** One flat buffer for several tensors (Horovod's fusion buffer): one collective instead of one per tensor. */
-class Fusion {
-  readonly buffer: Float32Array;
-  constructor(private readonly lengths: number[]) {
-    this.buffer = new Float32Array(lengths.reduce((a, b) => a + b, 0));
-  }
-  pack(arrays: Float32Array[], scale: number): void {
-    let at = 0;
-    arrays.forEach((a, i) => {
-      if (a.length !== this.lengths[i]) throw new OxnetError('E_SHAPE', `fusion buffer: tensor ${i} has ${a.length} values, expected ${this.lengths[i]}`);
-      if (scale === 1) this.buffer.set(a, at);
-      else for (let j = 0; j < a.length; j++) this.buffer[at + j] = a[j] * scale;
-      at += a.length;
-    });
-  }
-  zero(): void {
-    this.buffer.fill(0);
-  }
-  unpack(scale: number): Float32Array[] {
-    let at = 0;
-    return this.lengths.map((len) => {
-      const a = this.buffer.slice(at, at + len);
-      if (scale !== 1) for (let j = 0; j < len; j++) a[j] *= scale;
-      at += len;
-      return a;
-    });
   }
 }

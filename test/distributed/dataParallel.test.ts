@@ -1,7 +1,8 @@
 // Data-parallel training on MPI (issue 17): `mpirun -np 2` on loopback against one process.
 // 1. Two ranks at global batch 16 (8 each) end with the weights one process reaches at batch 16
 //    over the same samples, within 1e-5 after 50 steps (an MLP with SGD+momentum, a small CNN
-//    with Adam), and the two ranks' weights are bitwise equal.
+//    with Adam; and the MLP from a streamed source through fitDataset), and the two ranks' weights
+//    are bitwise equal.
 // 2. A rank that SIGKILLs itself, or throws, mid-training ends the job with an error within 30 s.
 // Skipped with a message when mpirun or the MPI addon (npm run build:mpi) is missing, unless CI
 // is set: then that is a failure.
@@ -71,7 +72,7 @@ describe.runIf(ready || process.env.CI)('data-parallel fit on MPI', () => {
     expect(ready, `${missing} is missing`).toBe(true);
   });
 
-  for (const net of ['mlp', 'cnn']) {
+  for (const net of ['mlp', 'cnn', 'mlp-stream']) {
     it(`${net}: 2 ranks x batch 8 match 1 process x batch 16 within 1e-5 after 50 steps; the ranks agree bitwise`, async () => {
       const child = await bundleChild('trainRun', `${__dirname}/children`);
       const dir = testTempDir('oxnet-mpi-');
