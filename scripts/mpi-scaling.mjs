@@ -1,7 +1,9 @@
 // Scaling of data-parallel training on MPI: workload W3 (the MNIST CNN, Adam, global batch 32)
-// for one epoch over 8000 digits, 1 process x 1 thread (plain fit) against 2 processes x 1
-// thread each (fit's distributed option under mpirun); prints samples/s of both and the ratio.
-// Run: npm run build && npm run build:mpi && node scripts/mpi-scaling.mjs [--samples N] [--runs R]
+// for one epoch over 8000 digits, or with --resnet W6 (examples/resnet-mnist.js, batch-norm
+// statistics local to each rank, global batch 64) over 1024 digits: 1 process x 1 thread (plain
+// fit) against 2 processes x 1 thread each (fit's distributed option under mpirun); prints
+// samples/s of both and the ratio.
+// Run: npm run build && npm run build:mpi && node scripts/mpi-scaling.mjs [--resnet] [--samples N] [--runs R]
 // Each configuration runs R times (default 3); the best run counts (least disturbed by others).
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -13,7 +15,9 @@ const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 };
-const samples = arg('--samples', 8000);
+const resnet = process.argv.includes('--resnet');
+const samples = arg('--samples', resnet ? 1024 : 8000);
+const batchSize = resnet ? 64 : 32;
 const runs = arg('--runs', 3);
 
 async function worker() {
@@ -22,6 +26,16 @@ async function worker() {
   const m = loadMnist();
   const x = m.trainX.subarray(0, samples * 784);
   const y = m.trainY.subarray(0, samples * 10);
+  const model = resnet ? require('../examples/resnet-mnist.js').buildResnet() : w3(Sequential, layers);
+  model.compile({ loss: 'categoricalCrossentropy', optimizer: adam({ lr: 1e-3 }) });
+  world?.barrier();
+  const t0 = performance.now();
+  const h = await model.fit(x, y, { epochs: 1, batchSize, epochOrder: (e) => mnistEpochOrder(e, samples), ...(world ? { distributed: world } : {}) });
+  const secs = (performance.now() - t0) / 1000;
+  if (!world || world.rank === 0) console.log(`RESULT ${samples / secs} ${h.loss[0]}`);
+}
+
+function w3(Sequential, layers) {
   const model = new Sequential({ seed: 1 });
   model.add(layers.conv2d({ filters: 8, kernelSize: 5, padding: 'same', activation: 'relu', inputShape: [28, 28, 1] }));
   model.add(layers.maxPooling2d({ poolSize: 2 }));
@@ -29,12 +43,7 @@ async function worker() {
   model.add(layers.maxPooling2d({ poolSize: 2 }));
   model.add(layers.flatten());
   model.add(layers.dense({ units: 10, activation: 'softmax' }));
-  model.compile({ loss: 'categoricalCrossentropy', optimizer: adam({ lr: 1e-3 }) });
-  world?.barrier();
-  const t0 = performance.now();
-  const h = await model.fit(x, y, { epochs: 1, batchSize: 32, epochOrder: (e) => mnistEpochOrder(e, samples), ...(world ? { distributed: world } : {}) });
-  const secs = (performance.now() - t0) / 1000;
-  if (!world || world.rank === 0) console.log(`RESULT ${samples / secs} ${h.loss[0]}`);
+  return model;
 }
 
 function measure(cmd, args) {
@@ -53,11 +62,11 @@ function measure(cmd, args) {
 if (process.argv.includes('--worker')) {
   await worker();
 } else {
-  const flags = ['--samples', String(samples), '--worker'];
+  const flags = ['--samples', String(samples), '--worker', ...(resnet ? ['--resnet'] : [])];
   const one = measure(process.execPath, [self, ...flags]);
   const root = process.getuid?.() === 0 ? ['--allow-run-as-root'] : [];
   const two = measure('mpirun', [...root, '--oversubscribe', '--bind-to', 'core', '-np', '2', process.execPath, self, ...flags]);
-  console.log(`W3, ${samples} digits, 1 epoch, global batch 32, 1 thread a process, best of ${runs}:`);
+  console.log(`${resnet ? 'W6 (ResNet)' : 'W3'}, ${samples} digits, 1 epoch, global batch ${batchSize}, 1 thread a process, best of ${runs}:`);
   console.log(`  1 process : ${one.rate.toFixed(0)} samples/s (epoch loss ${one.loss.toFixed(4)})`);
   console.log(`  2 processes: ${two.rate.toFixed(0)} samples/s (epoch loss ${two.loss.toFixed(4)})`);
   console.log(`  ratio ${(two.rate / one.rate).toFixed(2)}x`);
