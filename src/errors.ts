@@ -11,7 +11,8 @@ export type OxnetErrorCode =
   | 'E_DATA' // bad input data (CSV, IDX)
   | 'E_STATE' // API used in the wrong order (fit before compile)
   | 'E_NATIVE' // a native fault turned into an error (a Rust panic)
-  | 'E_ABORTED'; // cancelled with an AbortSignal
+  | 'E_ABORTED' // cancelled with an AbortSignal
+  | 'E_MPI'; // distributed(): not under mpirun, the MPI addon not built, or a collective that failed
 
 export class OxnetError extends Error {
   readonly code: OxnetErrorCode;

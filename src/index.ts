@@ -10,6 +10,8 @@ export { Sequential, sequential, type SequentialOptions } from './model/sequenti
 export { input, SymbolicTensor, type InputConfig } from './graph/symbolic';
 export { gradCheck, type GradCheckOptions, type GradCheckReport, type TensorCheck } from './model/gradcheck';
 export type { FitOptions } from './model/fit';
+export { distributed, mpiAddonPath, type World } from './distributed/world';
+export { evaluateDistributed } from './distributed/evaluate';
 export { validationSplitIndices } from './model/fit';
 export type { Callback, EpochLogs, BatchLogs } from './model/callbacks';
 export { History } from './model/history';

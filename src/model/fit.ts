@@ -3,6 +3,8 @@
 // nothing needs JavaScript between epochs, every epoch in one backend call.
 import { count, positiveCount } from '../args';
 import type { Dataset, EpochStats, NetworkRunner } from '../backend/types';
+import { distributedFit } from '../distributed/fit';
+import type { World } from '../distributed/world';
 import { OxnetError, showValue } from '../errors';
 import { shuffledIndices } from '../random';
 import type { BatchLogs, Callback, EpochLogs, TrainingModel } from './callbacks';
@@ -84,6 +86,11 @@ export interface FitOptions {
    * before its update, like brain.js's errorThresh) is below this.
    */
   stopBelowLoss?: number;
+  /**
+   * Data-parallel training over an MPI world (`await distributed()`, under mpirun): see
+   * src/distributed/fit.ts. Every rank passes the same model and the whole data set.
+   */
+  distributed?: World;
 }
 
 const FIT_KEYS = [
@@ -103,6 +110,7 @@ const FIT_KEYS = [
   'stopBelowLoss',
   'resumeFrom',
   'initialEpoch',
+  'distributed',
 ];
 
 /** Batches per train call for onBatchEnd callbacks (a few dozen; fixed, so that what a callback
@@ -193,6 +201,7 @@ async function fitLoop(model: Trainable, xIn: Data, yIn: Data, opts: FitOptions,
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new OxnetError('E_ARG', `fit options must be an object, got ${showValue(opts)}`);
   const unknown = Object.keys(opts).filter((k) => !FIT_KEYS.includes(k));
   if (unknown.length) throw new OxnetError('E_ARG', `fit: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; known: ${FIT_KEYS.join(', ')}`);
+  if (opts.distributed !== undefined) return distributedFit(model, xIn, yIn, opts);
   const compiled = model.compiled;
   if (!compiled) throw new OxnetError('E_STATE', 'fit: compile the model first');
   const epochs = positiveInt(opts.epochs ?? 1, 'epochs');

@@ -6,6 +6,8 @@
 import * as arg from '../args';
 import type { Dataset, NetworkRunner, TrainStats } from '../backend/types';
 import { DataSource, fromIterable, loopTurn, loopTurnDue, recycleBatch } from '../data/sources/source';
+import { distributedFitDataset } from '../distributed/fitDataset';
+import type { World } from '../distributed/world';
 import { OxnetError, showValue } from '../errors';
 import { FitProgress, type ProgressStream } from '../training/progress';
 import type { BatchLogs, Callback, EpochLogs } from './callbacks';
@@ -46,6 +48,8 @@ export interface FitDatasetOptions {
   nanGuard?: boolean;
   clipNorm?: number;
   stopBelowLoss?: number;
+  /** Data-parallel training over an MPI world (src/distributed/fitDataset.ts): every rank reads the same source. */
+  distributed?: World;
 }
 
 const KEYS = [
@@ -60,6 +64,7 @@ const KEYS = [
   'nanGuard',
   'clipNorm',
   'stopBelowLoss',
+  'distributed',
 ];
 
 /** What the streaming paths use of a model, beyond fit's. */
@@ -79,7 +84,7 @@ export function asSource(source: unknown, fn: string): DataSource<unknown> {
 }
 
 /** A batch { x, y } as the backend takes it (possibly the caller's arrays: copy before the next pull). */
-function prepareBatch(model: Trainable, el: unknown, index: number, fn: string): Prepared {
+export function prepareBatch(model: Trainable, el: unknown, index: number, fn: string): Prepared {
   if (!arg.isPlainObject(el) || !('x' in el) || !('y' in el)) throw new OxnetError('E_DATA', `${fn}: batch ${index} must be { x, y }, got ${arg.describe(el)}`);
   const p = model.prepare(el.x, el.y, [`batch ${index}: x`, `batch ${index}: y`]);
   if (p.n === 0) throw new OxnetError('E_DATA', `${fn}: batch ${index} has no samples`);
@@ -240,6 +245,7 @@ export async function runFitDataset(model: StreamModel, sourceIn: unknown, opts:
 async function fitDatasetLoop(model: StreamModel, sourceIn: unknown, optsIn: FitDatasetOptions, shown: { progress: FitProgress | null }): Promise<History> {
   const fn = 'fitDataset';
   const opts = arg.options(optsIn, fn, { keys: KEYS }) as FitDatasetOptions;
+  if (opts.distributed !== undefined) return distributedFitDataset(model, sourceIn, opts);
   const source = asSource(sourceIn, fn);
   const compiled = model.compiled;
   if (!compiled) throw new OxnetError('E_STATE', `${fn}: compile the model first`);
