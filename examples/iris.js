@@ -3,8 +3,21 @@
 // on validation, test the winner once.
 // Run: npm run build:ts && node examples/iris.js
 const { join } = require('node:path');
+const { mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
-const { Sequential, layers, loadIris, zscore, trainValTestSplit, selectModel, selectionTable, confusionMatrix, perClassScores, saveModel } = require('../dist');
+const {
+  Sequential,
+  layers,
+  loadIris,
+  zscore,
+  trainValTestSplit,
+  selectModel,
+  selectionTable,
+  confusionMatrix,
+  perClassScores,
+  saveModel,
+  loadModel,
+} = require('../dist');
 
 async function main() {
   const iris = loadIris();
@@ -44,9 +57,18 @@ async function main() {
       `${name.padEnd(11)} ${matrix[k].map((v) => String(v).padStart(3)).join(' ')}   precision ${scores.precision[k].toFixed(2)} recall ${scores.recall[k].toFixed(2)}`,
     );
   });
-  const file = join(tmpdir(), 'iris.oxnet');
-  saveModel(result.best.model, file);
-  console.log(`\nsaved ${file} (with its normalizer)`);
+  // Saved with its normalizer and loaded back (into a temporary folder, removed after).
+  const dir = mkdtempSync(join(tmpdir(), 'oxnet-iris-'));
+  try {
+    const file = join(dir, 'iris.oxnet');
+    saveModel(result.best.model, file);
+    const same = loadModel(file)
+      .predict(split.test.x)
+      .every((v, i) => v === pred[i]);
+    console.log(`\nsaved and reloaded ${file} (with its normalizer): same predictions ${same}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 main().catch((e) => {

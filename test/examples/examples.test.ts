@@ -70,7 +70,9 @@ describe('examples', () => {
   });
 
   it('iris: recipe with size search saves a model', () => {
-    expect(run('iris.js')).toMatch(/test accuracy (0\.9[3-9]|1\.0)/);
+    const out = run('iris.js');
+    expect(out).toMatch(/test accuracy (0\.9[3-9]|1\.0)/);
+    expect(out).toMatch(/saved and reloaded .*same predictions true/);
   });
 
   it('regression: test R^2 above 0.95', () => {
