@@ -6,13 +6,17 @@
 // exportOnnx writes) stays [h, w, c]. Conv weights go from OIHW to HWIO, and a dense layer after
 // a Flatten of an NCHW value has its rows permuted, so PyTorch's flattening order is kept.
 // A 4-d model output comes out channels-last ([h, w, c] per sample). Sub / Div by constants right
-// at an input (exportOnnx's normalizer) become the model's normalizer again.
+// at an input (exportOnnx's normalizer) become the model's normalizer again. Every node pattern
+// exportOnnx writes comes back: ConvTranspose (conv2dTranspose), Resize (upSampling2d), Pad and
+// Slice (zeroPadding2d, cropping2d), LayerNormalization, Reshape to any sample shape, and the
+// two-node step and sigmoid-with-beta activations.
 import { readFileSync } from 'node:fs';
 import { fsError } from '../args';
 import { type Normalizer, zscoreFrom } from '../data/normalize';
 import { OxnetError, showValue } from '../errors';
 import { input, type SymbolicTensor } from '../graph/symbolic';
 import { type Layer, layers } from '../layers';
+import { transposeAxis } from '../layers/conv2dTranspose';
 import { type Model, model } from '../model/model';
 import { DTYPE, ModelProto } from './proto';
 
@@ -43,9 +47,19 @@ export const ONNX_IMPORTED_OPS = [
   'Identity',
   'Dropout',
   'Transpose',
+  'ConvTranspose',
+  'Resize',
+  'Pad',
+  'Slice',
+  'LayerNormalization',
+  'GreaterOrEqual',
+  'Cast',
 ] as const;
 
-type Kind = 'flat' | 'nchw' | 'nhwc' | 'chwInput' | 'chwFlat' | 'pooled';
+/** 'nd': an oxnet value of rank 2 or 4+ in oxnet's (channels-last) order. */
+type Kind = 'flat' | 'nchw' | 'nhwc' | 'chwInput' | 'chwFlat' | 'pooled' | 'nd';
+/** Ops exportOnnx applies to a channels-last value straight (no Transpose in front). */
+const CHANNELS_LAST_READERS = new Set(['LayerNormalization', 'Reshape', 'Pad', 'Slice', 'GreaterOrEqual']);
 interface Val {
   t: SymbolicTensor;
   kind: Kind;
@@ -121,7 +135,9 @@ class Importer {
       const uses = this.consumers.get(head) ?? [];
       let val: Val;
       if (sample.length === 3) {
-        const toNchw = uses.length === 1 && uses[0].opType === 'Transpose' && eqArr(this.attrs(uses[0]).ints('perm'), [0, 3, 1, 2]);
+        const toNchw =
+          uses.length > 0 &&
+          uses.every((u) => CHANNELS_LAST_READERS.has(u.opType) || (u.opType === 'Transpose' && eqArr(this.attrs(u).ints('perm'), [0, 3, 1, 2])));
         const t = input({ shape: sample, name: safeName(name) });
         val = { t, kind: toNchw ? 'nhwc' : 'chwInput' };
       } else if (sample.length === 1) val = { t: input({ shape: sample, name: safeName(name) }), kind: 'flat' };
@@ -235,6 +251,11 @@ class Importer {
   private node(n: OnnxNode): void {
     const a = this.attrs(n);
     const out = n.output?.[0] ?? '';
+    const next = this.consumers.get(out) ?? [];
+    if (n.opType === 'Mul' && this.inits.has(n.input?.[1] ?? '') && next.length === 1 && next[0].opType === 'Sigmoid') {
+      this.fusedActivation(n, 'Sigmoid');
+      return;
+    }
     switch (n.opType) {
       case 'Identity':
       case 'Dropout':
@@ -254,7 +275,14 @@ class Importer {
       case 'Softmax': {
         const x = this.val(n, 0);
         const axis = a.int('axis', -1);
-        const ok = x.kind === 'flat' ? axis === 1 || axis === -1 : x.kind === 'nchw' ? axis === 1 : x.kind === 'nhwc' && (axis === 3 || axis === -1);
+        const ok =
+          x.kind === 'nd'
+            ? axis === -1 || axis === x.t.shape.length
+            : x.kind === 'flat'
+              ? axis === 1 || axis === -1
+              : x.kind === 'nchw'
+                ? axis === 1
+                : x.kind === 'nhwc' && (axis === 3 || axis === -1);
         if (!ok) this.fail(n, `softmax over axis ${axis} of a ${x.kind} value; oxnet's softmax runs over the channel (last) axis`);
         this.apply(n, (name) => layers.activation({ name, activation: 'softmax' }), [x.t], x.kind);
         return;
@@ -274,18 +302,43 @@ class Importer {
         if (n.opType === 'Reshape') {
           const shape = this.inits.get(n.input?.[1] ?? '')?.data as number[] | undefined;
           const size = x.t.shape.reduce((p, d) => p * d, 1);
-          if (shape?.length !== 2 || !(shape[1] === -1 || shape[1] === size))
-            this.fail(n, `only a reshape to [batch, features] is imported, got ${JSON.stringify(shape)}`);
+          if (!shape || shape.length < 2 || shape[0] !== -1) this.fail(n, `only a reshape to [-1, ...sample] is imported, got ${JSON.stringify(shape)}`);
+          if (!(shape.length === 2 && (shape[1] === -1 || shape[1] === size))) {
+            this.reshape(n, x, shape.slice(1));
+            return;
+          }
         }
         if (x.kind === 'flat' || x.kind === 'chwFlat') this.vals.set(out, x);
         else if (x.kind === 'pooled') this.vals.set(out, { t: x.t, kind: 'flat' });
         else {
-          const v = this.apply(n, (name) => layers.flatten({ name }), [x.t], x.kind === 'nhwc' ? 'flat' : 'chwFlat');
+          if (x.kind === 'chwInput') this.fail(n, 'a flatten of a 4-d input is not imported');
+          const v = this.apply(n, (name) => layers.flatten({ name }), [x.t], x.kind === 'nchw' ? 'chwFlat' : 'flat');
           if (x.kind === 'nchw') v.chw = [x.t.shape[2], x.t.shape[0], x.t.shape[1]];
-          else if (x.kind === 'chwInput') this.fail(n, 'a flatten of a 4-d input is not imported');
         }
         return;
       }
+      case 'LayerNormalization': {
+        this.only(n, ['axis', 'epsilon', 'stash_type']);
+        const x = this.val(n, 0);
+        if (x.kind === 'nchw' || x.kind === 'chwInput' || x.kind === 'chwFlat') this.fail(n, `layer norm over a ${x.kind} value is not imported`);
+        if (a.int('axis', -1) !== -1 && a.int('axis', -1) !== x.t.shape.length) this.fail(n, `only the last axis is imported, got axis ${a.int('axis', -1)}`);
+        const gamma = this.init(n, 1).data;
+        const center = Boolean(n.input?.[2]);
+        const weights: Record<string, Float32Array> = { gamma };
+        if (center) weights.beta = this.init(n, 2).data;
+        this.apply(n, (name) => layers.layerNormalization({ name, epsilon: a.float('epsilon', 1e-5), center }), [x.t], x.kind, weights);
+        return;
+      }
+      case 'Resize':
+        this.resize(n);
+        return;
+      case 'Pad':
+      case 'Slice':
+        this.padOrCrop(n);
+        return;
+      case 'ConvTranspose':
+        this.convTranspose(n);
+        return;
       case 'Gemm':
       case 'MatMul':
         this.dense(n);
@@ -339,6 +392,9 @@ class Importer {
         });
         return;
       }
+      case 'GreaterOrEqual':
+        this.fusedActivation(n, 'Cast', 0);
+        return;
       case 'Add':
       case 'Sub':
       case 'Mul':
@@ -363,7 +419,8 @@ class Importer {
       case 'Concat': {
         const xs = (n.input ?? []).map((_, k) => this.val(n, k));
         const kind = xs[0].kind;
-        if (xs.some((x) => x.kind !== kind) || kind === 'chwFlat' || kind === 'chwInput') this.fail(n, 'inputs in different or unsupported layouts');
+        if (xs.some((x) => x.kind !== kind) || kind === 'chwFlat' || kind === 'chwInput' || kind === 'nd')
+          this.fail(n, 'inputs in different or unsupported layouts');
         const axis = a.int('axis', 1);
         const rank = kind === 'flat' || kind === 'pooled' ? 2 : 4;
         const ax = axis < 0 ? axis + rank : axis;
@@ -380,6 +437,144 @@ class Importer {
       default:
         this.fail(n, `op not supported by importOnnx; supported: ${ONNX_IMPORTED_OPS.join(', ')}`, 'E_FORMAT');
     }
+  }
+
+  /**
+   * exportOnnx's two-node activations: Mul(x, beta) then Sigmoid (sigmoid with beta), and
+   * GreaterOrEqual(x, 0) then Cast to float (step).
+   */
+  private fusedActivation(n: OnnxNode, then: 'Sigmoid' | 'Cast', constant?: number): void {
+    const x = this.val(n, 0);
+    const c = this.init(n, 1).data;
+    if (c.length !== 1 || (constant !== undefined && c[0] !== constant))
+      this.fail(n, `input 1 must be the scalar ${constant ?? 'beta'}, got ${JSON.stringify(Array.from(c))}`);
+    const next = this.consumers.get(n.output?.[0] ?? '') ?? [];
+    if (next.length !== 1 || next[0].opType !== then) this.fail(n, `only ${n.opType} followed by ${then} (an oxnet activation) is imported`);
+    if (then === 'Cast' && this.attrs(next[0]).int('to', 0) !== DTYPE.FLOAT) this.fail(next[0], 'only a Cast to float is imported');
+    this.skip.add(next[0]);
+    const cfg = then === 'Cast' ? { activation: 'step' as const } : { activation: 'sigmoid' as const, beta: c[0] };
+    const v = this.apply(n, (name) => layers.activation({ name, ...cfg }), [x.t], x.kind, {}, next[0].output?.[0]);
+    v.chw = x.chw;
+  }
+
+  /** Reshape [-1, ...sample] of a value in oxnet's order: oxnet's reshape. */
+  private reshape(n: OnnxNode, x: Val, target: number[]): void {
+    if (x.kind !== 'flat' && x.kind !== 'nhwc' && x.kind !== 'nd' && x.kind !== 'pooled')
+      this.fail(n, `a reshape of a ${x.kind} value is not imported (it reads channels-last values)`);
+    const v = this.apply(n, (name) => layers.reshape({ name, targetShape: target }), [x.t], 'nd');
+    v.kind = v.t.shape.length === 3 ? 'nhwc' : v.t.shape.length === 1 ? 'flat' : 'nd';
+  }
+
+  /** Resize of an NCHW image by integer scales [1, 1, sh, sw], as exportOnnx writes upSampling2d. */
+  private resize(n: OnnxNode): void {
+    this.only(n, ['mode', 'coordinate_transformation_mode', 'nearest_mode']);
+    const a = this.attrs(n);
+    const x = this.val(n, 0);
+    if (x.kind !== 'nchw') this.fail(n, `Resize reads an NCHW image, got a ${x.kind} value`);
+    if (n.input?.[1] || (n.input?.length ?? 0) > 3) this.fail(n, 'only Resize by scales (no roi, no sizes) is imported');
+    const scales = this.init(n, 2).data;
+    if (scales.length !== 4 || scales[0] !== 1 || scales[1] !== 1 || ![scales[2], scales[3]].every((v) => Number.isInteger(v) && v >= 1))
+      this.fail(n, `scales must be [1, 1, sh, sw] with whole sh, sw, got ${JSON.stringify(Array.from(scales))}`);
+    const mode = a.str('mode') ?? 'nearest';
+    const coords = a.str('coordinate_transformation_mode') ?? 'half_pixel';
+    let interpolation: 'nearest' | 'bilinear';
+    if (mode === 'nearest' && coords === 'asymmetric' && (a.str('nearest_mode') ?? 'round_prefer_floor') === 'floor') interpolation = 'nearest';
+    else if (mode === 'linear' && coords === 'half_pixel') interpolation = 'bilinear';
+    else this.fail(n, `mode ${mode} with coordinate_transformation_mode ${coords} is not imported (nearest asymmetric floor, or linear half_pixel)`);
+    const size: [number, number] = [scales[2], scales[3]];
+    this.apply(n, (name) => layers.upSampling2d({ name, size, interpolation }), [x.t], 'nchw');
+  }
+
+  /** Pad (constant zeros) or Slice (step 1) over the image's rows and columns: zeroPadding2d, cropping2d. */
+  private padOrCrop(n: OnnxNode): void {
+    const x = this.val(n, 0);
+    if (x.kind !== 'nchw' && x.kind !== 'nhwc') this.fail(n, `${n.opType} reads an image, got a ${x.kind} value`);
+    const [hAxis, wAxis] = x.kind === 'nchw' ? [2, 3] : [1, 2];
+    const ints = (k: number) => {
+      const t = this.inits.get(n.input?.[k] ?? '');
+      if (!t || t.data instanceof Float32Array) this.fail(n, `input ${k} must be an int64 constant (an initializer)`);
+      return t.data as number[];
+    };
+    const [h, w] = x.t.shape;
+    if (n.opType === 'Pad') {
+      this.only(n, ['mode']);
+      if ((this.attrs(n).str('mode') ?? 'constant') !== 'constant') this.fail(n, `mode ${this.attrs(n).str('mode')} is not imported (constant zeros is)`);
+      if (n.input?.[2] && this.init(n, 2).data.some((v) => v !== 0)) this.fail(n, 'only zero padding is imported');
+      if (n.input?.[3]) this.fail(n, 'the axes input is not imported');
+      const p = ints(1);
+      if (p.length !== 8 || [0, 4].some((b) => [0, 1, 2, 3].some((ax) => ax !== hAxis && ax !== wAxis && p[b + ax] !== 0)) || p.some((v) => v < 0))
+        this.fail(n, `pads ${JSON.stringify(p)}: only non-negative padding of the rows and columns is imported`);
+      const padding: [[number, number], [number, number]] = [
+        [p[hAxis], p[4 + hAxis]],
+        [p[wAxis], p[4 + wAxis]],
+      ];
+      this.apply(n, (name) => layers.zeroPadding2d({ name, padding }), [x.t], x.kind);
+      return;
+    }
+    this.only(n, []);
+    const [starts, ends] = [ints(1), ints(2)];
+    const axes = n.input?.[3] ? ints(3) : starts.map((_, i) => i);
+    if (n.input?.[4] && ints(4).some((v) => v !== 1)) this.fail(n, 'steps other than 1 are not imported');
+    const crop = [0, 0, 0, 0];
+    axes.forEach((ax, i) => {
+      const axis = ax < 0 ? ax + 4 : ax;
+      const len = axis === hAxis ? h : axis === wAxis ? w : -1;
+      if (len < 0) this.fail(n, `a slice over axis ${ax} is not imported (only the rows and columns)`);
+      const s = Math.min(Math.max(starts[i] < 0 ? starts[i] + len : starts[i], 0), len);
+      const e = Math.min(Math.max(ends[i] < 0 ? ends[i] + len : ends[i], 0), len);
+      const at = axis === hAxis ? 0 : 2;
+      crop[at] = s;
+      crop[at + 1] = len - e;
+    });
+    const cropping: [[number, number], [number, number]] = [
+      [crop[0], crop[1]],
+      [crop[2], crop[3]],
+    ];
+    this.apply(n, (name) => layers.cropping2d({ name, cropping }), [x.t], x.kind);
+  }
+
+  /** ConvTranspose with explicit pads and output_padding: the conv2dTranspose config that gives them. */
+  private convTranspose(n: OnnxNode): void {
+    this.only(n, ['kernel_shape', 'strides', 'pads', 'dilations', 'group', 'output_padding']);
+    const a = this.attrs(n);
+    const x = this.val(n, 0);
+    if (x.kind !== 'nchw') this.fail(n, `ConvTranspose reads an NCHW image, got a ${x.kind} value`);
+    if (a.int('group', 1) !== 1) this.fail(n, 'group other than 1 is not supported');
+    if ((a.ints('dilations') ?? [1, 1]).some((d) => d !== 1)) this.fail(n, 'dilations other than 1 are not supported');
+    const w = this.init(n, 1);
+    if (w.dims.length !== 4) this.fail(n, 'only 2-d transposed convolutions are imported');
+    const [ch, f, kh, kw] = w.dims;
+    const strides = (a.ints('strides') ?? [1, 1]) as [number, number];
+    const p = a.ints('pads') ?? [0, 0, 0, 0];
+    const extra = a.ints('output_padding') ?? [0, 0];
+    const [h, wd] = x.t.shape;
+    const want = [0, 1].map((i) => {
+      const [len, k, s] = [[h, wd][i], [kh, kw][i], strides[i]];
+      return { out: s * (len - 1) + k + extra[i] - p[i] - p[i + 2], before: p[i], after: p[i + 2], len, k, s };
+    });
+    // oxnet's config is padding 'valid' | 'same' plus an optional outputPadding: find the one that crops as the file does.
+    let found: { padding: 'valid' | 'same'; outputPadding: [number, number] | null } | undefined;
+    for (const padding of ['valid', 'same'] as const) {
+      const options = want.map((q) =>
+        [null, ...Array.from({ length: q.s }, (_, v) => v)].filter((op) => {
+          const t = transposeAxis(q.len, q.k, q.s, padding, op);
+          return t.out === q.out && t.before === q.before && t.after === q.after;
+        }),
+      );
+      if (options.some((o) => o.length === 0)) continue;
+      const [r, c] = options;
+      const none = r.includes(null) && c.includes(null);
+      const pick = (o: (number | null)[]) => o.find((v) => v !== null);
+      if (none) found = { padding, outputPadding: null };
+      else if (pick(r) !== undefined && pick(c) !== undefined) found = { padding, outputPadding: [pick(r)!, pick(c)!] };
+      if (found) break;
+    }
+    if (!found) this.fail(n, `pads ${JSON.stringify(p)} with output_padding ${JSON.stringify(extra)} match neither 'valid' nor 'same' padding`);
+    const useBias = Boolean(n.input?.[2]);
+    const weights: Record<string, Float32Array> = { kernel: oihwToHwio(w.data, ch, f, kh, kw) };
+    if (useBias) weights.bias = this.init(n, 2).data;
+    const cfg = { filters: f, kernelSize: [kh, kw] as [number, number], strides, useBias, ...found };
+    this.apply(n, (name) => layers.conv2dTranspose({ name, ...cfg }), [x.t], 'nchw', weights);
   }
 
   private dense(n: OnnxNode): void {
