@@ -395,6 +395,9 @@ class Importer {
       case 'GreaterOrEqual':
         this.fusedActivation(n, 'Cast', 0);
         return;
+      case 'Cast':
+        this.fail(n, 'a Cast is imported only right after GreaterOrEqual(x, 0) (the step activation)');
+        return;
       case 'Add':
       case 'Sub':
       case 'Mul':
