@@ -1,9 +1,9 @@
 // evaluate over an MPI world: every rank evaluates its share of the samples, the sums are added
 // with one allreduce, and every rank gets the figures of the whole set.
-import { OxnetError } from '../errors';
+import { OxnetError, showValue } from '../errors';
 import type { EvalResult, OutputEval } from '../model/evaluate';
 import type { Prepared } from '../model/tensors';
-import type { World } from './world';
+import { isWorld, type World } from './world';
 
 /** What evaluation needs of a model (Model has it). */
 export interface Evaluable {
@@ -65,5 +65,9 @@ export function evaluatePreparedDistributed(model: Evaluable, p: Prepared, world
 
 /** model.evaluate(x, y) over the world: each rank passes the whole set and evaluates its share. */
 export function evaluateDistributed(model: Evaluable, x: unknown, y: unknown, world: World): EvalResult {
+  const m = model as Partial<Evaluable> | null;
+  if (m === null || typeof m !== 'object' || typeof m.prepare !== 'function' || typeof m.evaluatePrepared !== 'function')
+    throw new OxnetError('E_ARG', `evaluateDistributed: model must be an oxnet model, got ${showValue(model)}`);
+  if (!isWorld(world)) throw new OxnetError('E_ARG', `evaluateDistributed: world must be the world from \`await distributed()\`, got ${showValue(world)}`);
   return evaluatePreparedDistributed(model, model.prepare(x, y), world);
 }

@@ -9,7 +9,7 @@
 // they set travel to the other ranks with each step's statistics.
 import { OxnetError, showValue } from '../errors';
 import { beginFit, endFit } from '../model/checkpoint';
-import { evalLogs, type FitOptions, metricLogs, nonFiniteError, subset, type Trainable, validationSplitIndices } from '../model/fit';
+import { checkFitOptions, evalLogs, type FitOptions, metricLogs, nonFiniteError, subset, type Trainable, validationSplitIndices } from '../model/fit';
 import { History } from '../model/history';
 import type { EpochLogs } from '../model/callbacks';
 import { deriveSeed, SeedPurpose } from '../model/seeds';
@@ -18,18 +18,15 @@ import { shuffledIndices } from '../random';
 import { FitProgress } from '../training/progress';
 import { evaluatePreparedDistributed, shardRange } from './evaluate';
 import { broadcastModel, checkSameData, DistributedStep } from './step';
-import type { World } from './world';
+import { isWorld } from './world';
 
 /** fit options a distributed fit refuses: each would need every rank to agree on something only one rank knows. */
 const REFUSED = ['resumeFrom', 'signal'] as const;
 
 type Data = Parameters<Trainable['prepare']>[0];
 
-function isWorld(w: unknown): w is World {
-  return w !== null && typeof w === 'object' && typeof (w as World).allreduceSum === 'function' && Number.isInteger((w as World).size);
-}
-
 export async function distributedFit(model: Trainable, xIn: Data, yIn: Data, opts: FitOptions & { distributed?: unknown }): Promise<History> {
+  checkFitOptions(opts);
   const world = opts.distributed;
   if (!isWorld(world)) throw new OxnetError('E_ARG', `fit distributed must be the world from \`await distributed()\`, got ${showValue(world)}`);
   for (const key of REFUSED)

@@ -6,23 +6,23 @@
 import { OxnetError, showValue } from '../errors';
 import type { EpochLogs } from '../model/callbacks';
 import { evalLogs, metricLogs, nonFiniteError, subset, type Trainable } from '../model/fit';
-import { asSource, type FitDatasetOptions, prepareBatch } from '../model/fitDataset';
+import { asSource, checkFitDatasetOptions, type FitDatasetOptions, prepareBatch } from '../model/fitDataset';
 import { History } from '../model/history';
 import { deriveSeed, SeedPurpose } from '../model/seeds';
 import type { Prepared } from '../model/tensors';
 import { FitProgress } from '../training/progress';
 import { evaluatePreparedDistributed, rowsOf, shardRange } from './evaluate';
 import { broadcastModel, checkSameData, DistributedStep } from './step';
-import type { World } from './world';
+import { isWorld, type World } from './world';
 
 /** fitDataset options refused with distributed. */
 const REFUSED = ['signal', 'batchesPerEpoch'] as const;
 
-export async function distributedFitDataset(model: Trainable, sourceIn: unknown, opts: FitDatasetOptions & { distributed?: World }): Promise<History> {
+export async function distributedFitDataset(model: Trainable, sourceIn: unknown, optsIn: FitDatasetOptions & { distributed?: World }): Promise<History> {
   const fn = 'fitDataset';
+  const opts = checkFitDatasetOptions(optsIn);
   const world = opts.distributed;
-  if (world === null || typeof world !== 'object' || typeof world.allreduceSum !== 'function')
-    throw new OxnetError('E_ARG', `${fn} distributed must be the world from \`await distributed()\`, got ${showValue(world)}`);
+  if (!isWorld(world)) throw new OxnetError('E_ARG', `${fn} distributed must be the world from \`await distributed()\`, got ${showValue(world)}`);
   for (const key of REFUSED)
     if (opts[key] !== undefined) throw new OxnetError('E_CONFIG', `${fn}: ${key} is not supported with distributed (every rank must take the same decisions)`);
   const source = asSource(sourceIn, fn);

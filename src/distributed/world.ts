@@ -133,3 +133,8 @@ function call<T>(op: string, f: () => T): T {
     throw new OxnetError('E_MPI', `MPI ${op} failed: ${(e as Error).message}`, { cause: e });
   }
 }
+
+/** What `await distributed()` returned (the options' `distributed` is checked with it). */
+export function isWorld(w: unknown): w is World {
+  return w !== null && typeof w === 'object' && typeof (w as World).allreduceSum === 'function' && Number.isInteger((w as World).size);
+}

@@ -3,7 +3,6 @@
 // nothing needs JavaScript between epochs, every epoch in one backend call.
 import { count, positiveCount } from '../args';
 import type { Dataset, EpochStats, NetworkRunner } from '../backend/types';
-import { distributedFit } from '../distributed/fit';
 import type { World } from '../distributed/world';
 import { OxnetError, showValue } from '../errors';
 import { shuffledIndices } from '../random';
@@ -197,11 +196,20 @@ export async function runFit(model: Trainable, xIn: Data, yIn: Data, opts: FitOp
   }
 }
 
-async function fitLoop(model: Trainable, xIn: Data, yIn: Data, opts: FitOptions, shown: { progress: FitProgress | null }): Promise<History> {
+/** fit's options are an object of known keys (shared with the distributed fit). */
+export function checkFitOptions(opts: unknown): asserts opts is FitOptions {
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new OxnetError('E_ARG', `fit options must be an object, got ${showValue(opts)}`);
   const unknown = Object.keys(opts).filter((k) => !FIT_KEYS.includes(k));
   if (unknown.length) throw new OxnetError('E_ARG', `fit: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; known: ${FIT_KEYS.join(', ')}`);
-  if (opts.distributed !== undefined) return distributedFit(model, xIn, yIn, opts);
+}
+
+/** Whether options ask for the data-parallel path (Model.fit and fitDataset send those to src/distributed/). */
+export function wantsDistributed(opts: unknown): boolean {
+  return opts !== null && typeof opts === 'object' && (opts as { distributed?: unknown }).distributed !== undefined;
+}
+
+async function fitLoop(model: Trainable, xIn: Data, yIn: Data, opts: FitOptions, shown: { progress: FitProgress | null }): Promise<History> {
+  checkFitOptions(opts);
   const compiled = model.compiled;
   if (!compiled) throw new OxnetError('E_STATE', 'fit: compile the model first');
   const epochs = positiveInt(opts.epochs ?? 1, 'epochs');

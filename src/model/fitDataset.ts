@@ -6,7 +6,6 @@
 import * as arg from '../args';
 import type { Dataset, NetworkRunner, TrainStats } from '../backend/types';
 import { DataSource, fromIterable, loopTurn, loopTurnDue, recycleBatch } from '../data/sources/source';
-import { distributedFitDataset } from '../distributed/fitDataset';
 import type { World } from '../distributed/world';
 import { OxnetError, showValue } from '../errors';
 import { FitProgress, type ProgressStream } from '../training/progress';
@@ -242,10 +241,14 @@ export async function runFitDataset(model: StreamModel, sourceIn: unknown, opts:
   }
 }
 
+/** fitDataset's options are an object of known keys (shared with the distributed fitDataset). */
+export function checkFitDatasetOptions(opts: unknown): FitDatasetOptions {
+  return arg.options(opts, 'fitDataset', { keys: KEYS }) as FitDatasetOptions;
+}
+
 async function fitDatasetLoop(model: StreamModel, sourceIn: unknown, optsIn: FitDatasetOptions, shown: { progress: FitProgress | null }): Promise<History> {
   const fn = 'fitDataset';
-  const opts = arg.options(optsIn, fn, { keys: KEYS }) as FitDatasetOptions;
-  if (opts.distributed !== undefined) return distributedFitDataset(model, sourceIn, opts);
+  const opts = checkFitDatasetOptions(optsIn);
   const source = asSource(sourceIn, fn);
   const compiled = model.compiled;
   if (!compiled) throw new OxnetError('E_STATE', `${fn}: compile the model first`);

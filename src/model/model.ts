@@ -16,7 +16,9 @@ import type { Callback } from './callbacks';
 import { type Checkpoint, restoreCheckpoint, writeCheckpoint } from './checkpoint';
 import { type Compiled, type LossName, type Metric, type MetricName, outputSpec, perOutput, resolveLoss, resolveMetrics, resolveOptimizer } from './compile';
 import { type EvalResult, evalResult, predictedClass } from './evaluate';
-import { type FitOptions, runFit } from './fit';
+import { distributedFit } from '../distributed/fit';
+import { distributedFitDataset } from '../distributed/fitDataset';
+import { type FitOptions, runFit, wantsDistributed } from './fit';
 import { type BatchSource, type FitDatasetOptions, runEvaluateDataset, runFitDataset, runPredictDataset } from './fitDataset';
 import type { History } from './history';
 import { Runtime } from './runtime';
@@ -604,12 +606,12 @@ export class Model {
     y: TensorLike | TensorLike[] | Record<string, TensorLike>,
     opts: FitOptions = {},
   ): Promise<History> {
-    return runFit(this, x, y, opts);
+    return wantsDistributed(opts) ? distributedFit(this, x, y, opts) : runFit(this, x, y, opts);
   }
 
   /** Trains on streamed { x, y } batches (a DataSource or any iterable); see FitDatasetOptions and docs/data.md. */
   fitDataset(source: BatchSource, opts: FitDatasetOptions = {}): Promise<History> {
-    return runFitDataset(this, source, opts);
+    return wantsDistributed(opts) ? distributedFitDataset(this, source, opts) : runFitDataset(this, source, opts);
   }
 
   /** evaluate over one pass of a source of { x, y } batches. */
