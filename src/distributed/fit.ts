@@ -17,7 +17,7 @@ import { gatherRows, type Prepared } from '../model/tensors';
 import { shuffledIndices } from '../random';
 import { FitProgress } from '../training/progress';
 import { evaluatePreparedDistributed, shardRange } from './evaluate';
-import { broadcastModel, checkSameData, DistributedStep } from './step';
+import { broadcastModel, checkSameData, DistributedStep, endEpochOnRanks } from './step';
 import { isWorld } from './world';
 
 /** fit options a distributed fit refuses: each would need every rank to agree on something only one rank knows. */
@@ -131,18 +131,7 @@ export async function distributedFit(model: Trainable, xIn: Data, yIn: Data, opt
       );
       if (anyMse) evalLogs(logs, names, compiled.metrics, evaluatePreparedDistributed(model, train, world), false);
       if (val) evalLogs(logs, names, compiled.metrics, evaluatePreparedDistributed(model, val, world), true);
-      // lr last, as fit's logs have it.
-      delete (logs as Record<string, unknown>).lr;
-      logs.lr = lr;
-      history.record(epoch, logs);
-      progress?.epochEnd(epoch, logs);
-      for (const c of callbacks) await c.onEpochEnd?.(epoch, logs, model);
-      if (opts.stopBelowLoss !== undefined && logs.loss < opts.stopBelowLoss) model.stopTraining = true;
-      for (const c of callbacks) await c.afterEpochEnd?.(epoch, logs, model);
-      // Rank 0's callbacks may stop the run after an epoch: every rank learns it here.
-      const stopFlag: Float64Array = new Float64Array([lead && model.stopTraining ? 1 : 0]);
-      world.allreduceSum(stopFlag);
-      model.stopTraining = stopFlag[0] > 0;
+      await endEpochOnRanks({ epoch, logs, lr, history, progress, callbacks, model, world, stopBelowLoss: opts.stopBelowLoss });
       epoch++;
     }
     for (const c of callbacks) await c.onTrainEnd?.({ epochs: epoch }, model);

@@ -12,7 +12,7 @@ import { deriveSeed, SeedPurpose } from '../model/seeds';
 import type { Prepared } from '../model/tensors';
 import { FitProgress } from '../training/progress';
 import { evaluatePreparedDistributed, rowsOf, shardRange } from './evaluate';
-import { broadcastModel, checkSameData, DistributedStep } from './step';
+import { broadcastModel, checkSameData, DistributedStep, endEpochOnRanks } from './step';
 import { isWorld, type World } from './world';
 
 /** fitDataset options refused with distributed. */
@@ -94,16 +94,7 @@ export async function distributedFitDataset(model: Trainable, sourceIn: unknown,
         counted,
       );
       if (val) evalLogs(logs, names, compiled.metrics, evaluatePreparedDistributed(model, val, world), true);
-      delete (logs as Record<string, unknown>).lr;
-      logs.lr = lr;
-      history.record(epoch, logs);
-      progress?.epochEnd(epoch, logs, counted);
-      for (const c of callbacks) await c.onEpochEnd?.(epoch, logs, model);
-      if (opts.stopBelowLoss !== undefined && logs.loss < opts.stopBelowLoss) model.stopTraining = true;
-      for (const c of callbacks) await c.afterEpochEnd?.(epoch, logs, model);
-      const stopFlag: Float64Array = new Float64Array([lead && model.stopTraining ? 1 : 0]);
-      world.allreduceSum(stopFlag);
-      model.stopTraining = stopFlag[0] > 0;
+      await endEpochOnRanks({ epoch, logs, lr, samples: counted, history, progress, callbacks, model, world, stopBelowLoss: opts.stopBelowLoss });
       epoch++;
     }
     for (const c of callbacks) await c.onTrainEnd?.({ epochs: epoch }, model);

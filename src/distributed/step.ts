@@ -5,8 +5,11 @@
 // rank 0's learning rate and stopTraining, which its callbacks may have changed.
 import type { NetworkRunner } from '../backend/types';
 import { OxnetError } from '../errors';
+import type { Callback, EpochLogs } from '../model/callbacks';
 import type { Trainable } from '../model/fit';
+import type { History } from '../model/history';
 import type { Prepared } from '../model/tensors';
+import type { FitProgress } from '../training/progress';
 import type { World } from './world';
 
 /**
@@ -128,4 +131,31 @@ class Fusion {
       return a;
     });
   }
+}
+
+/** The end of an epoch on every rank, as fit ends one: lr last in the logs, History, progress,
+ * the callbacks (rank 0's only), stopBelowLoss; then rank 0's stop decision reaches every rank. */
+export async function endEpochOnRanks(e: {
+  epoch: number;
+  logs: EpochLogs;
+  lr: number;
+  samples?: number;
+  history: History;
+  progress: FitProgress | null;
+  callbacks: Callback[];
+  model: Trainable;
+  world: World;
+  stopBelowLoss?: number;
+}): Promise<void> {
+  const { epoch, logs, model, callbacks } = e;
+  delete (logs as Record<string, unknown>).lr;
+  logs.lr = e.lr;
+  e.history.record(epoch, logs);
+  e.progress?.epochEnd(epoch, logs, e.samples);
+  for (const c of callbacks) await c.onEpochEnd?.(epoch, logs, model);
+  if (e.stopBelowLoss !== undefined && logs.loss < e.stopBelowLoss) model.stopTraining = true;
+  for (const c of callbacks) await c.afterEpochEnd?.(epoch, logs, model);
+  const stopFlag = new Float64Array([e.world.rank === 0 && model.stopTraining ? 1 : 0]);
+  e.world.allreduceSum(stopFlag);
+  model.stopTraining = stopFlag[0] > 0;
 }
