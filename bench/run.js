@@ -1,15 +1,28 @@
-// `npm run bench [-- --quick] [-- --only W2,W3]`: every (workload, impl) in its own child process,
+// `npm run bench [-- --quick] [-- --only W2,W7]`: every (workload, impl) in its own child process,
 // one after another; records to bench/results/latest.json and a markdown report on the terminal.
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
+const data = require('./lib/data');
+const { withGflops } = require('./lib/flops');
+const { choosePython, canImport, torchMissingLine } = require('./lib/python');
+const { evaluateTargets, targetsReport, cpuFeatures } = require('./lib/targets');
+const { settings } = require('./lib/workloads');
+
 const HERE = __dirname;
-const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'kernels', 'growth'];
-// W6 (a ResNet): oxnet's two backends only; no peer here trains it (tfjs-wasm lacks conv backprop, tfjs-cpu and convnetjs would take hours).
-const OXNET_ONLY = ['W6', 'kernels', 'growth'];
+const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W7', 'W8', 'kernels', 'growth'];
+// W6-W8 (a ResNet, a VGG-style CNN, a wide MLP): oxnet's two backends and PyTorch; the JS peers would take hours or cannot (tfjs-wasm lacks conv backprop).
+const OXNET_ONLY = ['kernels', 'growth'];
+const LARGE = ['W6', 'W7', 'W8'];
 const NODE_IMPLS = ['oxnet-native', 'oxnet-js', 'tfjs-cpu', 'tfjs-wasm', 'brainjs', 'convnetjs'];
+// PyTorch runs every workload it can express (not W1: per-sample XOR is no PyTorch workload).
+const TORCH_WORKLOADS = ['W2', 'W3', 'W4', 'W5', 'W6', 'W7', 'W8'];
+// bfloat16 rows (oxnet's compile({ precision: 'bfloat16' }) where it exists, PyTorch's autocast), at all cores.
+const BF16_WORKLOADS = ['W3', 'W6', 'W7', 'W8'];
+// Workloads whose GFLOP/s is compared with oxnet's W4 GEMM at n = 1024 of the same run.
+const COUNTED = ['W3', 'W6', 'W7', 'W8'];
 
 function parseArgs(argv) {
   const opts = { quick: false, only: WORKLOADS };
@@ -37,27 +50,43 @@ function ensurePeers() {
   if (r.status !== 0) throw new Error('npm ci in bench/ failed');
 }
 
-/** The jobs to run, in order: [workload, impl, extra env]. */
-function jobs(opts, cores) {
+/** A PyTorch job at `threads` threads (its thread pools: torch.set_num_threads, OMP, MKL). */
+function torchJob(workload, threads, precision) {
+  const t = `${threads}`;
+  return { workload, impl: 'pytorch', threads, precision, env: { OMP_NUM_THREADS: t, MKL_NUM_THREADS: t } };
+}
+
+/**
+ * The jobs to run, in order: { workload, impl, env, threads?, precision? }. `torch`: whether
+ * PyTorch imports (its jobs are left out otherwise).
+ */
+function jobs(opts, cores, { torch = false } = {}) {
   const all = `${cores}`;
   const out = [];
+  const native = (w, env = { RAYON_NUM_THREADS: all }, precision) => ({ workload: w, impl: 'oxnet-native', env, precision });
   for (const w of opts.only) {
     if (OXNET_ONLY.includes(w)) {
-      out.push({ workload: w, impl: 'oxnet-native', env: { RAYON_NUM_THREADS: all } }, { workload: w, impl: 'oxnet-js', env: {} });
+      out.push(native(w), { workload: w, impl: 'oxnet-js', env: {} });
       continue;
     }
-    const native = { workload: w, impl: 'oxnet-native', env: { RAYON_NUM_THREADS: all } };
-    for (const impl of NODE_IMPLS) out.push(impl === 'oxnet-native' ? native : { workload: w, impl, env: {} });
+    const base = native(w);
+    if (LARGE.includes(w)) out.push(base, { workload: w, impl: 'oxnet-js', env: {} });
+    else for (const impl of NODE_IMPLS) out.push(impl === 'oxnet-native' ? base : { workload: w, impl, env: {} });
     // Thread scaling of the native backend (rayon reads RAYON_NUM_THREADS once, at pool start),
-    // and numpy's GEMM: ratios of a few tens of percent on a shared machine, so more rounds of
-    // these, alternating, merged by mergeRounds.
+    // numpy's GEMM and PyTorch at all cores and at one thread: ratios of a few tens of percent on
+    // a shared machine, so W2-W4 get more rounds of these, alternating, merged by mergeRounds.
     const paired = [];
-    if (['W2', 'W3', 'W4'].includes(w) && cores > 1) paired.push({ workload: w, impl: 'oxnet-native', env: { RAYON_NUM_THREADS: '1' } });
+    if (cores > 1 && w !== 'W1') paired.push(native(w, { RAYON_NUM_THREADS: '1' }));
     if (w === 'W4') paired.push({ workload: w, impl: 'numpy', env: {} });
+    if (torch && TORCH_WORKLOADS.includes(w)) paired.push(torchJob(w, cores), ...(cores > 1 && w !== 'W4' ? [torchJob(w, 1)] : []));
     out.push(...paired);
-    if (!paired.length) continue;
-    for (let round = 1; round < ROUNDS; round++) out.push(native, ...paired);
+    if (paired.length && ['W2', 'W3', 'W4'].includes(w)) for (let round = 1; round < ROUNDS; round++) out.push(base, ...paired);
+    // bfloat16 rows, once: oxnet's (skipped with a line when compile refuses the option) and PyTorch's autocast (and its bf16 matmul on W4).
+    if (BF16_WORKLOADS.includes(w)) out.push(native(w, { RAYON_NUM_THREADS: all }, 'bfloat16'));
+    if (torch && (BF16_WORKLOADS.includes(w) || w === 'W4')) out.push(torchJob(w, cores, 'bfloat16'));
   }
+  // The achieved GFLOP/s of W3, W6-W8 is given as a share of our GEMM at n = 1024 in the same run.
+  if (!opts.only.includes('W4') && opts.only.some((w) => COUNTED.includes(w))) out.push({ ...native('W4'), note: 'GEMM reference' });
   return out;
 }
 
@@ -83,22 +112,43 @@ function mergeRounds(records) {
   return [...kept.values()];
 }
 
-function commandOf(job, quick) {
+function commandOf(job, quick, python = choosePython()) {
   const flag = quick ? ['--quick'] : [];
   if (job.impl === 'numpy') {
     const env = { ...process.env };
     // The machines preset a Haswell kernel for OpenBLAS that halves numpy's GEMM: unset for this run only.
     delete env.OPENBLAS_CORETYPE;
     delete env.OPENBLAS_L2_SIZE;
-    return { cmd: process.env.BENCH_PYTHON || 'python3', args: [path.join(HERE, 'impls', 'numpy_gemm.py'), ...flag], env };
+    return { cmd: python, args: [path.join(HERE, 'impls', 'numpy_gemm.py'), ...flag], env };
   }
-  return { cmd: process.execPath, args: [path.join(HERE, 'worker.js'), job.workload, job.impl, ...flag], env: { ...process.env, ...job.env } };
+  if (job.impl === 'pytorch') {
+    const files = ['--mnist', data.ensureMnistCache(), '--orders', data.ensureOrdersFile()];
+    if (data.SYNTHETIC[job.workload]) files.push('--synthetic', data.ensureSyntheticFile(job.workload));
+    const args = [
+      path.join(HERE, 'impls', 'torch_workloads.py'),
+      job.workload,
+      '--threads',
+      `${job.threads}`,
+      '--settings',
+      JSON.stringify(settings(job.workload, quick, 'pytorch')),
+    ];
+    if (job.precision) args.push('--precision', job.precision);
+    return { cmd: python, args: [...args, ...files, ...flag], env: { ...process.env, ...job.env } };
+  }
+  const precision = job.precision ? [`--precision=${job.precision}`] : [];
+  return { cmd: process.execPath, args: [path.join(HERE, 'worker.js'), job.workload, job.impl, ...flag, ...precision], env: { ...process.env, ...job.env } };
+}
+
+/** The progress line's name of a job. */
+function labelOf(job) {
+  const threads = job.env.RAYON_NUM_THREADS === '1' || job.threads === 1 ? ' (1 thread)' : '';
+  return `${job.workload} ${job.impl}${threads}${job.precision ? ` ${job.precision}` : ''}${job.note ? ` (${job.note})` : ''}`;
 }
 
 /** Runs one job; resolves with its records, skips and an error text if it failed. */
-function runJob(job, quick, timeoutS) {
+function runJob(job, quick, timeoutS, python) {
   return new Promise((resolve) => {
-    const { cmd, args, env } = commandOf(job, quick);
+    const { cmd, args, env } = commandOf(job, quick, python);
     const child = spawn(cmd, args, { cwd: HERE, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -130,31 +180,37 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const cores = os.availableParallelism();
   ensurePeers();
-  require('./lib/data').ensureMnistCache();
+  data.ensureMnistCache();
   const { theoreticalPeak } = require('./lib/peak');
   const { report } = require('./lib/report');
   const peak = theoreticalPeak();
   const timeoutS = opts.quick ? 120 : 3600;
   const records = [];
   const skips = [];
-  const list = jobs(opts, cores);
+  const python = choosePython();
+  const torch = opts.only.some((w) => TORCH_WORKLOADS.includes(w)) && canImport(python, 'torch');
+  if (!torch && opts.only.some((w) => TORCH_WORKLOADS.includes(w))) {
+    console.log(torchMissingLine(python));
+    skips.push({ workload: opts.only.filter((w) => TORCH_WORKLOADS.includes(w)).join(','), impl: 'pytorch', skipped: torchMissingLine(python) });
+  }
+  const list = jobs(opts, cores, { torch });
   const started = Date.now();
   for (const [i, job] of list.entries()) {
     const t0 = Date.now();
-    const label = `${job.workload} ${job.impl}${job.env.RAYON_NUM_THREADS === '1' ? ' (1 thread)' : ''}`;
-    process.stdout.write(`[${i + 1}/${list.length}] ${label} ... `);
-    const r = await runJob(job, opts.quick, timeoutS);
+    process.stdout.write(`[${i + 1}/${list.length}] ${labelOf(job)} ... `);
+    const r = await runJob(job, opts.quick, timeoutS, python);
     records.push(...r.records);
     for (const sk of r.skips) if (!skips.some((x) => x.workload === sk.workload && x.impl === sk.impl && x.skipped === sk.skipped)) skips.push(sk);
-    if (r.failure) skips.push({ workload: job.workload, impl: job.impl, skipped: `FAILED: ${r.failure}` });
+    if (r.failure) skips.push({ workload: job.workload, impl: labelOf(job).slice(job.workload.length + 1), skipped: `FAILED: ${r.failure}` });
     console.log(r.failure ? 'failed' : r.records.length ? `${((Date.now() - t0) / 1000).toFixed(1)} s` : 'skipped');
   }
-  records.splice(0, records.length, ...mergeRounds(records));
+  records.splice(0, records.length, ...withGflops(mergeRounds(records)));
   if (peak && opts.only.includes('W4'))
     records.push({ workload: 'W4', impl: 'fp32-peak', metric: 'gflops', value: peak.gflops, threads: cores, note: peak.formula });
   fs.mkdirSync(path.join(HERE, 'results'), { recursive: true });
   fs.writeFileSync(path.join(HERE, 'results', 'latest.json'), `${JSON.stringify(records, null, 1)}\n`);
   console.log(`\n${report(records, skips, peak, cores)}\n`);
+  console.log(`${targetsReport(evaluateTargets(records, cores, cpuFeatures()), cores)}\n`);
   console.log(`${records.length} records in bench/results/latest.json (${((Date.now() - started) / 1000).toFixed(0)} s${opts.quick ? ', --quick' : ''})`);
 }
 
@@ -165,4 +221,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { parseArgs, jobs, mergeRounds };
+module.exports = { parseArgs, jobs, mergeRounds, commandOf, labelOf };

@@ -1,7 +1,7 @@
 // oxnet through its public API (Sequential, fit with epochOrder), on the native or js backend.
 const data = require('../lib/data');
-const { emit, median, now } = require('../lib/child');
-const { trainWorkload } = require('../lib/harness');
+const { emit, skip, median, now } = require('../lib/child');
+const { trainWorkload, syntheticWorkload, poolBatches } = require('../lib/harness');
 const { settings, XOR_X, XOR_T } = require('../lib/workloads');
 const { oxnet, backendByName } = require('../lib/oxnet');
 const { gemmWorkload } = require('./gemm');
@@ -98,7 +98,7 @@ async function w1OneCall(impl, backend, s) {
   emit('W1', impl, 'median_epoch_us', median(perEpochUs), kase);
 }
 
-function mlp(backend) {
+function mlp(backend, extra = {}) {
   const { layers, sequential, adam } = oxnet();
   const model = sequential({
     seed: 7,
@@ -109,20 +109,20 @@ function mlp(backend) {
       layers.dense({ units: 10, activation: 'softmax' }),
     ],
   });
-  return model.compile({ loss: 'categoricalCrossentropy', optimizer: adam({ lr: 1e-3 }) });
+  return model.compile({ loss: 'categoricalCrossentropy', optimizer: adam({ lr: 1e-3 }), ...extra });
 }
 
-function autoencoder(backend) {
+function autoencoder(backend, extra = {}) {
   const { layers, sequential, adam } = oxnet();
   const model = sequential({
     seed: 7,
     backend,
     layers: [layers.dense({ units: 32, activation: 'sigmoid', inputShape: [784] }), layers.dense({ units: 784, activation: 'sigmoid' })],
   });
-  return model.compile({ loss: 'mse', optimizer: adam({ lr: 1e-3 }) });
+  return model.compile({ loss: 'mse', optimizer: adam({ lr: 1e-3 }), ...extra });
 }
 
-function cnn(backend) {
+function cnn(backend, extra = {}) {
   const { layers, sequential, adam } = oxnet();
   const model = sequential({
     seed: 7,
@@ -136,7 +136,7 @@ function cnn(backend) {
       layers.dense({ units: 10, activation: 'softmax' }),
     ],
   });
-  return model.compile({ loss: 'categoricalCrossentropy', optimizer: adam({ lr: 1e-3 }) });
+  return model.compile({ loss: 'categoricalCrossentropy', optimizer: adam({ lr: 1e-3 }), ...extra });
 }
 
 /** Trains samples order[from..to) with one fit call (rows gathered first), timed inside fit. */
@@ -152,17 +152,84 @@ function rangeTrainer(model, x, y, batchSize) {
 }
 
 /** W6: the ResNet of examples/resnet-mnist.js (the one definition of it), Adam 1e-3. */
-function resnet(backend) {
+function resnet(backend, extra = {}) {
   const { adam } = oxnet();
   const { buildResnet } = require('../../examples/resnet-mnist.js');
-  return buildResnet({ seed: 7, backend }).compile({ loss: 'categoricalCrossentropy', optimizer: adam({ lr: 1e-3 }) });
+  return buildResnet({ seed: 7, backend }).compile({ loss: 'categoricalCrossentropy', optimizer: adam({ lr: 1e-3 }), ...extra });
 }
 
-const MODELS = { W2: mlp, W3: cnn, W5: autoencoder, W6: resnet };
+/** W7: the VGG-style CNN of workloads.md on 32x32x3 (channels last), Adam 1e-3. */
+function vgg(backend, extra = {}) {
+  const { layers, sequential, adam } = oxnet();
+  const conv = (filters, more = {}) => layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu', ...more });
+  const model = sequential({
+    seed: 7,
+    backend,
+    layers: [
+      conv(64, { inputShape: [32, 32, 3] }),
+      conv(64),
+      layers.maxPooling2d({ poolSize: 2 }),
+      conv(128),
+      conv(128),
+      layers.maxPooling2d({ poolSize: 2 }),
+      conv(256),
+      layers.globalAveragePooling2d(),
+      layers.dense({ units: 10, activation: 'softmax' }),
+    ],
+  });
+  return model.compile({ loss: 'categoricalCrossentropy', optimizer: adam({ lr: 1e-3 }), ...extra });
+}
 
-async function mnistWorkload(workload, impl, backend, quick) {
+/** W8: the wide MLP 3072-2048-2048-10, ReLU, softmax, Adam 1e-3. */
+function wideMlp(backend, extra = {}) {
+  const { layers, sequential, adam } = oxnet();
+  const model = sequential({
+    seed: 7,
+    backend,
+    layers: [
+      layers.dense({ units: 2048, activation: 'relu', inputShape: [3072] }),
+      layers.dense({ units: 2048, activation: 'relu' }),
+      layers.dense({ units: 10, activation: 'softmax' }),
+    ],
+  });
+  return model.compile({ loss: 'categoricalCrossentropy', optimizer: adam({ lr: 1e-3 }), ...extra });
+}
+
+const MODELS = { W2: mlp, W3: cnn, W5: autoencoder, W6: resnet, W7: vgg, W8: wideMlp };
+
+/**
+ * The model of a workload, compiled with `precision` when one is asked for; null (and a skip
+ * line) when compile refuses it (an oxnet without that option).
+ */
+function modelFor(workload, impl, backend, precision) {
+  if (!precision) return MODELS[workload](backend);
+  try {
+    return MODELS[workload](backend, { precision });
+  } catch (e) {
+    skip(workload, impl, `compile refuses precision '${precision}' (${e.code ?? 'error'}: ${e.message.split('\n')[0]}): no ${precision} row`);
+    return null;
+  }
+}
+
+/** W7, W8: fit over the pool's batches, one call per warm-up and one for the timed batches. */
+async function syntheticRun(workload, impl, backend, quick, precision) {
+  const model = modelFor(workload, impl, backend, precision);
+  if (!model) return 'skipped';
+  const d = data.loadSynthetic(workload);
+  await syntheticWorkload(workload, impl, quick, {
+    trainBatches: (first, count, batch) =>
+      timedFit(model, poolBatches(d.x, d.width, batch, first, count), poolBatches(d.y, 10, batch, first, count), {
+        epochs: 1,
+        batchSize: batch,
+        shuffle: false,
+      }),
+  });
+}
+
+async function mnistWorkload(workload, impl, backend, quick, precision) {
+  const model = modelFor(workload, impl, backend, precision);
+  if (!model) return 'skipped';
   const d = data.loadSplit();
-  const model = MODELS[workload](backend);
   const target = workload === 'W5' ? d.trainX : d.trainY;
   const batchSize = workload === 'W3' ? 32 : 64;
   await trainWorkload(workload, impl, quick, {
@@ -176,10 +243,11 @@ async function mnistWorkload(workload, impl, backend, quick) {
   });
 }
 
-async function run(workload, impl, quick) {
+async function run(workload, impl, quick, { precision } = {}) {
   const backend = impl === 'oxnet-native' ? 'native' : 'js';
   if (workload === 'W1') return w1(impl, backend, quick);
-  if (['W2', 'W3', 'W5', 'W6'].includes(workload)) return mnistWorkload(workload, impl, backend, quick);
+  if (['W2', 'W3', 'W5', 'W6'].includes(workload)) return mnistWorkload(workload, impl, backend, quick, precision);
+  if (['W7', 'W8'].includes(workload)) return syntheticRun(workload, impl, backend, quick, precision);
   if (workload === 'W4') {
     const be = backendByName(backend);
     return gemmWorkload(impl, quick, (a, b, n) => be.matmul(a, b, n, n, n), backend === 'js' ? 1024 : Infinity);
@@ -187,4 +255,4 @@ async function run(workload, impl, quick) {
   throw new Error(`oxnet: unknown workload ${workload}`);
 }
 
-module.exports = { run, mlp, cnn };
+module.exports = { run, mlp, cnn, vgg, wideMlp };

@@ -3,14 +3,20 @@ const { monitorEventLoopDelay } = require('node:perf_hooks');
 
 const MARK = '@@bench ';
 
+/** Fields every record of this process carries (a `precision` other than float32). */
+let tags = {};
+function setTags(t) {
+  tags = { ...t };
+}
+
 /** One result record on stdout, picked up by run.js. */
 function emit(workload, impl, metric, value, extra = {}) {
-  process.stdout.write(`${MARK}${JSON.stringify({ workload, impl, metric, value, threads: threadsOf(impl), ...extra })}\n`);
+  process.stdout.write(`${MARK}${JSON.stringify({ workload, impl, metric, value, threads: threadsOf(impl), ...tags, ...extra })}\n`);
 }
 
 /** A workload this impl cannot run, with the reason (printed by run.js, not a result). */
 function skip(workload, impl, reason) {
-  process.stdout.write(`${MARK}${JSON.stringify({ workload, impl, skipped: reason })}\n`);
+  process.stdout.write(`${MARK}${JSON.stringify({ workload, impl, ...tags, skipped: reason })}\n`);
 }
 
 /** Threads the impl computes with: oxnet-native uses rayon's pool; the others one JS thread. */
@@ -55,4 +61,4 @@ function seedMathRandom(seed) {
   Math.random = mulberry32(seed >>> 0);
 }
 
-module.exports = { MARK, emit, skip, peakRssMb, lagMonitor, now, median, seedMathRandom };
+module.exports = { MARK, emit, skip, setTags, peakRssMb, lagMonitor, now, median, seedMathRandom };

@@ -25,9 +25,7 @@ function ensureMnistCache() {
   const split = oxnet().loadMnist();
   if (split.checkValue !== CHECK) throw new Error(`MNIST split check value ${split.checkValue}, workloads.md says ${CHECK}`);
   const buffers = parts.map(([name]) => Buffer.from(split[name].buffer, split[name].byteOffset, split[name].byteLength));
-  const tmp = `${cacheFile}.${process.pid}`;
-  fs.writeFileSync(tmp, Buffer.concat(buffers));
-  fs.renameSync(tmp, cacheFile);
+  writeAtomically(cacheFile, Buffer.concat(buffers));
   return cacheFile;
 }
 
@@ -85,4 +83,77 @@ function meanSquaredError(a, b) {
   return s / a.length;
 }
 
-module.exports = { PIXELS, TRAIN, TEST, ensureMnistCache, loadSplit, epochOrder, gather, accuracy, meanSquaredError };
+/** Epochs whose orders the Python peer reads from `ordersFile` (W2/W5/W6 train 3). */
+const ORDER_EPOCHS = 4;
+const ordersFile = path.join(os.tmpdir(), `oxnet-bench-orders-${ORDER_EPOCHS}x${TRAIN}.bin`);
+
+/** Writes epochs 0..ORDER_EPOCHS-1's orders (uint32, one epoch after another) for the Python peer. */
+function ensureOrdersFile() {
+  if (fs.existsSync(ordersFile)) return ordersFile;
+  const all = new Uint32Array(ORDER_EPOCHS * TRAIN);
+  for (let e = 0; e < ORDER_EPOCHS; e++) all.set(epochOrder(e), e * TRAIN);
+  writeAtomically(ordersFile, Buffer.from(all.buffer));
+  return ordersFile;
+}
+
+/**
+ * W7 and W8's synthetic data (workloads.md): POOL_BATCHES batches of inputs uniform in [0, 1)
+ * and labels uniform in 0..9, from mulberry32 seeded by the workload; timed runs cycle through
+ * them. W7's samples are 32x32x3 images, channels last (oxnet's layout; the Python peer
+ * transposes). Cached as float32 inputs then float32 class indices.
+ */
+const SYNTHETIC = {
+  W7: { width: 32 * 32 * 3, batch: 128, seed: 7 },
+  W8: { width: 3072, batch: 256, seed: 8 },
+};
+const POOL_BATCHES = 4;
+const syntheticFile = (workload) => path.join(os.tmpdir(), `oxnet-bench-synthetic-${workload}-${POOL_BATCHES}.bin`);
+
+function ensureSyntheticFile(workload) {
+  const file = syntheticFile(workload);
+  if (fs.existsSync(file)) return file;
+  const { width, batch, seed } = SYNTHETIC[workload];
+  const n = POOL_BATCHES * batch;
+  const next = rng().mulberry32(seed);
+  const all = new Float32Array(n * width + n);
+  for (let i = 0; i < n * width; i++) all[i] = next();
+  for (let i = 0; i < n; i++) all[n * width + i] = Math.floor(next() * 10);
+  writeAtomically(file, Buffer.from(all.buffer));
+  return file;
+}
+
+/** { x, y (one-hot), labels, n, width, batch } of a synthetic workload's pool. */
+function loadSynthetic(workload) {
+  const { width, batch } = SYNTHETIC[workload];
+  const buf = fs.readFileSync(ensureSyntheticFile(workload));
+  const all = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4).slice();
+  const n = POOL_BATCHES * batch;
+  if (all.length !== n * width + n) throw new Error(`${syntheticFile(workload)} has ${all.length} floats, expected ${n * width + n}: delete it`);
+  const labels = Uint8Array.from(all.subarray(n * width));
+  const y = new Float32Array(n * 10);
+  for (let i = 0; i < n; i++) y[i * 10 + labels[i]] = 1;
+  return { x: all.subarray(0, n * width), y, labels, n, width, batch };
+}
+
+function writeAtomically(file, buffer) {
+  const tmp = `${file}.${process.pid}`;
+  fs.writeFileSync(tmp, buffer);
+  fs.renameSync(tmp, file);
+}
+
+module.exports = {
+  PIXELS,
+  TRAIN,
+  TEST,
+  POOL_BATCHES,
+  SYNTHETIC,
+  ensureMnistCache,
+  ensureOrdersFile,
+  ensureSyntheticFile,
+  loadSplit,
+  loadSynthetic,
+  epochOrder,
+  gather,
+  accuracy,
+  meanSquaredError,
+};

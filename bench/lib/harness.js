@@ -75,4 +75,35 @@ function trainWorkload(workload, impl, quick, hooks) {
   return settings(workload, quick, impl).epochs ? epochWorkload(workload, impl, quick, hooks) : rangeWorkload(workload, impl, quick, hooks);
 }
 
-module.exports = { trainWorkload };
+/**
+ * W7 and W8 (synthetic data, workloads.md): `warmupBatches` untimed, then `batches` timed, each
+ * run as one training call; batch i is batch i mod POOL_BATCHES of the pool.
+ * `trainBatches(first, count, batch)` trains batches first..first+count-1 of `batch` samples and
+ * may return its own ms.
+ */
+async function syntheticWorkload(workload, impl, quick, { trainBatches }) {
+  const s = settings(workload, quick, impl);
+  if (s.warmupBatches) await trainBatches(0, s.warmupBatches, s.batch);
+  const lag = await lagMonitor();
+  const t0 = now();
+  const ms = await trainBatches(s.warmupBatches, s.batches, s.batch);
+  const took = typeof ms === 'number' ? ms : now() - t0;
+  await settle();
+  const lagP99 = lag.stop();
+  emit(workload, impl, 'samples_per_s', (s.batches * s.batch) / (took / 1000), { samples: s.batches * s.batch, batch: s.batch });
+  if (Number.isFinite(lagP99)) emit(workload, impl, 'loop_lag_p99_ms', lagP99);
+}
+
+/** Rows of the pool for batches first..first+count-1 (cycling), as one array. */
+function poolBatches(pool, width, batch, first, count) {
+  const per = batch * width;
+  const batchesInPool = pool.length / per;
+  const out = new Float32Array(count * per);
+  for (let i = 0; i < count; i++) {
+    const b = (first + i) % batchesInPool;
+    out.set(pool.subarray(b * per, (b + 1) * per), i * per);
+  }
+  return out;
+}
+
+module.exports = { trainWorkload, syntheticWorkload, poolBatches };

@@ -1,5 +1,5 @@
 // The terminal report: markdown tables with each figure's ratio to oxnet-native.
-const IMPLS = ['oxnet-native', 'oxnet-js', 'tfjs-cpu', 'tfjs-wasm', 'brainjs', 'convnetjs', 'numpy'];
+const IMPLS = ['oxnet-native', 'oxnet-js', 'tfjs-cpu', 'tfjs-wasm', 'brainjs', 'convnetjs', 'numpy', 'pytorch'];
 const LOWER_IS_BETTER = new Set(['median_epochs', 'median_epoch_us', 'recon_mse', 'peak_rss_mb', 'loop_lag_p99_ms', 'epoch_ms', 'us_per_call']);
 
 function fmt(v) {
@@ -16,11 +16,15 @@ function table(header, rows) {
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-/** Rows keyed by workload, metric and case/size; one column per impl with "value (ratio)". */
+/**
+ * Rows keyed by workload, metric and case/size; one column per impl with "value (ratio)".
+ * float32 only; oxnet-native and PyTorch at `threads` (their other runs have tables of their own).
+ */
 function comparison(records, threads) {
   const rows = new Map();
   for (const r of records) {
-    if (r.impl === 'oxnet-native' && r.threads !== threads) continue;
+    if ((r.impl === 'oxnet-native' || r.impl === 'pytorch') && r.threads !== threads) continue;
+    if (r.precision) continue;
     const key = `${r.workload}|${r.metric}|${r.case ?? (r.size ? `n=${r.size}` : '')}`;
     if (!rows.has(key)) rows.set(key, new Map());
     rows.get(key).set(r.impl, r.value);
@@ -40,7 +44,7 @@ function comparison(records, threads) {
 }
 
 function threadScaling(records, cores) {
-  const native = records.filter((r) => r.impl === 'oxnet-native' && ['samples_per_s', 'gflops'].includes(r.metric) && r.workload !== 'kernels');
+  const native = records.filter((r) => r.impl === 'oxnet-native' && ['samples_per_s', 'gflops'].includes(r.metric) && r.workload !== 'kernels' && !r.precision);
   const keyOf = (r) => `${r.workload}|${r.metric}|${r.size ? `n=${r.size}` : ''}`;
   const keys = [...new Set(native.map(keyOf))];
   const rows = keys
@@ -54,12 +58,109 @@ function threadScaling(records, cores) {
   return rows.length ? table(['workload', 'metric', 'case', '1 thread', `${cores} threads`, 'speed-up'], rows) : '';
 }
 
+const speedOf = (r) => (r.workload === 'W4' ? r.metric === 'gflops' : r.metric === 'samples_per_s');
+const caseOf = (r) => (r.size ? `n=${r.size}` : '');
+
+/** The records of one impl, threads and precision (undefined = float32), as a map by workload|case. */
+function byCase(records, impl, threads, precision, metric) {
+  const m = new Map();
+  for (const r of records)
+    if (r.impl === impl && r.threads === threads && r.precision === precision && (metric ? r.metric === metric : speedOf(r)))
+      m.set(`${r.workload}|${caseOf(r)}`, r.value);
+  return m;
+}
+
+/**
+ * oxnet-native against PyTorch, float32, at all cores and at one thread: samples/s (W4: GFLOP/s)
+ * and oxnet / PyTorch; achieved GFLOP/s of oxnet and PyTorch and their share of oxnet's W4 GEMM at
+ * n = 1024 in the same run.
+ */
+function againstTorch(records, cores) {
+  const n2 = byCase(records, 'oxnet-native', cores);
+  const t2 = byCase(records, 'pytorch', cores);
+  const n1 = byCase(records, 'oxnet-native', 1);
+  const t1 = byCase(records, 'pytorch', 1);
+  const g2 = byCase(records, 'oxnet-native', cores, undefined, 'gflops');
+  const gt = byCase(records, 'pytorch', cores, undefined, 'gflops');
+  const gemm = g2.get('W4|n=1024');
+  const keys = [...t2.keys(), ...t1.keys()].filter((k, i, a) => a.indexOf(k) === i).sort();
+  if (!keys.length) return '';
+  const ratio = (a, b) => (a !== undefined && b ? `${fmt(a / b)}x` : '-');
+  const v = (x) => (x === undefined ? '-' : fmt(x));
+  const share = (g) => (g !== undefined && gemm ? fmt(g / gemm) : '-');
+  const rows = keys.map((k) => {
+    const [w, kase] = k.split('|');
+    const counted = !w.startsWith('W4') && g2.has(k);
+    return [
+      w,
+      kase || (w === 'W4' ? '' : 'samples/s'),
+      v(n2.get(k)),
+      v(t2.get(k)),
+      ratio(n2.get(k), t2.get(k)),
+      v(n1.get(k)),
+      v(t1.get(k)),
+      ratio(n1.get(k), t1.get(k)),
+      counted ? `${v(g2.get(k))} (${share(g2.get(k))})` : '-',
+      counted ? `${v(gt.get(k))} (${share(gt.get(k))})` : '-',
+    ];
+  });
+  return table(
+    [
+      'workload',
+      'figure',
+      `oxnet ${cores} thr`,
+      `PyTorch ${cores} thr`,
+      'oxnet / PyTorch',
+      'oxnet 1 thr',
+      'PyTorch 1 thr',
+      'oxnet / PyTorch',
+      `oxnet GFLOP/s (share of our GEMM ${gemm ? fmt(gemm) : 'n/a'})`,
+      'PyTorch GFLOP/s (share)',
+    ],
+    rows,
+  );
+}
+
+/** bfloat16 rows beside float32: oxnet's and PyTorch's, each against its own float32, and against each other. */
+function bfloat16Table(records, cores) {
+  const nf = byCase(records, 'oxnet-native', cores);
+  const nb = byCase(records, 'oxnet-native', cores, 'bfloat16');
+  const tf = byCase(records, 'pytorch', cores);
+  const tb = byCase(records, 'pytorch', cores, 'bfloat16');
+  const keys = [...nb.keys(), ...tb.keys()].filter((k, i, a) => a.indexOf(k) === i).sort();
+  if (!keys.length) return '';
+  const v = (x) => (x === undefined ? '-' : fmt(x));
+  const ratio = (a, b) => (a !== undefined && b ? `${fmt(a / b)}x` : '-');
+  const rows = keys.map((k) => {
+    const [w, kase] = k.split('|');
+    return [
+      w,
+      kase,
+      v(nf.get(k)),
+      v(nb.get(k)),
+      ratio(nb.get(k), nf.get(k)),
+      v(tf.get(k)),
+      v(tb.get(k)),
+      ratio(tb.get(k), tf.get(k)),
+      ratio(nb.get(k), tb.get(k)),
+    ];
+  });
+  return table(
+    ['workload', 'case', 'oxnet fp32', 'oxnet bf16', 'bf16 / fp32', 'PyTorch fp32', 'PyTorch bf16', 'bf16 / fp32', 'oxnet bf16 / PyTorch bf16'],
+    rows,
+  );
+}
+
 /** The whole report as markdown text. */
 function report(records, skips, peak, cores) {
   const main = records.filter((r) => !['kernels', 'growth'].includes(r.workload) && r.impl !== 'fp32-peak');
   const parts = [`## Workloads (ratio = impl / oxnet-native at ${cores} threads)`, comparison(main, cores)];
   const scaling = threadScaling(records, cores);
   if (scaling) parts.push(`## oxnet-native: 1 vs ${cores} threads (RAYON_NUM_THREADS)`, scaling);
+  const torch = againstTorch(records, cores);
+  if (torch) parts.push('## oxnet-native against PyTorch (float32; samples/s, W4 GFLOP/s; GFLOP/s counted by lib/flops.js)', torch);
+  const bf16 = bfloat16Table(records, cores);
+  if (bf16) parts.push(`## bfloat16 (oxnet: compile({ precision: 'bfloat16' }); PyTorch: autocast) at ${cores} threads`, bf16);
   const kernels = records.filter((r) => r.workload === 'kernels');
   if (kernels.length) parts.push('## Kernels (ratio = oxnet-js / oxnet-native)', comparison(kernels, cores));
   const growth = records.filter((r) => r.workload === 'growth');
@@ -73,4 +174,4 @@ function report(records, skips, peak, cores) {
   return parts.join('\n\n');
 }
 
-module.exports = { report, comparison, fmt, IMPLS };
+module.exports = { report, comparison, againstTorch, bfloat16Table, fmt, IMPLS };

@@ -31,15 +31,19 @@ test('jobs: W4 adds numpy and a 1-thread native run; kernels and W6 run both oxn
   ]);
   const w1 = jobs({ only: ['W1'] }, 2).map((j) => j.impl);
   assert.deepEqual(w1, ['oxnet-native', 'oxnet-js', 'tfjs-cpu', 'tfjs-wasm', 'brainjs', 'convnetjs']);
-  assert.equal(jobs({ only: ['W3'] }, 1).length, 6, 'one core: no thread pair, no rounds');
+  // One core: no thread pair, no rounds; the bfloat16 row and the W4 GEMM that W3's GFLOP/s share needs.
+  assert.deepEqual(
+    jobs({ only: ['W3'] }, 1).map((j) => `${j.workload}:${j.impl}${j.precision ? `:${j.precision}` : ''}`),
+    ['W3:oxnet-native', 'W3:oxnet-js', 'W3:tfjs-cpu', 'W3:tfjs-wasm', 'W3:brainjs', 'W3:convnetjs', 'W3:oxnet-native:bfloat16', 'W4:oxnet-native'],
+  );
   assert.deepEqual(
     jobs({ only: ['kernels'] }, 2).map((j) => j.impl),
     ['oxnet-native', 'oxnet-js'],
   );
   assert.deepEqual(
-    jobs({ only: ['W6'] }, 2).map((j) => j.impl),
-    ['oxnet-native', 'oxnet-js'],
-    'W6: the two oxnet backends only',
+    jobs({ only: ['W6'] }, 2).map((j) => `${j.workload}:${j.impl}:${j.env.RAYON_NUM_THREADS ?? '-'}${j.precision ? `:${j.precision}` : ''}`),
+    ['W6:oxnet-native:2', 'W6:oxnet-js:-', 'W6:oxnet-native:1', 'W6:oxnet-native:2:bfloat16', 'W4:oxnet-native:2'],
+    'W6 without PyTorch: the two oxnet backends, 1 thread, bfloat16, and the GEMM reference',
   );
 });
 
