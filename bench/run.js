@@ -112,7 +112,7 @@ function mergeRounds(records) {
   return [...kept.values()];
 }
 
-function commandOf(job, quick, python = choosePython()) {
+function commandOf(job, quick, python = choosePython(), timeoutS = quick ? 120 : 3600) {
   const flag = quick ? ['--quick'] : [];
   if (job.impl === 'numpy') {
     const env = { ...process.env };
@@ -133,6 +133,7 @@ function commandOf(job, quick, python = choosePython()) {
       JSON.stringify(settings(job.workload, quick, 'pytorch')),
     ];
     if (job.precision) args.push('--precision', job.precision);
+    args.push('--limit-s', `${timeoutS}`);
     return { cmd: python, args: [...args, ...files, ...flag], env: { ...process.env, ...job.env } };
   }
   const precision = job.precision ? [`--precision=${job.precision}`] : [];
@@ -148,7 +149,7 @@ function labelOf(job) {
 /** Runs one job; resolves with its records, skips and an error text if it failed. */
 function runJob(job, quick, timeoutS, python) {
   return new Promise((resolve) => {
-    const { cmd, args, env } = commandOf(job, quick, python);
+    const { cmd, args, env } = commandOf(job, quick, python, timeoutS);
     const child = spawn(cmd, args, { cwd: HERE, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';

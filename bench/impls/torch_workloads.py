@@ -18,6 +18,9 @@ ap.add_argument('--orders')
 ap.add_argument('--synthetic')
 ap.add_argument('--precision', default=None)
 ap.add_argument('--quick', action='store_true')
+# run.js's time limit for this job: W7/W8 time fewer batches (at least 1, the record's `samples`
+# says how many) where the warm-up shows the settings' count would not fit in 40% of it.
+ap.add_argument('--limit-s', type=float, default=float('inf'))
 args = ap.parse_args()
 W = args.workload
 IMPL = 'pytorch'
@@ -49,6 +52,21 @@ if args.precision not in (None, 'bfloat16'):
     raise SystemExit(f'unknown --precision {args.precision}')
 
 TRAIN, TEST, PIXELS = 8000, 2000, 784
+
+
+def bf16_hardware():
+    try:
+        flags = next((l for l in open('/proc/cpuinfo') if l.startswith('flags')), '').split()
+    except OSError:
+        return False
+    return 'avx512_bf16' in flags or 'amx_bf16' in flags
+
+
+# Without AVX512_BF16 or AMX, autocast's bfloat16 products run slow reference kernels (on a Zen 1:
+# torch.matmul at 0.1 GFLOP/s, a W7 batch takes minutes): --quick leaves the large ones out.
+if BF16 and args.quick and W in ('W6', 'W7', 'W8') and not bf16_hardware():
+    skip('this CPU has neither AVX512_BF16 nor AMX: autocast bfloat16 runs reference kernels (minutes a batch); run without --quick to measure it')
+    sys.exit(0)
 
 
 def autocast():
@@ -235,11 +253,14 @@ def synthetic_workload():
         for i in range(first, first + count):
             step(xs[i % pool], ys[i % pool])
 
-    train(0, S['warmupBatches'])
     t0 = time.perf_counter()
-    train(S['warmupBatches'], S['batches'])
+    train(0, S['warmupBatches'])
+    per_batch = (time.perf_counter() - t0) / max(1, S['warmupBatches'])
+    count = max(1, min(S['batches'], int(0.4 * args.limit_s / per_batch))) if S['warmupBatches'] else S['batches']
+    t0 = time.perf_counter()
+    train(S['warmupBatches'], count)
     took = time.perf_counter() - t0
-    emit('samples_per_s', S['batches'] * batch / took, samples=S['batches'] * batch, batch=batch)
+    emit('samples_per_s', count * batch / took, samples=count * batch, batch=batch)
 
 
 def gemm_workload():
