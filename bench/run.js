@@ -93,7 +93,7 @@ function jobs(opts, cores, { torch = false } = {}) {
 const ROUNDS = 3;
 
 /**
- * Records that differ only in value (and reps) are repeated rounds of one measurement: speeds keep
+ * Records that differ only in value (and reps, samples) are repeated rounds of one measurement: speeds keep
  * the best round (the least disturbed by other load), peak RSS and event-loop lag the worst (a
  * bound, not a lucky round), anything else (accuracy, epochs) the first.
  */
@@ -103,7 +103,8 @@ function mergeRounds(records) {
   const time = (m) => m === 'epoch_ms' || m === 'us_per_call' || m === 'median_epoch_us';
   const bound = (m) => m === 'peak_rss_mb' || m === 'loop_lag_p99_ms';
   for (const r of records) {
-    const { value, reps, ...rest } = r; // the same record but for the measurement itself
+    // The same record but for the measurement itself (with --quick, how many samples fit the time budget varies by round).
+    const { value, reps, samples, ...rest } = r;
     const key = JSON.stringify(Object.entries(rest).sort());
     const seen = kept.get(key);
     const better = !seen || (speed(r.metric) && value > seen.value) || (time(r.metric) && value < seen.value) || (bound(r.metric) && value > seen.value);

@@ -121,6 +121,14 @@ function againstTorch(records, cores) {
   );
 }
 
+/** Workloads (W4: sizes) where PyTorch's float32 run at all cores was slower than its 1-thread run. */
+function torchSlowerOnMoreThreads(records, cores) {
+  if (cores < 2) return [];
+  const all = byCase(records, 'pytorch', cores);
+  const one = byCase(records, 'pytorch', 1);
+  return [...all.keys()].filter((k) => one.has(k) && all.get(k) < one.get(k)).map((k) => k.replace('|', ' ').trim());
+}
+
 /** bfloat16 rows beside float32: oxnet's and PyTorch's, each against its own float32, and against each other. */
 function bfloat16Table(records, cores) {
   const nf = byCase(records, 'oxnet-native', cores);
@@ -159,6 +167,11 @@ function report(records, skips, peak, cores) {
   if (scaling) parts.push(`## oxnet-native: 1 vs ${cores} threads (RAYON_NUM_THREADS)`, scaling);
   const torch = againstTorch(records, cores);
   if (torch) parts.push('## oxnet-native against PyTorch (float32; samples/s, W4 GFLOP/s; GFLOP/s counted by lib/flops.js)', torch);
+  const slower = torchSlowerOnMoreThreads(records, cores);
+  if (slower.length)
+    parts.push(
+      `Note: PyTorch ran slower at ${cores} threads than at 1 on ${slower.join(', ')}. Its OpenMP threads spin-wait at each barrier, so on a machine whose cores are busy with other work its ${cores}-thread figures fall far below its best; the 1-thread columns are the fairer comparison here.`,
+    );
   const bf16 = bfloat16Table(records, cores);
   if (bf16) parts.push(`## bfloat16 (oxnet: compile({ precision: 'bfloat16' }); PyTorch: autocast) at ${cores} threads`, bf16);
   const kernels = records.filter((r) => r.workload === 'kernels');
@@ -174,4 +187,4 @@ function report(records, skips, peak, cores) {
   return parts.join('\n\n');
 }
 
-module.exports = { report, comparison, againstTorch, bfloat16Table, fmt, IMPLS };
+module.exports = { report, comparison, againstTorch, bfloat16Table, torchSlowerOnMoreThreads, fmt, IMPLS };

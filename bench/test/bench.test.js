@@ -63,6 +63,9 @@ test('mergeRounds: best speed, worst RSS and lag, first accuracy; distinct cases
     r('oxnet-native', 'epoch_ms', 12, { case: 'a' }),
     r('oxnet-native', 'epoch_ms', 10, { case: 'a' }),
     r('oxnet-native', 'epoch_ms', 30, { case: 'b' }),
+    // --quick rounds time as many samples as fit their budget: still one measurement.
+    { workload: 'W3', impl: 'oxnet-native', metric: 'samples_per_s', value: 900, threads: 2, samples: 4000 },
+    { workload: 'W3', impl: 'oxnet-native', metric: 'samples_per_s', value: 3100, threads: 2, samples: 7900 },
   ]);
   const get = (impl, metric, size) => merged.filter((x) => x.impl === impl && x.metric === metric && x.size === size).map((x) => x.value);
   assert.deepEqual(get('numpy', 'gflops', 1024), [190]);
@@ -78,7 +81,11 @@ test('mergeRounds: best speed, worst RSS and lag, first accuracy; distinct cases
       ['b', 30],
     ],
   );
-  assert.equal(merged.length, 8);
+  assert.deepEqual(
+    merged.filter((x) => x.workload === 'W3').map((x) => [x.value, x.samples]),
+    [[3100, 7900]],
+  );
+  assert.equal(merged.length, 9);
 });
 
 test('comparison: ratio is impl / oxnet-native at the given thread count', () => {

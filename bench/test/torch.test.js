@@ -9,7 +9,7 @@ const { spawnSync } = require('node:child_process');
 const { jobs, commandOf, labelOf } = require('../run');
 const { layersOf, flopsPerSample, achievedGflops, withGflops } = require('../lib/flops');
 const { evaluateTargets, targetsReport, cpuFeatures } = require('../lib/targets');
-const { againstTorch, bfloat16Table, comparison } = require('../lib/report');
+const { againstTorch, bfloat16Table, comparison, torchSlowerOnMoreThreads } = require('../lib/report');
 const { choosePython, canImport, torchMissingLine, VENV_PYTHON } = require('../lib/python');
 
 test('flops: W7 by hand, 690,109,440 FLOPs a sample', () => {
@@ -222,4 +222,10 @@ test('report: against PyTorch at 2 and 1 threads with GFLOP/s shares; bf16 besid
   const main = comparison(records, 2);
   assert.match(main, /\| W7 \| samples_per_s \| {2}\| 150\.0 \| 100\.0 \(0\.667x\) \|/);
   assert.doesNotMatch(main, /W7 \| samples_per_s[^\n]*200/, 'the bf16 row stays out of the main table');
+});
+
+test('report: names the workloads where PyTorch lost speed on more threads', () => {
+  const records = [rec('W2', 'pytorch', 700), rec('W2', 'pytorch', 5600, 1), rec('W7', 'pytorch', 30), rec('W7', 'pytorch', 20, 1), rec('W8', 'pytorch', 10)];
+  assert.deepEqual(torchSlowerOnMoreThreads(records, 2), ['W2']);
+  assert.deepEqual(torchSlowerOnMoreThreads(records, 1), []);
 });
