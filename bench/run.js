@@ -50,10 +50,16 @@ function ensurePeers() {
   if (r.status !== 0) throw new Error('npm ci in bench/ failed');
 }
 
-/** A PyTorch job at `threads` threads (its thread pools: torch.set_num_threads, OMP, MKL). */
-function torchJob(workload, threads, precision) {
+/**
+ * A PyTorch job at `threads` threads (its thread pools: torch.set_num_threads, OMP, MKL).
+ * `passive`: OMP_WAIT_POLICY=PASSIVE. PyTorch's OpenMP threads spin-wait at every barrier by
+ * default, which on a machine whose cores are busy elsewhere costs it up to 30x at 2 threads
+ * (W2 on a loaded 2-core Zen 1: 150 against 5,100 samples/s); its multi-thread runs go once each
+ * way and mergeRounds keeps the better, so PyTorch gets the better of its two settings.
+ */
+function torchJob(workload, threads, precision, passive = false) {
   const t = `${threads}`;
-  return { workload, impl: 'pytorch', threads, precision, env: { OMP_NUM_THREADS: t, MKL_NUM_THREADS: t } };
+  return { workload, impl: 'pytorch', threads, precision, env: { OMP_NUM_THREADS: t, MKL_NUM_THREADS: t, ...(passive ? { OMP_WAIT_POLICY: 'PASSIVE' } : {}) } };
 }
 
 /**
@@ -75,12 +81,18 @@ function jobs(opts, cores, { torch = false } = {}) {
     // Thread scaling of the native backend (rayon reads RAYON_NUM_THREADS once, at pool start),
     // numpy's GEMM and PyTorch at all cores and at one thread: ratios of a few tens of percent on
     // a shared machine, so W2-W4 get more rounds of these, alternating, merged by mergeRounds.
-    const paired = [];
-    if (cores > 1 && w !== 'W1') paired.push(native(w, { RAYON_NUM_THREADS: '1' }));
-    if (w === 'W4') paired.push({ workload: w, impl: 'numpy', env: {} });
-    if (torch && TORCH_WORKLOADS.includes(w)) paired.push(torchJob(w, cores), ...(cores > 1 && w !== 'W4' ? [torchJob(w, 1)] : []));
-    out.push(...paired);
-    if (paired.length && ['W2', 'W3', 'W4'].includes(w)) for (let round = 1; round < ROUNDS; round++) out.push(base, ...paired);
+    const paired = (round) => {
+      const list = [];
+      if (cores > 1 && w !== 'W1') list.push(native(w, { RAYON_NUM_THREADS: '1' }));
+      if (w === 'W4') list.push({ workload: w, impl: 'numpy', env: {} });
+      // PyTorch at all cores: its default OpenMP wait policy, and PASSIVE in the second round (see torchJob).
+      if (torch && TORCH_WORKLOADS.includes(w))
+        list.push(torchJob(w, cores, undefined, cores > 1 && round === 1), ...(cores > 1 && w !== 'W4' ? [torchJob(w, 1)] : []));
+      return list;
+    };
+    out.push(...paired(0));
+    if (paired(0).length && ['W2', 'W3', 'W4'].includes(w)) for (let round = 1; round < ROUNDS; round++) out.push(base, ...paired(round));
+    else if (torch && TORCH_WORKLOADS.includes(w) && cores > 1) out.push(torchJob(w, cores, undefined, true));
     // bfloat16 rows, once: oxnet's (skipped with a line when compile refuses the option) and PyTorch's autocast (and its bf16 matmul on W4).
     if (BF16_WORKLOADS.includes(w)) out.push(native(w, { RAYON_NUM_THREADS: all }, 'bfloat16'));
     if (torch && (BF16_WORKLOADS.includes(w) || w === 'W4')) out.push(torchJob(w, cores, 'bfloat16'));
@@ -144,7 +156,8 @@ function commandOf(job, quick, python = choosePython(), timeoutS = quick ? 120 :
 /** The progress line's name of a job. */
 function labelOf(job) {
   const threads = job.env.RAYON_NUM_THREADS === '1' || job.threads === 1 ? ' (1 thread)' : '';
-  return `${job.workload} ${job.impl}${threads}${job.precision ? ` ${job.precision}` : ''}${job.note ? ` (${job.note})` : ''}`;
+  const passive = job.env.OMP_WAIT_POLICY ? ` (OMP_WAIT_POLICY=${job.env.OMP_WAIT_POLICY})` : '';
+  return `${job.workload} ${job.impl}${threads}${job.precision ? ` ${job.precision}` : ''}${passive}${job.note ? ` (${job.note})` : ''}`;
 }
 
 /** Runs one job; resolves with its records, skips and an error text if it failed. */

@@ -120,26 +120,35 @@ test('targets: the bfloat16 lines follow the CPU (AMX, AVX512_BF16 only, neither
 });
 
 test('jobs with PyTorch: 2 and 1 threads beside oxnet, autocast rows, GEMM reference', () => {
-  const show = (j) => `${j.workload}:${j.impl}:${j.threads ?? j.env.RAYON_NUM_THREADS ?? '-'}${j.precision ? `:${j.precision}` : ''}`;
+  const show = (j) =>
+    `${j.workload}:${j.impl}:${j.threads ?? j.env.RAYON_NUM_THREADS ?? '-'}${j.precision ? `:${j.precision}` : ''}${j.env.OMP_WAIT_POLICY ? ':passive' : ''}`;
   assert.deepEqual(jobs({ only: ['W7'] }, 2, { torch: true }).map(show), [
     'W7:oxnet-native:2',
     'W7:oxnet-js:-',
     'W7:oxnet-native:1',
     'W7:pytorch:2',
     'W7:pytorch:1',
+    'W7:pytorch:2:passive',
     'W7:oxnet-native:2:bfloat16',
     'W7:pytorch:2:bfloat16',
     'W4:oxnet-native:2',
   ]);
   const w2 = jobs({ only: ['W2'] }, 2, { torch: true }).map(show);
   const round = ['W2:oxnet-native:2', 'W2:oxnet-native:1', 'W2:pytorch:2', 'W2:pytorch:1'];
-  assert.deepEqual(w2.slice(6), [...round.slice(1), ...round, ...round], 'W2: three alternating rounds, no bfloat16 row');
+  const passive = ['W2:oxnet-native:2', 'W2:oxnet-native:1', 'W2:pytorch:2:passive', 'W2:pytorch:1'];
+  assert.deepEqual(
+    w2.slice(6),
+    [...round.slice(1), ...passive, ...round],
+    'W2: three alternating rounds, the second with OMP_WAIT_POLICY=PASSIVE; no bfloat16 row',
+  );
   const w4 = jobs({ only: ['W4'] }, 2, { torch: true }).map(show);
   assert.deepEqual(
     w4.slice(-5),
     ['W4:oxnet-native:2', 'W4:oxnet-native:1', 'W4:numpy:-', 'W4:pytorch:2', 'W4:pytorch:2:bfloat16'],
     'torch.matmul at 2 threads; bf16 once',
   );
+  assert.equal(w4.filter((x) => x === 'W4:pytorch:2:passive').length, 1);
+  assert.ok(!jobs({ only: ['W7'] }, 1, { torch: true }).some((j) => j.env.OMP_WAIT_POLICY), 'one core: no barrier to wait at');
   assert.ok(!jobs({ only: ['W1'] }, 2, { torch: true }).some((j) => j.impl === 'pytorch'));
   assert.ok(!jobs({ only: ['W7'] }, 2, { torch: false }).some((j) => j.impl === 'pytorch'));
 });
@@ -160,6 +169,9 @@ test('commandOf: the PyTorch job gets its threads, settings, precision and the d
   assert.equal(a[a.indexOf('--limit-s') + 1], '3600', 'the job limit of a full run');
   assert.equal(labelOf(bf), 'W7 pytorch bfloat16');
   assert.equal(labelOf(job), 'W7 pytorch (1 thread)');
+  const passive = jobs({ only: ['W7'] }, 2, { torch: true }).find((j) => j.env.OMP_WAIT_POLICY);
+  assert.equal(commandOf(passive, true, 'py').env.OMP_WAIT_POLICY, 'PASSIVE');
+  assert.equal(labelOf(passive), 'W7 pytorch (OMP_WAIT_POLICY=PASSIVE)');
   const native = jobs({ only: ['W7'] }, 2).find((j) => j.precision);
   assert.ok(commandOf(native, true).args.includes('--precision=bfloat16'));
 });
