@@ -14,7 +14,18 @@ import type { SymbolicTensor } from '../graph/symbolic';
 import type { Layer, SampleShape } from '../layers/layer';
 import type { Callback } from './callbacks';
 import { type Checkpoint, restoreCheckpoint, writeCheckpoint } from './checkpoint';
-import { type Compiled, type LossName, type Metric, type MetricName, outputSpec, perOutput, resolveLoss, resolveMetrics, resolveOptimizer, resolvePrecision } from './compile';
+import {
+  type Compiled,
+  type LossName,
+  type Metric,
+  type MetricName,
+  outputSpec,
+  perOutput,
+  resolveLoss,
+  resolveMetrics,
+  resolveOptimizer,
+  resolvePrecision,
+} from './compile';
 import { type EvalResult, evalResult, predictedClass } from './evaluate';
 import { distributedFit } from '../distributed/fit';
 import { distributedFitDataset } from '../distributed/fitDataset';

@@ -20,7 +20,10 @@ const dir = tempDir('oxnet-precision-').path;
 /** 8x8 noise images whose class is the lit column band (0-2, 3-5, 6-7): a CNN learns it in a few epochs. */
 function bands(n: number, seed: number) {
   let s = seed;
-  const rand = () => (s = (s * 48271) % 2147483647) / 2147483647;
+  const rand = () => {
+    s = (s * 48271) % 2147483647;
+    return s / 2147483647;
+  };
   const x = new Float32Array(n * 64);
   const y = new Float32Array(n * 3);
   for (let i = 0; i < n; i++) {

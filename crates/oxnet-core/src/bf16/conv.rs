@@ -42,7 +42,10 @@ pub fn forward(g: &Conv2dGeometry, x: &[f32], w: &[f32], s: &mut Scratch, y: &mu
 /// all overwritten.
 pub fn backward(g: &Conv2dGeometry, x: &[f32], w: &[f32], dy: &[f32], s: &mut Scratch, grads: ConvGrads<'_>) {
     let ConvGrads { mut dx, dw, db } = grads;
-    assert!(x.len() == g.x_len() && w.len() == g.w_len() && dy.len() == g.y_len() && dw.len() == g.w_len(), "bf16 conv2d backward: lengths");
+    assert!(
+        x.len() == g.x_len() && w.len() == g.w_len() && dy.len() == g.y_len() && dw.len() == g.w_len(),
+        "bf16 conv2d backward: lengths"
+    );
     let (patch, f, xs, ys) = (g.patch_len(), g.filters, g.in_sample_len(), g.out_sample_len());
     if let Some(db) = db {
         column_sums(dy, f, db);

@@ -152,7 +152,17 @@ fn pack_b(dst: &mut [u16], b: View, pc: usize, kc: usize, c0: usize, valid: usiz
 /// `c` addresses `rows` rows of `cols` floats `ldc` apart; panels as in kernels.rs.
 // The kernel's raw-pointer arguments plus the tile's edge sizes.
 #[allow(clippy::too_many_arguments)]
-unsafe fn run_tile(run: KernelFn, kc: usize, ap: *const u16, bp: *const u16, c: *mut f32, ldc: usize, rows: usize, cols: usize, load: bool) {
+unsafe fn run_tile(
+    run: KernelFn,
+    kc: usize,
+    ap: *const u16,
+    bp: *const u16,
+    c: *mut f32,
+    ldc: usize,
+    rows: usize,
+    cols: usize,
+    load: bool,
+) {
     if rows == MR && cols == NR {
         return run(kc, ap, bp, c, ldc, load);
     }
