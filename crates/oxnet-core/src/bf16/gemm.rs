@@ -5,6 +5,7 @@
 //! from C with `accumulate`) and carried through C between the KC slices: the result does not
 //! depend on the blocking, the kernel (AVX2 or portable) or the number of threads, which split C
 //! by row blocks only.
+use std::cell::Cell;
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
@@ -72,7 +73,8 @@ pub fn gemm_with(kernel: Kernel, m: usize, k: usize, n: usize, a: View, b: View,
         for jc in (0..n).step_by(NC) {
             let nc = (n - jc).min(NC);
             let b_panels = nc.div_ceil(NR);
-            let mut pb = vec![0u16; b_panels * NR * KC.min(k)];
+            let mut pb = PACK_B.with(Cell::take);
+            pb.resize(pb.len().max(b_panels * NR * KC.min(k)), 0);
             for pc in (0..k).step_by(KC) {
                 let kc = (k - pc).min(KC);
                 let load = accumulate || pc > 0;
@@ -90,8 +92,9 @@ pub fn gemm_with(kernel: Kernel, m: usize, k: usize, n: usize, a: View, b: View,
                     let rows = (m - r0).min(MC);
                     let a_panels = rows.div_ceil(MR);
                     // One leading u16 so that the kernel may read a[-1] of the first panel.
-                    let mut pa = vec![0u16; 1 + a_panels * MR * kc];
-                    for (i, panel) in pa[1..].chunks_mut(MR * kc).enumerate() {
+                    let mut pa = PACK_A.with(Cell::take);
+                    pa.resize(pa.len().max(1 + a_panels * MR * kc), 0);
+                    for (i, panel) in pa[1..1 + a_panels * MR * kc].chunks_mut(MR * kc).enumerate() {
                         pack_a(panel, a, r0 + i * MR, (rows - i * MR).min(MR), pc, kc);
                     }
                     for j in 0..b_panels {
@@ -106,6 +109,7 @@ pub fn gemm_with(kernel: Kernel, m: usize, k: usize, n: usize, a: View, b: View,
                             unsafe { run_tile(kernel.run, kc, ap, bp, cb[i * MR * n + c0..].as_mut_ptr(), n, rr, cols, load) };
                         }
                     }
+                    PACK_A.with(|cell| cell.set(pa));
                 };
                 if threads {
                     c.par_chunks_mut(MC * n).enumerate().for_each(block);
@@ -113,6 +117,7 @@ pub fn gemm_with(kernel: Kernel, m: usize, k: usize, n: usize, a: View, b: View,
                     c.chunks_mut(MC * n).enumerate().for_each(block);
                 }
             }
+            PACK_B.with(|cell| cell.set(pb));
         }
     };
     if parallel {
@@ -120,6 +125,13 @@ pub fn gemm_with(kernel: Kernel, m: usize, k: usize, n: usize, a: View, b: View,
     } else {
         run(false);
     }
+}
+
+thread_local! {
+    /// Packed panels kept per thread, so that steady-state calls do not allocate. Taken out while
+    /// in use: a nested call on the same thread (rayon work stealing) gets a fresh one.
+    static PACK_A: Cell<Vec<u16>> = const { Cell::new(Vec::new()) };
+    static PACK_B: Cell<Vec<u16>> = const { Cell::new(Vec::new()) };
 }
 
 fn reaches(v: &View, rows: usize, cols: usize) -> bool {
