@@ -12,7 +12,8 @@ const { buildResnet } = require('../examples/resnet-mnist.js');
 
 const resnetEpochs = Number(process.argv[2] ?? 3);
 const blocks = Number(process.argv[3] ?? 2);
-const backend = process.argv[4] ?? 'native';
+/** @type {'native' | 'js'} */
+const backend = process.argv[4] === 'js' ? 'js' : 'native';
 const data = loadMnist();
 
 function w3(precision) {
