@@ -33,5 +33,14 @@ export type OptimizerSpec =
       decoupled?: boolean;
     };
 
+/**
+ * The arithmetic of the matrix products of dense and conv2d (docs/kernels.md, "Bfloat16 mixed
+ * precision"): float32 throughout, or operands rounded to bfloat16 and float32 accumulation.
+ * Everything else (weights, optimizer, gradient sums, losses, batch norm) is float32 in both.
+ */
+export type Precision = 'float32' | 'bfloat16';
+
+export const PRECISIONS: readonly Precision[] = ['float32', 'bfloat16'];
+
 /** [height, width, channels] of one sample, channels-last. */
 export type Shape3 = [number, number, number];

@@ -1,15 +1,30 @@
 // ModelGraph + the compiled losses -> the GraphSpec an executor runs; and the sub-graph from one
 // value to the outputs (a decoder run on codes).
-import type { OptimizerSpec } from '../backend/spec';
+import type { OptimizerSpec, Precision } from '../backend/spec';
 import type { GraphSpec, OutputSpec } from '../backend/types';
 import { OxnetError } from '../errors';
 import { type ModelGraph, valueShape, valueSize } from './graph';
 
-/** The spec of `g` with these outputs' losses (an inference-only runner: see inferenceOutputs). */
-export function graphSpec(g: ModelGraph, outputs: OutputSpec[], optimizer: OptimizerSpec, seed: number, clipNorm?: number): GraphSpec {
+/** The ops whose products the precision applies to (the others are float32 in any precision). */
+const PRECISION_OPS = new Set(['dense', 'conv2d']);
+
+/**
+ * The spec of `g` with these outputs' losses (an inference-only runner: see inferenceOutputs). In
+ * bfloat16 every dense and conv2d op carries `precision: 'bfloat16'`; float32 specs name none.
+ */
+export function graphSpec(
+  g: ModelGraph,
+  outputs: OutputSpec[],
+  optimizer: OptimizerSpec,
+  seed: number,
+  clipNorm?: number,
+  precision: Precision = 'float32',
+): GraphSpec {
+  const op = (o: ModelGraph['nodes'][number]['op']) =>
+    precision === 'bfloat16' && PRECISION_OPS.has(o.type) ? { ...structuredClone(o), precision } : structuredClone(o);
   return {
     inputs: g.inputs.map((i) => ({ name: i.name, size: i.size })),
-    nodes: g.nodes.map((n) => ({ name: n.name, op: structuredClone(n.op), inputs: [...n.inputs], params: [...n.params], state: [...n.state], size: n.size })),
+    nodes: g.nodes.map((n) => ({ name: n.name, op: op(n.op), inputs: [...n.inputs], params: [...n.params], state: [...n.state], size: n.size })),
     params: g.params.map((p) => ({ name: p.name, size: p.size })),
     state: g.state.map((s) => ({ name: s.name, size: s.size })),
     outputs: outputs.map((o) => ({ ...o })),

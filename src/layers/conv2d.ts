@@ -1,6 +1,6 @@
 // conv2d: 2-D convolution, channels-last (NHWC) with an HWIO kernel [kh, kw, inChannels, filters].
 // Params [kernel, bias?].
-import type { ActivationSpec, Shape3 } from '../backend/spec';
+import type { ActivationSpec, Precision, Shape3 } from '../backend/spec';
 import { OxnetError } from '../errors';
 import { initialize, type InitializerName, type InitializerSpec } from '../initializers';
 import type { ActivationArg } from './activations';
@@ -50,6 +50,8 @@ export interface Conv2dOp extends ConvWindowOp {
   type: 'conv2d';
   filters: number;
   dilation: [number, number];
+  /** Set by compile({ precision: 'bfloat16' }) (graphSpec); absent: float32. */
+  precision?: Precision;
 }
 
 export interface Conv2dSettings extends Omit<DenseSettings, 'units'> {

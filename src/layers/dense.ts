@@ -1,6 +1,6 @@
 // dense: y = f(x W + b), W [inputs x units] (docs/kernels.md). Params [kernel, bias?].
 // `perceptron` is dense with step units, trained by the perceptron rule.
-import type { ActivationSpec } from '../backend/spec';
+import type { ActivationSpec, Precision } from '../backend/spec';
 import { OxnetError } from '../errors';
 import { defaultInitializerFor, initialize, resolveInitializer, type InitializerName, type InitializerSpec } from '../initializers';
 import { resolveActivation, type ActivationArg } from './activations';
@@ -38,6 +38,8 @@ export interface DenseOp {
   units: number;
   useBias: boolean;
   activation: ActivationSpec;
+  /** Set by compile({ precision: 'bfloat16' }) (graphSpec); absent: float32. */
+  precision?: Precision;
 }
 
 export interface DenseSettings {

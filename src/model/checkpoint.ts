@@ -173,6 +173,12 @@ function checkCompatible(model: Checkpointable, file: DecodedModelFile, source: 
     throw differs(`losses ${stable(theirs.losses)} in the checkpoint, ${stable(compiled.losses)} in the model`);
   if (stable(theirs.lossWeights) !== stable(compiled.lossWeights))
     throw differs(`lossWeights ${stable(theirs.lossWeights)} in the checkpoint, ${stable(compiled.lossWeights)} in the model`);
+  // Absent in a file: float32 (written only when bfloat16).
+  const theirPrecision = theirs.precision ?? 'float32';
+  if (theirPrecision !== compiled.precision)
+    throw differs(
+      `precision ${JSON.stringify(theirPrecision)} in the checkpoint, ${JSON.stringify(compiled.precision)} in the model: compile with the precision it was trained in`,
+    );
 }
 
 /**

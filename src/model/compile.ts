@@ -2,7 +2,7 @@
 // place the loss/activation pairing of docs/kernels.md is decided: which activations a loss
 // accepts, whether it reads the pre-activation (from logits) and with what scale, and how a
 // sample counts as correct. The executors only apply what this writes into each OutputSpec.
-import type { ActivationSpec, LossKind, OptimizerSpec } from '../backend/spec';
+import { type ActivationSpec, type LossKind, type OptimizerSpec, PRECISIONS, type Precision } from '../backend/spec';
 import type { OutputSpec } from '../backend/types';
 import { OxnetError, showValue } from '../errors';
 import type { GraphOutput } from '../graph/graph';
@@ -136,6 +136,13 @@ export function resolveOptimizer(arg: unknown): OptimizerSpec {
   throw new OxnetError('E_CONFIG', `optimizer kind must be 'sgd', 'adam' or 'adamw', got ${JSON.stringify(kind)}`);
 }
 
+/** compile's precision option: 'float32' (default) or 'bfloat16'. */
+export function resolvePrecision(value: unknown): Precision {
+  if (value === undefined) return 'float32';
+  if (typeof value === 'string' && (PRECISIONS as readonly string[]).includes(value)) return value as Precision;
+  throw new OxnetError('E_CONFIG', `compile precision must be ${PRECISIONS.map((p) => `'${p}'`).join(' or ')}, got ${showValue(value)}`);
+}
+
 export type MetricName = 'accuracy' | 'acc' | 'misclassified' | 'mse';
 export type Metric = 'acc' | 'misclassified' | 'mse';
 
@@ -187,4 +194,6 @@ export interface Compiled {
   outputs: OutputSpec[];
   optimizer: OptimizerSpec;
   metrics: Set<Metric>[];
+  /** The products' arithmetic (see Precision). */
+  precision: Precision;
 }

@@ -170,6 +170,7 @@ function restoreCompile(model: Model, compile: Record<string, unknown> | undefin
       optimizer: compile.optimizer as never,
       ...(compile.lossWeights !== undefined ? { lossWeights: compile.lossWeights as never } : {}),
       ...(compile.metrics !== undefined ? { metrics: compile.metrics as never } : {}),
+      ...(compile.precision !== undefined ? { precision: compile.precision as never } : {}),
     });
   });
 }

@@ -4,7 +4,7 @@
 // snapshot.ts.
 import * as arg from '../args';
 import { backend as activeBackend, backendByName, type BackendName } from '../backend';
-import type { LossKind, OptimizerSpec } from '../backend/spec';
+import type { LossKind, OptimizerSpec, Precision } from '../backend/spec';
 import type { Backend, Dataset, NetworkRunner, OutputSpec } from '../backend/types';
 import type { Normalizer } from '../data/normalize';
 import { OxnetError, showValue } from '../errors';
@@ -14,7 +14,18 @@ import type { SymbolicTensor } from '../graph/symbolic';
 import type { Layer, SampleShape } from '../layers/layer';
 import type { Callback } from './callbacks';
 import { type Checkpoint, restoreCheckpoint, writeCheckpoint } from './checkpoint';
-import { type Compiled, type LossName, type Metric, type MetricName, outputSpec, perOutput, resolveLoss, resolveMetrics, resolveOptimizer } from './compile';
+import {
+  type Compiled,
+  type LossName,
+  type Metric,
+  type MetricName,
+  outputSpec,
+  perOutput,
+  resolveLoss,
+  resolveMetrics,
+  resolveOptimizer,
+  resolvePrecision,
+} from './compile';
 import { type EvalResult, evalResult, predictedClass } from './evaluate';
 import { distributedFit } from '../distributed/fit';
 import { distributedFitDataset } from '../distributed/fitDataset';
@@ -35,6 +46,11 @@ export interface CompileOptions {
   optimizer?: 'sgd' | 'adam' | 'adamw' | OptimizerSpec | Record<string, unknown>;
   /** For every output, or per output (array of arrays, or an object by output name). */
   metrics?: MetricName[] | MetricName[][] | Record<string, MetricName[]>;
+  /**
+   * 'float32' (default), or 'bfloat16': dense and conv2d products take operands rounded to
+   * bfloat16 and accumulate in float32; weights, optimizer, losses and the rest stay float32.
+   */
+  precision?: Precision;
 }
 
 export interface ModelOptions {
@@ -170,9 +186,13 @@ export class Model {
   compile(opts: CompileOptions = {}): this {
     if (opts === null || typeof opts !== 'object' || Array.isArray(opts))
       throw new OxnetError('E_ARG', `compile options must be an object, got ${showValue(opts)}`);
-    const unknown = Object.keys(opts).filter((k) => !['loss', 'lossWeights', 'optimizer', 'metrics'].includes(k));
+    const unknown = Object.keys(opts).filter((k) => !['loss', 'lossWeights', 'optimizer', 'metrics', 'precision'].includes(k));
     if (unknown.length)
-      throw new OxnetError('E_CONFIG', `compile: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; known: loss, lossWeights, optimizer, metrics`);
+      throw new OxnetError(
+        'E_CONFIG',
+        `compile: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; known: loss, lossWeights, optimizer, metrics, precision`,
+      );
+    const precision = resolvePrecision(opts.precision);
     const g = this.graph;
     const names = g.outputs.map((o) => o.name);
     // { kind: 'mse' } is one loss for every output; any other object (or any object, when an
@@ -223,7 +243,7 @@ export class Model {
     const outputs = g.outputs.map((o, i) => outputSpec(o, losses[i], weights[i]));
     this.checkLogitOutputs(outputs);
     this.runtime.reset();
-    this.compiledOrNull = { losses, weights, outputs, optimizer, metrics };
+    this.compiledOrNull = { losses, weights, outputs, optimizer, metrics, precision };
     this.lr = optimizer.lr;
     this.step = 0;
     this.runtime.trainingRunner(this.compiledOrNull, deriveSeed(this.seed, SeedPurpose.dropout));
@@ -256,10 +276,24 @@ export class Model {
   }
 
   /** The compiled loss (the first output's; see compiled for all) and optimizer (null before compile). */
-  get compileConfig(): { loss: LossKind; losses: LossKind[]; lossWeights: number[]; optimizer: OptimizerSpec; metrics: Metric[][] } | null {
+  get compileConfig(): {
+    loss: LossKind;
+    losses: LossKind[];
+    lossWeights: number[];
+    optimizer: OptimizerSpec;
+    metrics: Metric[][];
+    precision: Precision;
+  } | null {
     const c = this.compiledOrNull;
     if (!c) return null;
-    return { loss: c.losses[0], losses: [...c.losses], lossWeights: [...c.weights], optimizer: { ...c.optimizer }, metrics: c.metrics.map((m) => [...m]) };
+    return {
+      loss: c.losses[0],
+      losses: [...c.losses],
+      lossWeights: [...c.weights],
+      optimizer: { ...c.optimizer },
+      metrics: c.metrics.map((m) => [...m]),
+      precision: c.precision,
+    };
   }
 
   /** Learning rate used by the next training chunk; set it in onEpochBegin for a schedule. */

@@ -4,7 +4,7 @@
 // The optimizer's moments follow the weights from one training runner to the next of the same
 // compile (a fit with its own seed, then computeGradients / applyGradients, go on with them).
 import { describe } from '../args';
-import type { OptimizerSpec } from '../backend/spec';
+import type { OptimizerSpec, Precision } from '../backend/spec';
 import type { Backend, Dataset, NetworkRunner, OutputSpec } from '../backend/types';
 import { OxnetError } from '../errors';
 import type { ModelGraph } from '../graph/graph';
@@ -16,6 +16,7 @@ import { deriveSeed, SeedPurpose } from './seeds';
 export interface RunnerTraining {
   outputs: OutputSpec[];
   optimizer: OptimizerSpec;
+  precision: Precision;
 }
 
 const INFERENCE_OPTIMIZER: OptimizerSpec = { kind: 'sgd', lr: 0.01 };
@@ -47,7 +48,7 @@ export class Runtime {
     this.sync();
     this.last = { training, seed, clipNorm };
     const outputs = training ? training.outputs : inferenceOutputs(this.graph);
-    const spec = graphSpec(this.graph, outputs, training ? training.optimizer : INFERENCE_OPTIMIZER, seed, clipNorm);
+    const spec = graphSpec(this.graph, outputs, training ? training.optimizer : INFERENCE_OPTIMIZER, seed, clipNorm, training?.precision);
     this.runner = this.backend.createNetwork(spec, this.params, this.state);
     if (training && this.moments?.training === training) this.runner.setOptimizerState(this.moments.state);
     return this.runner;
@@ -134,7 +135,8 @@ export class Runtime {
     const state = this.getState();
     if (!entry) {
       const sub = subGraphFrom(this.graph, cut, what);
-      const spec = graphSpec(sub.graph, inferenceOutputs(sub.graph), INFERENCE_OPTIMIZER, 0);
+      // The decoder computes in the precision the model was compiled with (as predict does).
+      const spec = graphSpec(sub.graph, inferenceOutputs(sub.graph), INFERENCE_OPTIMIZER, 0, undefined, this.last.training?.precision);
       const runner = this.backend.createNetwork(
         spec,
         sub.params.map((p) => params[p]),

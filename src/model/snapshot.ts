@@ -12,7 +12,7 @@ export interface Snapshotable {
   readonly name: string | undefined;
   readonly seed: number;
   readonly inputNormalizers: ({ toJSON(): object } | null)[];
-  readonly compileConfig: { losses: unknown; lossWeights: unknown; optimizer: unknown; metrics: unknown } | null;
+  readonly compileConfig: { losses: unknown; lossWeights: unknown; optimizer: unknown; metrics: unknown; precision: string } | null;
   weightsInfo(): { name: string; shape: number[] }[];
   stateInfo(): { name: string; shape: number[] }[];
   getWeights(): Float32Array[];
@@ -48,7 +48,16 @@ export function takeSnapshot(model: Model): ModelSnapshot {
       seed: model.seed,
       ...(normalizers.some((n) => n !== null) ? { normalizers } : {}),
       ...(compiled
-        ? { compile: { losses: compiled.losses, lossWeights: compiled.lossWeights, optimizer: compiled.optimizer, metrics: compiled.metrics } }
+        ? {
+            compile: {
+              losses: compiled.losses,
+              lossWeights: compiled.lossWeights,
+              optimizer: compiled.optimizer,
+              metrics: compiled.metrics,
+              // Only when not the default, so float32 files stay byte for byte what they were.
+              ...(compiled.precision !== 'float32' ? { precision: compiled.precision } : {}),
+            },
+          }
         : {}),
     },
     weights: named(model.weightsInfo(), model.getWeights()),

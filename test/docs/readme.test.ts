@@ -215,6 +215,13 @@ const checks: { key: string; check(scope: Record<string, unknown>): void }[] = [
     },
   },
   {
+    key: "precision: 'bfloat16' });",
+    check({ accuracy, precision }) {
+      expect(accuracy as number).toBeGreaterThan(0.9);
+      expect(precision).toBe('bfloat16');
+    },
+  },
+  {
     key: 'layers.conv2d({ filters: 8',
     check({ cnn }) {
       expect((cnn as { outputShape: number[] }).outputShape).toEqual([10]);

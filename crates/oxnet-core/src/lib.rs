@@ -1,6 +1,7 @@
 //! oxnet-core: the numeric kernels behind oxnet, free of any N-API dependency.
 //! Semantics: docs/kernels.md. Layout: flat row-major f32 buffers, sample-major batches.
 pub mod activation;
+pub mod bf16;
 pub mod conv;
 pub mod dense;
 pub mod error;

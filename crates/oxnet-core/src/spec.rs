@@ -120,3 +120,20 @@ mod tests {
         assert!(LossKind::SoftmaxCrossEntropy.from_logits() && !LossKind::Mse.from_logits());
     }
 }
+
+/// The arithmetic of a dense or conv2d node's products (docs/kernels.md): f32 throughout, or
+/// operands rounded to bfloat16 with f32 accumulation (crate::bf16). Absent in a spec: Float32.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Precision {
+    #[default]
+    Float32,
+    Bfloat16,
+}
+
+impl Precision {
+    /// Whether this is the default (specs omit it then).
+    pub fn is_float32(&self) -> bool {
+        *self == Precision::Float32
+    }
+}

@@ -25,12 +25,15 @@ export function denseBackwardInto(
 ): void {
   if (dx) gemmNTInto(dy, w, dx, batch, units, inputs);
   gemmTNInto(x, dy, dw, inputs, batch, units);
-  if (db) {
-    db.fill(0, 0, units);
-    for (let r = 0; r < batch; r++) {
-      const row = r * units;
-      for (let j = 0; j < units; j++) db[j] += dy[row + j];
-    }
+  if (db) biasGradInto(dy, db, batch, units);
+}
+
+/** db = column sums of dy [batch x units], overwritten. */
+export function biasGradInto(dy: FloatArray, db: FloatArray, batch: number, units: number): void {
+  db.fill(0, 0, units);
+  for (let r = 0; r < batch; r++) {
+    const row = r * units;
+    for (let j = 0; j < units; j++) db[j] += dy[row + j];
   }
 }
 

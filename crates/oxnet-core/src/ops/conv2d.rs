@@ -9,7 +9,7 @@ use crate::activation;
 use crate::conv::direct::{self, DirectPlan, DirectScratch};
 use crate::conv::{self, Conv2dGeometry, ConvGrads, Paths};
 use crate::error::Result;
-use crate::spec::{ActivationKind, ActivationSpec, Shape3};
+use crate::spec::{ActivationKind, ActivationSpec, Precision, Shape3};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -23,6 +23,9 @@ pub struct Conv2dSpec {
     pub dilation: [usize; 2],
     pub use_bias: bool,
     pub activation: ActivationSpec,
+    /// Bfloat16: the three products run in crate::bf16 (im2col + its GEMM, whatever `Paths` says).
+    #[serde(default, skip_serializing_if = "Precision::is_float32")]
+    pub precision: Precision,
 }
 
 impl Conv2dSpec {
@@ -64,6 +67,8 @@ pub struct Conv2d {
     col_holds_x: bool,
     /// dL/d(pre-activation) of an im2col backward.
     dpre: Vec<f32>,
+    /// The bfloat16 products' scratch, when the spec asks for them.
+    bf16: Option<crate::bf16::conv::Scratch>,
 }
 
 impl Conv2d {
@@ -86,6 +91,7 @@ impl Conv2d {
             col: Vec::new(),
             col_holds_x: false,
             dpre: Vec::new(),
+            bf16: (spec.precision == Precision::Bfloat16).then(Default::default),
         })
     }
 
@@ -124,6 +130,18 @@ impl Op for Conv2d {
         if !linear {
             self.pre.resize(g.y_len(), 0.0);
         }
+        if let Some(s) = &mut self.bf16 {
+            if linear {
+                crate::bf16::conv::forward(&g, x, &params[0], s, y);
+                if let Some(b) = bias {
+                    activation::add_bias(b, y);
+                }
+            } else {
+                crate::bf16::conv::forward(&g, x, &params[0], s, &mut self.pre);
+                activation::bias_forward_unchecked(&self.activation, bias, &mut self.pre, g.filters, y);
+            }
+            return Ok(());
+        }
         // What backward reads: the padded input (direct) or im2col(x) (kept from an im2col forward).
         self.col_holds_x = false;
         if !paths.backward_im2col || !paths.forward_im2col {
@@ -156,7 +174,7 @@ impl Op for Conv2d {
         let post = (b.grad_of == GradOf::Output && !self.is_linear()).then_some((&self.activation, self.pre.as_slice(), y));
         let (dw, rest) = grads.split_first_mut().expect("conv2d grads [K, b?]");
         let db = rest.first_mut().map(|b| b.as_mut_slice());
-        if !paths.backward_im2col {
+        if !paths.backward_im2col && self.bf16.is_none() {
             if self.scratch.padded_samples(&self.plan) != n {
                 self.scratch.pad_input(&self.plan, n, x);
             }
@@ -171,6 +189,10 @@ impl Op for Conv2d {
             }
             None => dy,
         };
+        if let Some(s) = &mut self.bf16 {
+            crate::bf16::conv::backward(&g, x, &params[0], dpre, s, ConvGrads { dx, dw, db });
+            return Ok(());
+        }
         if !self.col_holds_x {
             self.col.resize(g.col_len(), 0.0);
             conv::im2col(&g, x, &mut self.col);

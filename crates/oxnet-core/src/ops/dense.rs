@@ -7,7 +7,7 @@ use crate::activation;
 use crate::dense::{self, DenseDims};
 use crate::error::{checked_product, expect_positive, Result};
 use crate::gemm::{gemm, Layout};
-use crate::spec::{ActivationKind, ActivationSpec};
+use crate::spec::{ActivationKind, ActivationSpec, Precision};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -16,12 +16,16 @@ pub struct DenseSpec {
     pub units: usize,
     pub use_bias: bool,
     pub activation: ActivationSpec,
+    /// Bfloat16: the three products run in crate::bf16.
+    #[serde(default, skip_serializing_if = "Precision::is_float32")]
+    pub precision: Precision,
 }
 
 pub struct Dense {
     dims: DenseDims,
     use_bias: bool,
     act: ActivationSpec,
+    bf16: bool,
     /// Pre-activation of the last forward (unused when the activation is linear: z is y).
     z: Vec<f32>,
     /// dL/dz scratch for backward.
@@ -37,7 +41,8 @@ impl Dense {
         let params: &[usize] = if spec.use_bias { &[w, spec.units] } else { &[w] };
         shape.expect("dense", &[spec.inputs], spec.units, params, &[])?;
         let dims = DenseDims { batch: 0, inputs: spec.inputs, units: spec.units };
-        Ok(Dense { dims, use_bias: spec.use_bias, act: spec.activation, z: vec![], dz: vec![] })
+        let bf16 = spec.precision == Precision::Bfloat16;
+        Ok(Dense { dims, use_bias: spec.use_bias, act: spec.activation, bf16, z: vec![], dz: vec![] })
     }
 
     fn is_linear(&self) -> bool {
@@ -47,6 +52,18 @@ impl Dense {
     /// Sizes of a batch of n (inputs*units was checked in new(); buffers come exactly sized).
     fn dims(&self, n: usize) -> DenseDims {
         DenseDims { batch: n, ..self.dims }
+    }
+
+    /// z = x W: the bfloat16 product, the tiny loops or the GEMM.
+    fn product(bf16: bool, x: &[f32], w: &[f32], d: DenseDims, z: &mut [f32]) -> Result<()> {
+        if bf16 {
+            crate::bf16::dense::product(x, w, d, z);
+        } else if dense::is_tiny(d) {
+            dense::tiny_forward(x, w, d, z);
+        } else {
+            gemm(d.batch, d.inputs, d.units, x, Layout::Normal, w, Layout::Normal, z, false)?;
+        }
+        Ok(())
     }
 }
 
@@ -59,25 +76,16 @@ impl Op for Dense {
         let d = self.dims(f.n);
         let x = f.inputs.x();
         let bias = if self.use_bias { Some(f.params[1].as_slice()) } else { None };
-        let tiny = dense::is_tiny(d);
         // z = x W, then one pass over it for the bias and the activation.
         if self.is_linear() {
-            if tiny {
-                dense::tiny_forward(x, &f.params[0], d, f.out);
-            } else {
-                gemm(d.batch, d.inputs, d.units, x, Layout::Normal, &f.params[0], Layout::Normal, f.out, false)?;
-            }
+            Self::product(self.bf16, x, &f.params[0], d, f.out)?;
             if let Some(b) = bias {
                 activation::add_bias(b, f.out);
             }
             return Ok(());
         }
         self.z.resize(f.out.len(), 0.0);
-        if tiny {
-            dense::tiny_forward(x, &f.params[0], d, &mut self.z);
-        } else {
-            gemm(d.batch, d.inputs, d.units, x, Layout::Normal, &f.params[0], Layout::Normal, &mut self.z, false)?;
-        }
+        Self::product(self.bf16, x, &f.params[0], d, &mut self.z)?;
         activation::bias_forward_unchecked(&self.act, bias, &mut self.z, self.dims.units, f.out);
         Ok(())
     }
@@ -95,6 +103,10 @@ impl Op for Dense {
         let db = if self.use_bias { rest.first_mut().map(|v| v.as_mut_slice()) } else { None };
         let x = b.inputs.x();
         let dx = b.dinputs.get(0);
+        if self.bf16 {
+            crate::bf16::dense::backward(x, &b.params[0], dz, d, dx, dw, db);
+            return Ok(());
+        }
         if dense::is_tiny(d) {
             dense::tiny_backward(x, &b.params[0], dz, d, dx, dw, db);
             return Ok(());
