@@ -83,7 +83,7 @@ pub fn backward(
 }
 
 /// Below this many multiply-adds each, dW and dx are not worth a hand-off to a second thread.
-const SIDE_BY_SIDE_MIN_MACS: usize = 1 << 14;
+const SIDE_BY_SIDE_MIN_MACS: usize = 1 << 15;
 
 /// Whether backward runs dW beside dx: inside the pool with more than one thread, and both
 /// products (of equal size, batch x inputs x units) too small to split over the pool themselves.

@@ -231,9 +231,13 @@ fn poll_for_work(stop: &AtomicBool) {
             continue;
         }
         idle_rounds += 1;
-        // The clock is read every 64 empty rounds (a few microseconds).
-        if idle_rounds % 64 == 0 && idle_since.elapsed() >= WARM_IDLE {
-            return;
+        // Every 64 empty rounds (a few microseconds): the clock, and the core to any other
+        // runnable thread (on a busy machine that may be this pool's own caller).
+        if idle_rounds % 64 == 0 {
+            if idle_since.elapsed() >= WARM_IDLE {
+                return;
+            }
+            std::thread::yield_now();
         }
         std::hint::spin_loop();
     }
