@@ -233,7 +233,7 @@ fn poll_for_work(stop: &AtomicBool) {
         idle_rounds += 1;
         // Every 64 empty rounds (a few microseconds): the clock, and the core to any other
         // runnable thread (on a busy machine that may be this pool's own caller).
-        if idle_rounds % 64 == 0 {
+        if idle_rounds.is_multiple_of(64) {
             if idle_since.elapsed() >= WARM_IDLE {
                 return;
             }
