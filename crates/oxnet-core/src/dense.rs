@@ -54,18 +54,44 @@ pub fn backward(
     expect_len(op, "w", w.len(), "inputs*units", d.inputs * d.units)?;
     expect_len(op, "dy", dy.len(), "batch*units", d.batch * d.units)?;
     expect_len(op, "dw", dw.len(), "inputs*units", d.inputs * d.units)?;
-    // dW[inputs x units] = x^T[inputs x batch] · dy[batch x units]
-    gemm(d.inputs, d.batch, d.units, x, Layout::Transposed, dy, Layout::Normal, dw, false)?;
-    if let Some(dx) = dx {
+    if let Some(dx) = &dx {
         expect_len(op, "dx", dx.len(), "batch*inputs", d.batch * d.inputs)?;
-        // dx[batch x inputs] = dy[batch x units] · W^T[units x inputs]
-        gemm(d.batch, d.units, d.inputs, dy, Layout::Normal, w, Layout::Transposed, dx, false)?;
+    }
+    // dW[inputs x units] = x^T[inputs x batch] · dy[batch x units]
+    let mut dw_product = || gemm(d.inputs, d.batch, d.units, x, Layout::Transposed, dy, Layout::Normal, dw, false);
+    // dx[batch x inputs] = dy[batch x units] · W^T[units x inputs]
+    let dx_product = |dx: &mut [f32]| gemm(d.batch, d.units, d.inputs, dy, Layout::Normal, w, Layout::Transposed, dx, false);
+    match dx {
+        // Two products too small to split each go side by side, one per thread (each sums in
+        // its own fixed order, so the results are those of running them one after the other).
+        Some(dx) if side_by_side(d) => {
+            let (a, b) = rayon::join(dw_product, || dx_product(dx));
+            a?;
+            b?;
+        }
+        Some(dx) => {
+            dw_product()?;
+            dx_product(dx)?;
+        }
+        None => dw_product()?,
     }
     if let Some(db) = db {
         expect_len(op, "db", db.len(), "units", d.units)?;
         column_sums(dy, d.units, db);
     }
     Ok(())
+}
+
+/// Below this many multiply-adds each, dW and dx are not worth a hand-off to a second thread.
+const SIDE_BY_SIDE_MIN_MACS: usize = 1 << 15;
+
+/// Whether backward runs dW beside dx: inside the pool with more than one thread, and both
+/// products (of equal size, batch x inputs x units) too small to split over the pool themselves.
+fn side_by_side(d: DenseDims) -> bool {
+    let macs = d.batch.saturating_mul(d.inputs).saturating_mul(d.units);
+    (SIDE_BY_SIDE_MIN_MACS..crate::gemm::parallel_min_macs()).contains(&macs)
+        && rayon::current_thread_index().is_some()
+        && rayon::current_num_threads() > 1
 }
 
 /// Whether a batch's products are small enough for the `tiny_*` loops: the bound under which

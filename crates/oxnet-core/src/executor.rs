@@ -8,6 +8,8 @@
 use std::mem::take;
 use std::ops::Range;
 
+use rayon::prelude::*;
+
 use crate::error::{checked_product, expect_len, expect_positive, CoreError, Result};
 use crate::graph::{CorrectRule, GraphSpec};
 use crate::loss::loss_unchecked;
@@ -20,6 +22,10 @@ use crate::threads;
 
 /// Inference runs in chunks of this many samples so huge inputs do not grow the buffers.
 const PREDICT_CHUNK: usize = 512;
+/// The optimizer step splits over the pool from this many parameters (W2 has 109,386), in
+/// chunks of UPDATE_CHUNK floats per tensor.
+const PARALLEL_UPDATE_MIN: usize = 1 << 15;
+const UPDATE_CHUNK: usize = 1 << 13;
 
 /// Where a target comes from: its own rows, or a model input's (an autoencoder's data, held once).
 #[derive(Debug, Clone)]
@@ -507,7 +513,7 @@ impl Network {
             correct: Vec::with_capacity(batches * k),
             non_finite_batch: -1,
         };
-        threads::install_if(self.worth_the_pool(batch_size), || {
+        threads::install_warm(self.worth_the_pool(batch_size), || {
             for (bi, chunk) in order.chunks(batch_size).enumerate() {
                 let finite = self.train_batch(data, chunk, step.wrapping_add(bi as u32), lr)?;
                 stats.losses.push(self.stats.loss);
@@ -544,7 +550,7 @@ impl Network {
         let mut stats = EpochStats { losses: vec![], output_losses: vec![], correct: vec![], epochs: 0, non_finite_batch: -1 };
         let mut out_sums = vec![0.0; k];
         let mut correct_sums = vec![0.0; k];
-        threads::install_if(self.worth_the_pool(plan.batch_size), || {
+        threads::install_warm(self.worth_the_pool(plan.batch_size), || {
             for e in 0..plan.epochs {
                 let epoch_order: &[u32] = match plan.order {
                     EpochOrder::Identity => &order,
@@ -696,6 +702,11 @@ impl Network {
             clip_global_norm(&mut self.grads, max_norm);
         }
         let rule = optim::StepRule::new(&self.spec.optimizer, lr, f64::from(global_step) + 1.0);
+        if self.param_floats >= PARALLEL_UPDATE_MIN && rayon::current_thread_index().is_some() && rayon::current_num_threads() > 1 {
+            // Element by element: any split gives the same bits.
+            self.params.par_iter_mut().zip(&self.grads).zip(&mut self.slots).for_each(|((p, g), s)| update_chunks(&rule, p, g, s));
+            return;
+        }
         for ((p, g), s) in self.params.iter_mut().zip(&self.grads).zip(self.slots.iter_mut()) {
             rule.apply(p, g, s);
         }
@@ -957,6 +968,21 @@ impl Network {
             d.copy_from_slice(s);
         }
         Ok(())
+    }
+}
+
+/// One tensor's optimizer update, its chunks of UPDATE_CHUNK floats in parallel (no allocation:
+/// the slots, none, [v] or [m, v], are zipped chunk by chunk).
+fn update_chunks(rule: &optim::StepRule, p: &mut [f32], g: &[f32], slots: &mut [Vec<f32>]) {
+    let chunks = p.par_chunks_mut(UPDATE_CHUNK).zip(g.par_chunks(UPDATE_CHUNK));
+    match slots {
+        [] => chunks.for_each(|(p, g)| rule.apply::<&mut [f32]>(p, g, &mut [])),
+        [v] => chunks.zip(v.par_chunks_mut(UPDATE_CHUNK)).for_each(|((p, g), v)| rule.apply(p, g, &mut [v])),
+        [m, v] => chunks
+            .zip(m.par_chunks_mut(UPDATE_CHUNK))
+            .zip(v.par_chunks_mut(UPDATE_CHUNK))
+            .for_each(|(((p, g), m), v)| rule.apply(p, g, &mut [m, v])),
+        _ => unreachable!("optimizers have at most two slots"),
     }
 }
 

@@ -24,6 +24,9 @@ pub(crate) const SMALL_MACS: usize = 8 * 8 * 8;
 /// Below this many multiply-adds one thread is faster than waking the pool (W2's 64 x 128 x 64
 /// products run serial; its 64 x 784 x 128 ones split, and 2 threads no longer lose to 1).
 pub const PARALLEL_MIN_MACS: usize = 1 << 21;
+/// The same bound inside a warm window (`threads::warm`: the pool threads poll, a hand-off costs
+/// about a microsecond): from here (about 9 µs on one Zen 1 core) a split gains more than it costs.
+pub const PARALLEL_MIN_MACS_WARM: usize = 1 << 17;
 /// Packing goes parallel only when the panels hold at least this many floats.
 const PARALLEL_PACK_MIN: usize = 1 << 16;
 
@@ -90,10 +93,19 @@ pub fn gemm_views(m: usize, k: usize, n: usize, a: View, b: View, c: &mut [f32],
     if macs <= SMALL_MACS {
         return dot_loops(m, k, n, a, b, c, accumulate);
     }
-    let parallel = macs >= PARALLEL_MIN_MACS && threads::threads() > 1;
+    let parallel = macs >= parallel_min_macs() && threads::threads() > 1;
     let mut buf = PACKED.with(Cell::take);
     blocked(simd::kernel(), m, k, n, a, b, c, accumulate, parallel, &mut buf);
     PACKED.with(|cell| cell.set(buf));
+}
+
+/// The size from which a product splits over the pool now (smaller inside a warm window).
+pub fn parallel_min_macs() -> usize {
+    if threads::warm() {
+        PARALLEL_MIN_MACS_WARM
+    } else {
+        PARALLEL_MIN_MACS
+    }
 }
 
 thread_local! {

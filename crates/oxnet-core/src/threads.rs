@@ -12,7 +12,9 @@
 //! another size (a Rust program running rayon work before its first oxnet call), [`init`] says so
 //! (E_BACKEND) rather than running with a count other than the one asked for.
 use std::error::Error as _;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
+use std::time::{Duration, Instant};
 
 use rayon::ThreadPool;
 
@@ -168,6 +170,88 @@ pub fn install_if<R: Send>(worth_it: bool, f: impl FnOnce() -> R + Send) -> R {
     } else {
         f()
     }
+}
+
+/// How long a pool thread of a warm window ([`install_warm`]) polls without finding work before
+/// it parks as usual: a training step's serial stretches (W2's small products, the loss) are far
+/// shorter, and a run with no parallel work burns at most this per call.
+pub const WARM_IDLE: Duration = Duration::from_millis(2);
+
+/// Warm windows open now, in any pool (the GEMM splits smaller products while one is).
+static WARM: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether a warm window is open: pool threads are polling, so a hand-off costs about a
+/// microsecond instead of a futex wake-up (tens of microseconds, more on a busy machine).
+pub fn warm() -> bool {
+    WARM.load(Ordering::Relaxed) > 0
+}
+
+/// An open warm window; closing it (drop) sends the polling threads back to rayon's sleep.
+struct WarmWindow {
+    stop: Arc<AtomicBool>,
+}
+
+impl WarmWindow {
+    /// Opens a window on the pool the calling thread belongs to (None with one thread or
+    /// outside every pool). Every other thread of the pool gets one polling task (a broadcast,
+    /// so no thread can take another's, and the caller's own copy returns at once).
+    fn open() -> Option<Self> {
+        let owner = rayon::current_thread_index()?;
+        if rayon::current_num_threads() < 2 {
+            return None;
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        rayon::spawn_broadcast(move |ctx| {
+            if ctx.index() != owner {
+                poll_for_work(&flag);
+            }
+        });
+        WARM.fetch_add(1, Ordering::Relaxed);
+        Some(WarmWindow { stop })
+    }
+}
+
+impl Drop for WarmWindow {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        WARM.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Runs the pool's pending jobs as soon as they appear (rayon::yield_now steals them) until the
+/// window closes or nothing came for [`WARM_IDLE`].
+fn poll_for_work(stop: &AtomicBool) {
+    let mut idle_since = Instant::now();
+    let mut idle_rounds = 0u32;
+    while !stop.load(Ordering::Relaxed) {
+        if let Some(rayon::Yield::Executed) = rayon::yield_now() {
+            idle_rounds = 0;
+            idle_since = Instant::now();
+            continue;
+        }
+        idle_rounds += 1;
+        // Every 64 empty rounds (a few microseconds): the clock, and the core to any other
+        // runnable thread (on a busy machine that may be this pool's own caller).
+        if idle_rounds.is_multiple_of(64) {
+            if idle_since.elapsed() >= WARM_IDLE {
+                return;
+            }
+            std::thread::yield_now();
+        }
+        std::hint::spin_loop();
+    }
+}
+
+/// [`install_if`], with the pool's other threads kept polling for work while `f` runs (a warm
+/// window), so that the many short parallel stretches of a training run do not each pay a
+/// wake-up. For training calls only: they hold the pool busy anyway; idle threads park again
+/// when `f` returns or after [`WARM_IDLE`] without work.
+pub fn install_warm<R: Send>(worth_it: bool, f: impl FnOnce() -> R + Send) -> R {
+    install_if(worth_it, || {
+        let _window = if worth_it { WarmWindow::open() } else { None };
+        f()
+    })
 }
 
 #[cfg(test)]
