@@ -141,8 +141,48 @@ fn ops() {
     }
 }
 
+/// `cargo bench --bench conv -- w7 [batch]`: W7's conv layers (3x3 same), each direction per path:
+/// forward, dW (+ db, no dx), and dx (the full backward minus dW), GFLOP/s of 2 * MACs each.
+fn w7(batch: usize) {
+    let reps = 3;
+    for (hw, c, f) in [(32, 3, 64), (32, 64, 64), (16, 64, 128), (16, 128, 128), (8, 128, 256)] {
+        let g = geometry(batch, hw, c, 3, f);
+        g.validate().unwrap();
+        let x: Vec<f32> = (0..g.x_len()).map(|i| ((i * 7 % 13) as f32 - 6.0) / 8.0).collect();
+        let w: Vec<f32> = (0..g.w_len()).map(|i| ((i * 5 % 11) as f32 - 5.0) / 8.0).collect();
+        let dy: Vec<f32> = (0..g.y_len()).map(|i| ((i * 3 % 7) as f32 - 3.0) / 8.0).collect();
+        let (mut y, mut dx, mut dw, mut db) = (vec![0.0; g.y_len()], vec![0.0; g.x_len()], vec![0.0; g.w_len()], vec![0.0; f]);
+        let bias = vec![0.0; f];
+        let flop = 2.0 * (g.rows() * g.patch_len() * f) as f64;
+        let gf = |s: f64| flop / s / 1e9;
+        let mut line = format!("w7 b{batch} {hw}x{hw}x{c} f{f} (rule {:?}):", Paths::for_shape(&g).within_limit(&g));
+        let fd = best(reps, || conv::conv2d_forward_direct(&g, &x, &w, Some(&bias), &mut y));
+        let wd = best(reps, || conv::conv2d_backward_direct(&g, &x, &w, &dy, conv::ConvGrads { dx: None, dw: &mut dw, db: Some(&mut db) }));
+        let bd = best(reps, || {
+            conv::conv2d_backward_direct(&g, &x, &w, &dy, conv::ConvGrads { dx: Some(&mut dx), dw: &mut dw, db: Some(&mut db) })
+        });
+        line += &format!(" direct fwd {:.1} dW {:.1} dx {:.1};", gf(fd), gf(wd), gf((bd - wd).max(1e-9)));
+        if g.col_len() <= 40 << 20 {
+            let mut col = vec![0.0; g.col_len()];
+            let fi = best(reps, || conv::conv2d_forward_im2col(&g, &x, &w, Some(&bias), &mut col, &mut y));
+            let wi = best(reps, || {
+                conv::conv2d_backward_im2col(&g, &x, &w, &dy, &mut col, conv::ConvGrads { dx: None, dw: &mut dw, db: Some(&mut db) })
+            });
+            let bi = best(reps, || {
+                conv::conv2d_backward_im2col(&g, &x, &w, &dy, &mut col, conv::ConvGrads { dx: Some(&mut dx), dw: &mut dw, db: Some(&mut db) })
+            });
+            line += &format!(" im2col fwd {:.1} dW {:.1} dx {:.1}", gf(fi), gf(wi), gf((bi - wi).max(1e-9)));
+        }
+        println!("{line}");
+    }
+}
+
 fn main() {
-    if std::env::args().any(|a| a == "ops") {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "w7") {
+        return w7(args.get(i + 1).and_then(|b| b.parse().ok()).unwrap_or(32));
+    }
+    if args.iter().any(|a| a == "ops") {
         return ops();
     }
     let shapes = [
