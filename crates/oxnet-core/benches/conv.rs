@@ -5,19 +5,37 @@
 use std::time::Instant;
 
 use oxnet_core::conv::{self, Conv2dGeometry, Paths};
+use oxnet_core::gemm::Layout;
 use oxnet_core::ops::conv2d_transpose::{Conv2dTranspose, Conv2dTransposeSpec};
 use oxnet_core::ops::depthwise_conv2d::{DepthwiseConv2d, DepthwiseConv2dSpec};
 use oxnet_core::ops::{Backward, Ctx, Forward, GradOf, InputGrads, Inputs, NodeShape, Op};
 
 fn best(reps: usize, mut f: impl FnMut()) -> f64 {
     f();
+    let cpu = std::env::var_os("CONV_BENCH_CPU_TIME").is_some();
     (0..reps)
         .map(|_| {
-            let t = Instant::now();
+            let (t, c) = (Instant::now(), cpu_seconds());
             f();
-            t.elapsed().as_secs_f64()
+            if cpu {
+                cpu_seconds() - c
+            } else {
+                t.elapsed().as_secs_f64()
+            }
         })
         .fold(f64::INFINITY, f64::min)
+}
+
+/// CPU seconds of all this process's threads (Linux: /proc/self/task/*/schedstat, ns on CPU);
+/// with CONV_BENCH_CPU_TIME set, `best` times by it, so that other load on a shared machine does
+/// not count (meaningful at one thread: RAYON_NUM_THREADS=1).
+fn cpu_seconds() -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return 0.0 };
+    let ns: u64 = tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    ns as f64 * 1e-9
 }
 
 fn geometry(batch: usize, hw: usize, c: usize, k: usize, f: usize) -> Conv2dGeometry {
@@ -145,6 +163,11 @@ fn ops() {
 /// forward, dW (+ db, no dx), and dx (the full backward minus dW), GFLOP/s of 2 * MACs each.
 fn w7(batch: usize) {
     let reps = 3;
+    let n = 1024;
+    let (a, bm) = (vec![0.5f32; n * n], vec![0.25f32; n * n]);
+    let mut c = vec![0.0f32; n * n];
+    let t = best(reps, || oxnet_core::gemm::gemm(n, n, n, &a, Layout::Normal, &bm, Layout::Normal, &mut c, false).unwrap());
+    println!("gemm n={n}: {:.1} GFLOP/s", 2.0 * (n * n * n) as f64 / t / 1e9);
     for (hw, c, f) in [(32, 3, 64), (32, 64, 64), (16, 64, 128), (16, 128, 128), (8, 128, 256)] {
         let g = geometry(batch, hw, c, 3, f);
         g.validate().unwrap();

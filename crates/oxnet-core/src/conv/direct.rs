@@ -734,12 +734,13 @@ mod kernels {
         /// summed over the samples of `xp` / `dpre`; returns how many filters it wrote.
         #[target_feature(enable = "avx2,fma")]
         pub unsafe fn weight_grad_tiles(plan: &DirectPlan, xp: &[f32], dpre: &[f32], part: &mut [f32]) -> usize {
-            let (f, out_len, taps_pad) = (plan.g.filters, plan.out_len(), plan.taps.len());
-            assert!(part.len() >= taps_pad * f, "direct avx2: dW partial length");
+            let (f, out_len, taps) = (plan.g.filters, plan.out_len(), plan.g.patch_len());
+            // Blocks of KB taps; the tap table (and the partial's rows) reach past the last one.
+            assert!(part.len() >= plan.taps.len() * f && taps.next_multiple_of(KB) <= plan.taps.len(), "direct avx2: dW lengths");
             let tiled = f - f % NF;
             for (s, (xs, ds)) in xp.chunks_exact(plan.padded_len).zip(dpre.chunks_exact(out_len)).enumerate() {
                 for f0 in (0..tiled).step_by(NF) {
-                    for k0 in (0..taps_pad).step_by(KB) {
+                    for k0 in (0..taps).step_by(KB) {
                         let offs: [usize; KB] = plan.taps[k0..k0 + KB].try_into().expect("KB taps");
                         let dst = part.as_mut_ptr().add(k0 * f + f0);
                         let mut acc = [[_mm256_setzero_ps(); 2]; KB];
