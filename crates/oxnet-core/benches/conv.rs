@@ -192,7 +192,14 @@ fn w7(batch: usize) {
                 conv::conv2d_backward_im2col(&g, &x, &w, &dy, &mut col, conv::ConvGrads { dx: None, dw: &mut dw, db: Some(&mut db) })
             });
             let bi = best(reps, || {
-                conv::conv2d_backward_im2col(&g, &x, &w, &dy, &mut col, conv::ConvGrads { dx: Some(&mut dx), dw: &mut dw, db: Some(&mut db) })
+                conv::conv2d_backward_im2col(
+                    &g,
+                    &x,
+                    &w,
+                    &dy,
+                    &mut col,
+                    conv::ConvGrads { dx: Some(&mut dx), dw: &mut dw, db: Some(&mut db) },
+                )
             });
             line += &format!(" im2col fwd {:.1} dW {:.1} dx {:.1}", gf(fi), gf(wi), gf((bi - wi).max(1e-9)));
         }

@@ -664,7 +664,7 @@ mod kernels {
         const NF: usize = 16;
         const PB: usize = 6;
         const KB: usize = 6;
-        const _: () = assert!(super::TAP_BLOCK % KB == 0);
+        const _: () = assert!(super::TAP_BLOCK.is_multiple_of(KB));
 
         /// y for filters 0..f - f % 16 of one sample; returns how many filters it wrote.
         #[target_feature(enable = "avx2,fma")]
