@@ -5,19 +5,37 @@
 use std::time::Instant;
 
 use oxnet_core::conv::{self, Conv2dGeometry, Paths};
+use oxnet_core::gemm::Layout;
 use oxnet_core::ops::conv2d_transpose::{Conv2dTranspose, Conv2dTransposeSpec};
 use oxnet_core::ops::depthwise_conv2d::{DepthwiseConv2d, DepthwiseConv2dSpec};
 use oxnet_core::ops::{Backward, Ctx, Forward, GradOf, InputGrads, Inputs, NodeShape, Op};
 
 fn best(reps: usize, mut f: impl FnMut()) -> f64 {
     f();
+    let cpu = std::env::var_os("CONV_BENCH_CPU_TIME").is_some();
     (0..reps)
         .map(|_| {
-            let t = Instant::now();
+            let (t, c) = (Instant::now(), cpu_seconds());
             f();
-            t.elapsed().as_secs_f64()
+            if cpu {
+                cpu_seconds() - c
+            } else {
+                t.elapsed().as_secs_f64()
+            }
         })
         .fold(f64::INFINITY, f64::min)
+}
+
+/// CPU seconds of all this process's threads (Linux: /proc/self/task/*/schedstat, ns on CPU);
+/// with CONV_BENCH_CPU_TIME set, `best` times by it, so that other load on a shared machine does
+/// not count (meaningful at one thread: RAYON_NUM_THREADS=1).
+fn cpu_seconds() -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return 0.0 };
+    let ns: u64 = tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    ns as f64 * 1e-9
 }
 
 fn geometry(batch: usize, hw: usize, c: usize, k: usize, f: usize) -> Conv2dGeometry {
@@ -141,8 +159,60 @@ fn ops() {
     }
 }
 
+/// `cargo bench --bench conv -- w7 [batch]`: W7's conv layers (3x3 same), each direction per path:
+/// forward, dW (+ db, no dx), and dx (the full backward minus dW), GFLOP/s of 2 * MACs each.
+fn w7(batch: usize) {
+    let reps = 3;
+    let n = 1024;
+    let (a, bm) = (vec![0.5f32; n * n], vec![0.25f32; n * n]);
+    let mut c = vec![0.0f32; n * n];
+    let t = best(reps, || oxnet_core::gemm::gemm(n, n, n, &a, Layout::Normal, &bm, Layout::Normal, &mut c, false).unwrap());
+    println!("gemm n={n}: {:.1} GFLOP/s", 2.0 * (n * n * n) as f64 / t / 1e9);
+    for (hw, c, f) in [(32, 3, 64), (32, 64, 64), (16, 64, 128), (16, 128, 128), (8, 128, 256)] {
+        let g = geometry(batch, hw, c, 3, f);
+        g.validate().unwrap();
+        let x: Vec<f32> = (0..g.x_len()).map(|i| ((i * 7 % 13) as f32 - 6.0) / 8.0).collect();
+        let w: Vec<f32> = (0..g.w_len()).map(|i| ((i * 5 % 11) as f32 - 5.0) / 8.0).collect();
+        let dy: Vec<f32> = (0..g.y_len()).map(|i| ((i * 3 % 7) as f32 - 3.0) / 8.0).collect();
+        let (mut y, mut dx, mut dw, mut db) = (vec![0.0; g.y_len()], vec![0.0; g.x_len()], vec![0.0; g.w_len()], vec![0.0; f]);
+        let bias = vec![0.0; f];
+        let flop = 2.0 * (g.rows() * g.patch_len() * f) as f64;
+        let gf = |s: f64| flop / s / 1e9;
+        let mut line = format!("w7 b{batch} {hw}x{hw}x{c} f{f} (rule {:?}):", Paths::for_shape(&g).within_limit(&g));
+        let fd = best(reps, || conv::conv2d_forward_direct(&g, &x, &w, Some(&bias), &mut y));
+        let wd = best(reps, || conv::conv2d_backward_direct(&g, &x, &w, &dy, conv::ConvGrads { dx: None, dw: &mut dw, db: Some(&mut db) }));
+        let bd = best(reps, || {
+            conv::conv2d_backward_direct(&g, &x, &w, &dy, conv::ConvGrads { dx: Some(&mut dx), dw: &mut dw, db: Some(&mut db) })
+        });
+        line += &format!(" direct fwd {:.1} dW {:.1} dx {:.1};", gf(fd), gf(wd), gf((bd - wd).max(1e-9)));
+        if g.col_len() <= 40 << 20 {
+            let mut col = vec![0.0; g.col_len()];
+            let fi = best(reps, || conv::conv2d_forward_im2col(&g, &x, &w, Some(&bias), &mut col, &mut y));
+            let wi = best(reps, || {
+                conv::conv2d_backward_im2col(&g, &x, &w, &dy, &mut col, conv::ConvGrads { dx: None, dw: &mut dw, db: Some(&mut db) })
+            });
+            let bi = best(reps, || {
+                conv::conv2d_backward_im2col(
+                    &g,
+                    &x,
+                    &w,
+                    &dy,
+                    &mut col,
+                    conv::ConvGrads { dx: Some(&mut dx), dw: &mut dw, db: Some(&mut db) },
+                )
+            });
+            line += &format!(" im2col fwd {:.1} dW {:.1} dx {:.1}", gf(fi), gf(wi), gf((bi - wi).max(1e-9)));
+        }
+        println!("{line}");
+    }
+}
+
 fn main() {
-    if std::env::args().any(|a| a == "ops") {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "w7") {
+        return w7(args.get(i + 1).and_then(|b| b.parse().ok()).unwrap_or(32));
+    }
+    if args.iter().any(|a| a == "ops") {
         return ops();
     }
     let shapes = [

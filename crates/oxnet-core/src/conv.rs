@@ -314,7 +314,22 @@ fn padded(g: &Conv2dGeometry, x: &[f32]) -> (direct::DirectPlan, direct::DirectS
 /// Which implementation each direction of a conv layer uses, fixed by its shape (so results do not
 /// depend on the batch or the machine's load). From `cargo bench -p oxnet-core --bench conv` on
 /// AVX-512 and AVX2: the direct kernels win on few channels and large images (W3: 3-20x), im2col +
-/// GEMM on deep patches and small images (7x7x128 k3 f128: ~1.5x forward, ~2x backward).
+/// GEMM on deep patches and small images (7x7x128 k3 f128: ~1.5x forward, ~2x backward, measured
+/// before the direct kernels got their AVX2 6 x 16 blocks).
+/// With those blocks (`-- w7`, 2-core Zen 1, AVX2, one thread, GFLOP/s per CPU second, best of
+/// 3, our GEMM n=1024 at 26-30; direct / im2col, ranges over two runs on a loaded machine):
+///
+/// | W7 layer, batch 32      | forward         | dW              | dx              |
+/// |-------------------------|-----------------|-----------------|-----------------|
+/// | 32x32x3 f64             | 24-26 / 10-15   | 21 / 10-12      | (first layer)   |
+/// | 32x32x64 f64            | 28-32 / 21      | 23-25 / 21      | 22-40 / 16-20   |
+/// | 16x16x64 f128           | 30-32 / 24-26   | 27-31 / 24-28   | 31-34 / 23      |
+/// | 16x16x128 f128          | 16-29 / 23-26   | 22-24 / 18-24   | 33-44 / 20-28   |
+/// | 8x8x128 f256            | 20-30 / 27-28   | 18-23 / 26-30   | 18-51 / 23-29   |
+///
+/// So on AVX2 the direct kernels win or tie except dW on 8x8x128 f256; the rule below is left as
+/// the AVX-512 measurements set it (their GEMM is twice as wide, the direct kernels are not), and
+/// at W7's batch of 128 `within_limit` sends every layer but the last to the direct kernels.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Paths {
     pub forward_im2col: bool,

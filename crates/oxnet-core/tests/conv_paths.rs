@@ -125,3 +125,82 @@ fn im2col_paths_give_bitwise_identical_results_on_one_and_two_threads() {
     assert_eq!(conv(&spec(7, 128, 3, 128, "relu")).paths(), Paths { forward_im2col: true, backward_im2col: true });
     assert_eq!(on(1), on(2));
 }
+
+/// (in h, in w, in c, filters, kernel h, kernel w, stride, padding [t, b, l, r], dilation): odd
+/// sizes, filter counts off the 16-wide AVX2 blocks (5, 24, 40), pixel counts leaving every
+/// remainder of the 6-pixel block, stride 2 (dx by dcol tiles), 'valid' (dx as a full
+/// convolution), asymmetric padding, 1x1, dilation 2, padding beyond the kernel span.
+type Case = (usize, usize, usize, usize, usize, usize, usize, [usize; 4], usize);
+const CASES: [Case; 11] = [
+    (7, 7, 64, 64, 3, 3, 1, [1, 1, 1, 1], 1),
+    (5, 6, 16, 24, 3, 3, 1, [1, 1, 1, 1], 1),
+    (6, 5, 32, 40, 3, 3, 1, [0, 0, 0, 0], 1),
+    (9, 7, 3, 16, 3, 3, 1, [1, 1, 1, 1], 1),
+    (8, 8, 16, 32, 3, 3, 2, [0, 1, 0, 1], 1),
+    (7, 9, 24, 16, 1, 1, 1, [0, 0, 0, 0], 1),
+    (7, 7, 16, 32, 1, 1, 2, [0, 0, 0, 0], 1),
+    (9, 9, 16, 16, 3, 3, 1, [2, 2, 2, 2], 2),
+    (6, 7, 8, 16, 5, 3, 1, [1, 3, 0, 2], 1),
+    (5, 5, 16, 16, 3, 3, 1, [3, 0, 1, 1], 1),
+    (4, 4, 9, 5, 2, 2, 1, [0, 1, 1, 0], 1),
+];
+
+fn geometry(case: Case, batch: usize) -> Conv2dGeometry {
+    let (in_h, in_w, in_c, filters, kh, kw, s, [pad_top, pad_bottom, pad_left, pad_right], d) = case;
+    let g = Conv2dGeometry {
+        batch,
+        in_h,
+        in_w,
+        in_c,
+        filters,
+        kh,
+        kw,
+        stride_h: s,
+        stride_w: s,
+        pad_top,
+        pad_bottom,
+        pad_left,
+        pad_right,
+        dil_h: d,
+        dil_w: d,
+    };
+    g.validate().unwrap();
+    g
+}
+
+/// (y, dx, dw, db) of the direct kernels or of im2col + GEMM on geometry `g`.
+fn grads(g: &Conv2dGeometry, im2col: bool) -> [Vec<f32>; 4] {
+    use oxnet_core::conv::{self, ConvGrads};
+    let (x, w, b, dy) = (random(g.x_len(), 3), random(g.w_len(), 4), random(g.filters, 5), random(g.y_len(), 6));
+    let (mut y, mut dx, mut dw, mut db) = (vec![0.0; g.y_len()], vec![0.0; g.x_len()], vec![0.0; g.w_len()], vec![0.0; g.filters]);
+    let mut col = vec![0.0; g.col_len()];
+    let grads = ConvGrads { dx: Some(&mut dx), dw: &mut dw, db: Some(&mut db) };
+    if im2col {
+        conv::conv2d_forward_im2col(g, &x, &w, Some(&b), &mut col, &mut y);
+        conv::conv2d_backward_im2col(g, &x, &w, &dy, &mut col, grads);
+    } else {
+        conv::conv2d_forward_direct(g, &x, &w, Some(&b), &mut y);
+        conv::conv2d_backward_direct(g, &x, &w, &dy, grads);
+    }
+    [y, dx, dw, db]
+}
+
+#[test]
+fn direct_kernels_match_im2col_on_odd_shapes_strides_paddings_and_dilations() {
+    for case in CASES {
+        let g = geometry(case, 5);
+        let (want, got) = (grads(&g, true), grads(&g, false));
+        for (name, w, d) in [("y", &want[0], &got[0]), ("dx", &want[1], &got[1]), ("dw", &want[2], &got[2]), ("db", &want[3], &got[3])] {
+            assert_close(&format!("{case:?}: {name}"), w, d);
+        }
+    }
+}
+
+#[test]
+fn direct_kernels_give_bitwise_identical_results_on_one_and_two_threads() {
+    let g = geometry((10, 10, 32, 48, 3, 3, 1, [1, 1, 1, 1], 1), 9);
+    let on = |threads| rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| grads(&g, false));
+    let one = on(1);
+    assert!(one.iter().all(|v| v.iter().any(|&x| x != 0.0)), "every output is non-trivial");
+    assert_eq!(one, on(2));
+}

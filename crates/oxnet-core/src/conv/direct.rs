@@ -16,8 +16,9 @@ use rayon::prelude::*;
 
 /// Samples per backward task (fixed, so the order of the dW sums never depends on threads).
 pub const SAMPLES_PER_TASK: usize = 4;
-/// Taps per dW register block, and the multiple the tap table is padded to.
-const TAP_BLOCK: usize = 8;
+/// The multiple the tap table is padded to: every dW register block (4 or 8 taps, 6 on AVX2)
+/// divides it.
+const TAP_BLOCK: usize = 24;
 /// Taps per dx register block (vector lanes along k).
 const DX_TAPS: usize = 16;
 /// Output pixels per dx block.
@@ -38,11 +39,41 @@ pub struct DirectPlan {
     runs: Vec<(usize, usize, usize)>,
     /// Taps rounded up to DX_TAPS: the row length of the transposed kernel.
     taps_dx: usize,
+    /// For stride 1 with every padding within the kernel's span: dx as a forward convolution of
+    /// the padded dy with the flipped, transposed kernel (`transposed_geometry`), so dx runs on
+    /// the forward kernels. None: dx by `input_grad` (dcol tiles scattered along the runs).
+    dx_plan: Option<Box<DirectPlan>>,
+}
+
+/// The geometry whose forward pass is the input gradient of `g` (stride 1): input dy [oh, ow,
+/// filters], output dx [in_h, in_w, in_c], kernel W'[ky, kx, f, c] = W[kh-1-ky, kw-1-kx, c, f],
+/// padding D - pad before and D - (other pad) after, D = dilation * (k - 1). None when a stride is
+/// not 1 or a padding exceeds D (the dx of those runs on `input_grad`).
+pub fn transposed_geometry(g: &Conv2dGeometry) -> Option<Conv2dGeometry> {
+    let (dh, dw) = (g.dil_h * (g.kh - 1), g.dil_w * (g.kw - 1));
+    let fits = g.pad_top <= dh && g.pad_bottom <= dh && g.pad_left <= dw && g.pad_right <= dw;
+    (g.stride_h == 1 && g.stride_w == 1 && fits).then(|| Conv2dGeometry {
+        batch: g.batch,
+        in_h: g.out_h(),
+        in_w: g.out_w(),
+        in_c: g.filters,
+        filters: g.in_c,
+        pad_top: dh - g.pad_top,
+        pad_bottom: dh - g.pad_bottom,
+        pad_left: dw - g.pad_left,
+        pad_right: dw - g.pad_right,
+        ..*g
+    })
 }
 
 impl DirectPlan {
     /// `g` must have passed `validate()`; its batch is ignored.
     pub fn new(g: &Conv2dGeometry) -> Self {
+        let dx_plan = transposed_geometry(g).map(|t| Box::new(DirectPlan::without_dx_plan(&t)));
+        DirectPlan { dx_plan, ..DirectPlan::without_dx_plan(g) }
+    }
+
+    fn without_dx_plan(g: &Conv2dGeometry) -> Self {
         let (padded_h, padded_w) = (g.in_h + g.pad_top + g.pad_bottom, g.in_w + g.pad_left + g.pad_right);
         let c = g.in_c;
         let row = padded_w * c;
@@ -66,7 +97,19 @@ impl DirectPlan {
         // Every read stays inside the padded sample (the output size formula guarantees it).
         let last = origins.last().copied().unwrap_or(0) + taps.iter().max().copied().unwrap_or(0);
         assert!(last < padded_len, "direct conv: window reaches past the padded input");
-        DirectPlan { g: *g, padded_w, padded_h, padded_len, taps, origins, runs, taps_dx: g.patch_len().next_multiple_of(DX_TAPS) }
+        let taps_dx = g.patch_len().next_multiple_of(DX_TAPS);
+        DirectPlan { g: *g, padded_w, padded_h, padded_len, taps, origins, runs, taps_dx, dx_plan: None }
+    }
+
+    /// Floats of one task's dW partial: the padded tap rows times filters (the AVX2 kernel writes
+    /// whole register blocks; only the first `w_len` are the gradient).
+    fn dw_part_len(&self) -> usize {
+        self.taps.len() * self.g.filters
+    }
+
+    /// Floats of one task's dx scratch: a padded dx sample, or a padded dy sample for `dx_plan`.
+    fn dx_scratch_len(&self) -> usize {
+        self.dx_plan.as_ref().map_or(self.padded_len, |t| t.padded_len)
     }
 
     fn pixels(&self) -> usize {
@@ -111,7 +154,8 @@ pub struct DirectScratch {
     /// Per task: one padded sample of dx, and a DX_PIXELS x taps_dx tile of dcol.
     dxp: Vec<f32>,
     dcol: Vec<f32>,
-    /// Kernel transposed to [filters x taps_dx], zero beyond the taps.
+    /// Kernel transposed to [filters x taps_dx], zero beyond the taps (for `input_grad`), or
+    /// the flipped HWIO kernel of `dx_plan`.
     wt: Vec<f32>,
 }
 
@@ -177,7 +221,8 @@ pub fn backward(plan: &DirectPlan, scratch: &mut DirectScratch, w: &[f32], dy: &
     let tasks = n.div_ceil(SAMPLES_PER_TASK);
     let per_task = SAMPLES_PER_TASK * out_len;
     let s = scratch;
-    s.dw_parts.resize(tasks * w_len, 0.0);
+    let part_len = plan.dw_part_len();
+    s.dw_parts.resize(tasks * part_len, 0.0);
     s.db_parts.resize(tasks * f, 0.0);
     if post.is_some() {
         s.dpre.resize(n * out_len, 0.0);
@@ -187,9 +232,12 @@ pub fn backward(plan: &DirectPlan, scratch: &mut DirectScratch, w: &[f32], dy: &
         assert_eq!(dx.len(), n * in_len, "conv2d: dx length");
     }
     if with_dx {
-        s.dxp.resize(tasks * plan.padded_len, 0.0);
+        s.dxp.resize(tasks * plan.dx_scratch_len(), 0.0);
         s.dcol.resize(tasks * DX_PIXELS * plan.taps_dx, 0.0);
-        transpose_kernel(plan, w, &mut s.wt);
+        match &plan.dx_plan {
+            Some(_) => flip_kernel(g, w, &mut s.wt),
+            None => transpose_kernel(plan, w, &mut s.wt),
+        }
     }
     // One task per SAMPLES_PER_TASK samples, each with its own slices of every buffer, zipped in
     // parallel (no task list is collected, so a steady-state batch allocates nothing).
@@ -209,10 +257,10 @@ pub fn backward(plan: &DirectPlan, scratch: &mut DirectScratch, w: &[f32], dy: &
         dy.par_chunks(per_task),
         posts,
         opt_chunks(dpre, per_task, tasks),
-        s.dw_parts.par_chunks_mut(w_len),
+        s.dw_parts.par_chunks_mut(part_len),
         s.db_parts.par_chunks_mut(f),
         opt_chunks(dx, SAMPLES_PER_TASK * in_len, tasks),
-        opt_chunks(dxp, plan.padded_len, tasks),
+        opt_chunks(dxp, plan.dx_scratch_len(), tasks),
         opt_chunks(dcol, DX_PIXELS * plan.taps_dx, tasks),
     )
         .into_par_iter()
@@ -222,11 +270,7 @@ pub fn backward(plan: &DirectPlan, scratch: &mut DirectScratch, w: &[f32], dy: &
             Task { first: t * SAMPLES_PER_TASK, dy, post, dw, db, dx, dxp, dcol }.run(plan, padded, wt)
         });
     // Sum the per-task partials in task order.
-    let (first, rest) = s.dw_parts.split_at(w_len);
-    dw.copy_from_slice(first);
-    for part in rest.chunks_exact(w_len) {
-        dw.iter_mut().zip(part).for_each(|(a, v)| *a += v);
-    }
+    sum_parts(&s.dw_parts, part_len, dw);
     if let Some(db) = db {
         assert_eq!(db.len(), f, "conv2d: db length");
         let (first, rest) = s.db_parts.split_at(f);
@@ -276,18 +320,40 @@ pub fn weight_grad_only(plan: &DirectPlan, scratch: &mut DirectScratch, dy: &[f3
     assert_eq!(dw.len(), w_len, "conv2d: dw length");
     let tasks = n.div_ceil(SAMPLES_PER_TASK);
     let s = scratch;
-    s.dw_parts.resize(tasks * w_len, 0.0);
+    let part_len = plan.dw_part_len();
+    s.dw_parts.resize(tasks * part_len, 0.0);
     let padded = &s.padded;
     let per_task = SAMPLES_PER_TASK * out_len;
-    (dy.par_chunks(per_task), s.dw_parts.par_chunks_mut(w_len)).into_par_iter().enumerate().for_each(|(t, (d, part))| {
+    (dy.par_chunks(per_task), s.dw_parts.par_chunks_mut(part_len)).into_par_iter().enumerate().for_each(|(t, (d, part))| {
         let count = d.len() / out_len;
         let first = t * SAMPLES_PER_TASK;
         kernels::weight_grad(plan, &padded[first * plan.padded_len..(first + count) * plan.padded_len], d, part);
     });
-    let (first, rest) = s.dw_parts.split_at(w_len);
-    dw.copy_from_slice(first);
-    for part in rest.chunks_exact(w_len) {
+    sum_parts(&s.dw_parts, part_len, dw);
+}
+
+/// dw = the sum of the first dw.len() floats of each `part_len`-long partial, in order.
+fn sum_parts(parts: &[f32], part_len: usize, dw: &mut [f32]) {
+    let mut parts = parts.chunks_exact(part_len);
+    dw.copy_from_slice(&parts.next().expect("one task at least")[..dw.len()]);
+    for part in parts {
         dw.iter_mut().zip(part).for_each(|(a, v)| *a += v);
+    }
+}
+
+/// wt = the HWIO kernel of `transposed_geometry(g)`: wt[((ky, kx), f, c)] = w[((kh-1-ky, kw-1-kx), c, f)].
+fn flip_kernel(g: &Conv2dGeometry, w: &[f32], wt: &mut Vec<f32>) {
+    let (c, f, cells) = (g.in_c, g.filters, g.kh * g.kw);
+    wt.clear();
+    wt.resize(w.len(), 0.0);
+    for cell in 0..cells {
+        let src = &w[(cells - 1 - cell) * c * f..][..c * f];
+        let dst = &mut wt[cell * f * c..][..f * c];
+        for (ch, row) in src.chunks_exact(f).enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                dst[j * c + ch] = v;
+            }
+        }
     }
 }
 
@@ -347,6 +413,12 @@ impl Task<'_> {
         if let (Some(dx), Some(dxp), Some(dcol)) = (self.dx, self.dxp, self.dcol) {
             let in_len = plan.g.in_sample_len();
             for (d, dx) in dpre.chunks_exact(plan.out_len()).zip(dx.chunks_exact_mut(in_len)) {
+                if let Some(t) = &plan.dx_plan {
+                    // dx = forward of the padded dy with the flipped kernel (wt), no bias.
+                    t.pad(d, dxp);
+                    kernels::forward_sample(t, dxp, wt, None, dx);
+                    continue;
+                }
                 dxp.fill(0.0);
                 kernels::input_grad(plan, d, wt, dxp, dcol);
                 plan.crop(dxp, dx);
@@ -404,11 +476,17 @@ mod kernels {
             s[at..at + N].try_into().expect("N floats")
         }
 
-        /// One sample's output, filter tiles of 16, 8, then single filters.
+        /// One sample's output, filter tiles of 16, 8, then single filters (the 16s by the
+        /// AVX2 kernel when compiled for FMA: the same products summed in the same order).
         #[inline(always)]
         pub fn forward_sample<const FMA: bool>(plan: &DirectPlan, xp: &[f32], w: &[f32], b: Option<&[f32]>, y: &mut [f32]) {
             let f = plan.g.filters;
             let mut f0 = 0;
+            #[cfg(target_arch = "x86_64")]
+            if FMA {
+                // SAFETY: the FMA variant runs only after `has_fma()` said yes.
+                f0 = unsafe { avx2::forward_tiles(plan, xp, w, b, y) };
+            }
             while f0 < f {
                 f0 += match f - f0 {
                     16.. => forward_tile::<4, 16, FMA>(plan, xp, w, b, y, f0),
@@ -468,11 +546,17 @@ mod kernels {
             }
         }
 
-        /// dW of the samples in `xp` / `dpre`, filter tiles as in forward.
+        /// dW of the samples in `xp` / `dpre` into `dw` (a partial of `dw_part_len` floats;
+        /// the first w_len are the gradient), filter tiles as in forward.
         #[inline(always)]
         pub fn weight_grad<const FMA: bool>(plan: &DirectPlan, xp: &[f32], dpre: &[f32], dw: &mut [f32]) {
             let f = plan.g.filters;
             let mut f0 = 0;
+            #[cfg(target_arch = "x86_64")]
+            if FMA {
+                // SAFETY: as in forward_sample.
+                f0 = unsafe { avx2::weight_grad_tiles(plan, xp, dpre, dw) };
+            }
             while f0 < f {
                 f0 += match f - f0 {
                     16.. => weight_grad_tile::<4, 16, FMA>(plan, xp, dpre, dw, f0),
@@ -562,6 +646,129 @@ mod kernels {
                     dst.iter_mut().zip(&row[k..k + len]).for_each(|(a, v)| *a += v);
                 }
             }
+        }
+    }
+
+    /// Explicit AVX2 + FMA register blocks over 16 filters (two 8-lane vectors), the shape of the
+    /// GEMM's 6 x 16 micro-kernel: 12 accumulators. Each output sums the same products in the
+    /// same order as the portable loops compiled with FMA (bitwise the same results); what
+    /// changes is the block (6 pixels or 6 taps, not 4) and, for dW, the loop order: one sample
+    /// at a time through every (filter tile, tap block), its dy slice and padded image staying in
+    /// L2, the partial sums stored and reloaded between samples.
+    #[cfg(target_arch = "x86_64")]
+    mod avx2 {
+        use super::DirectPlan;
+        use std::arch::x86_64::*;
+
+        /// Filters per block (two vectors) and pixels (forward) or taps (dW) per block.
+        const NF: usize = 16;
+        const PB: usize = 6;
+        const KB: usize = 6;
+        const _: () = assert!(super::TAP_BLOCK.is_multiple_of(KB));
+
+        /// y for filters 0..f - f % 16 of one sample; returns how many filters it wrote.
+        #[target_feature(enable = "avx2,fma")]
+        pub unsafe fn forward_tiles(plan: &DirectPlan, xp: &[f32], w: &[f32], b: Option<&[f32]>, y: &mut [f32]) -> usize {
+            let (f, pixels) = (plan.g.filters, plan.pixels());
+            assert!(xp.len() >= plan.padded_len && y.len() >= pixels * f && w.len() >= plan.g.w_len(), "direct avx2: lengths");
+            let tiled = f - f % NF;
+            let full = pixels - pixels % PB;
+            for f0 in (0..tiled).step_by(NF) {
+                let init = match b {
+                    Some(b) => [_mm256_loadu_ps(b[f0..f0 + NF].as_ptr()), _mm256_loadu_ps(b[f0 + 8..f0 + NF].as_ptr())],
+                    None => [_mm256_setzero_ps(); 2],
+                };
+                for p0 in (0..full).step_by(PB) {
+                    forward_block::<PB>(plan, xp, w, init, y, p0, f0);
+                }
+                match pixels - full {
+                    0 => {}
+                    1 => forward_block::<1>(plan, xp, w, init, y, full, f0),
+                    2 => forward_block::<2>(plan, xp, w, init, y, full, f0),
+                    3 => forward_block::<3>(plan, xp, w, init, y, full, f0),
+                    4 => forward_block::<4>(plan, xp, w, init, y, full, f0),
+                    _ => forward_block::<5>(plan, xp, w, init, y, full, f0),
+                }
+            }
+            tiled
+        }
+
+        /// Pixels p0..p0+N, filters f0..f0+16: taps along the plan's runs (adjacent in memory),
+        /// k ascending.
+        #[inline(always)]
+        unsafe fn forward_block<const N: usize>(
+            plan: &DirectPlan,
+            xp: &[f32],
+            w: &[f32],
+            init: [__m256; 2],
+            y: &mut [f32],
+            p0: usize,
+            f0: usize,
+        ) {
+            let f = plan.g.filters;
+            let mut acc = [init; N];
+            let base: [*const f32; N] = std::array::from_fn(|i| xp.as_ptr().add(plan.origins[p0 + i]));
+            for &(k0, off, len) in &plan.runs {
+                // SAFETY (every read): origin + tap < padded_len (DirectPlan::new), and tap k's
+                // weights w[k * f + f0..][..16] lie inside w (k < taps, f0 + 16 <= f).
+                let mut wp = w.as_ptr().add(k0 * f + f0);
+                for t in off..off + len {
+                    let w0 = _mm256_loadu_ps(wp);
+                    let w1 = _mm256_loadu_ps(wp.add(8));
+                    for i in 0..N {
+                        let v = _mm256_broadcast_ss(&*base[i].add(t));
+                        acc[i][0] = _mm256_fmadd_ps(v, w0, acc[i][0]);
+                        acc[i][1] = _mm256_fmadd_ps(v, w1, acc[i][1]);
+                    }
+                    wp = wp.add(f);
+                }
+            }
+            for (i, a) in acc.iter().enumerate() {
+                let out = y.as_mut_ptr().add((p0 + i) * f + f0);
+                _mm256_storeu_ps(out, a[0]);
+                _mm256_storeu_ps(out.add(8), a[1]);
+            }
+        }
+
+        /// dW rows (all padded tap rows) of filters 0..f - f % 16 into `part` [taps_pad x f],
+        /// summed over the samples of `xp` / `dpre`; returns how many filters it wrote.
+        #[target_feature(enable = "avx2,fma")]
+        pub unsafe fn weight_grad_tiles(plan: &DirectPlan, xp: &[f32], dpre: &[f32], part: &mut [f32]) -> usize {
+            let (f, out_len, taps) = (plan.g.filters, plan.out_len(), plan.g.patch_len());
+            // Blocks of KB taps; the tap table (and the partial's rows) reach past the last one.
+            assert!(part.len() >= plan.taps.len() * f && taps.next_multiple_of(KB) <= plan.taps.len(), "direct avx2: dW lengths");
+            let tiled = f - f % NF;
+            for (s, (xs, ds)) in xp.chunks_exact(plan.padded_len).zip(dpre.chunks_exact(out_len)).enumerate() {
+                for f0 in (0..tiled).step_by(NF) {
+                    for k0 in (0..taps).step_by(KB) {
+                        let offs: [usize; KB] = plan.taps[k0..k0 + KB].try_into().expect("KB taps");
+                        let dst = part.as_mut_ptr().add(k0 * f + f0);
+                        let mut acc = [[_mm256_setzero_ps(); 2]; KB];
+                        if s > 0 {
+                            for (t, a) in acc.iter_mut().enumerate() {
+                                *a = [_mm256_loadu_ps(dst.add(t * f)), _mm256_loadu_ps(dst.add(t * f + 8))];
+                            }
+                        }
+                        let mut d = ds.as_ptr().add(f0);
+                        for &origin in &plan.origins {
+                            // SAFETY: origin + tap < padded_len = xs.len(); d walks pixel rows of ds.
+                            let (d0, d1) = (_mm256_loadu_ps(d), _mm256_loadu_ps(d.add(8)));
+                            let x = xs.as_ptr().add(origin);
+                            for t in 0..KB {
+                                let v = _mm256_broadcast_ss(&*x.add(offs[t]));
+                                acc[t][0] = _mm256_fmadd_ps(v, d0, acc[t][0]);
+                                acc[t][1] = _mm256_fmadd_ps(v, d1, acc[t][1]);
+                            }
+                            d = d.add(f);
+                        }
+                        for (t, a) in acc.iter().enumerate() {
+                            _mm256_storeu_ps(dst.add(t * f), a[0]);
+                            _mm256_storeu_ps(dst.add(t * f + 8), a[1]);
+                        }
+                    }
+                }
+            }
+            tiled
         }
     }
 }
