@@ -51,11 +51,17 @@ function ensurePeers() {
 }
 
 /**
+ * One job of a bench run.
+ * @typedef {{ workload: string, impl: string, env: Record<string, string>, threads?: number, precision?: string }} Job
+ */
+
+/**
  * A PyTorch job at `threads` threads (its thread pools: torch.set_num_threads, OMP, MKL).
  * `passive`: OMP_WAIT_POLICY=PASSIVE. PyTorch's OpenMP threads spin-wait at every barrier by
  * default, which on a machine whose cores are busy elsewhere costs it up to 30x at 2 threads
  * (W2 on a loaded 2-core Zen 1: 150 against 5,100 samples/s); its multi-thread runs go once each
  * way and mergeRounds keeps the better, so PyTorch gets the better of its two settings.
+ * @returns {Job}
  */
 function torchJob(workload, threads, precision, passive = false) {
   const t = `${threads}`;
@@ -65,11 +71,13 @@ function torchJob(workload, threads, precision, passive = false) {
 /**
  * The jobs to run, in order: { workload, impl, env, threads?, precision? }. `torch`: whether
  * PyTorch imports (its jobs are left out otherwise).
+ * @returns {Job[]}
  */
 function jobs(opts, cores, { torch = false } = {}) {
   const all = `${cores}`;
   const out = [];
-  const native = (w, env = { RAYON_NUM_THREADS: all }, precision) => ({ workload: w, impl: 'oxnet-native', env, precision });
+  /** @type {(w: string, env?: Record<string, string>, precision?: string) => Job} */
+  const native = (w, env = { RAYON_NUM_THREADS: all }, precision = undefined) => ({ workload: w, impl: 'oxnet-native', env, precision });
   for (const w of opts.only) {
     if (OXNET_ONLY.includes(w)) {
       out.push(native(w), { workload: w, impl: 'oxnet-js', env: {} });

@@ -243,7 +243,14 @@ async function mnistWorkload(workload, impl, backend, quick, precision) {
   });
 }
 
-async function run(workload, impl, quick, { precision } = {}) {
+/**
+ * @param {string} workload
+ * @param {string} impl
+ * @param {boolean} quick
+ * @param {{ precision?: string }} [options]
+ */
+async function run(workload, impl, quick, options = {}) {
+  const { precision } = options;
   const backend = impl === 'oxnet-native' ? 'native' : 'js';
   if (workload === 'W1') return w1(impl, backend, quick);
   if (['W2', 'W3', 'W5', 'W6'].includes(workload)) return mnistWorkload(workload, impl, backend, quick, precision);

@@ -4,7 +4,11 @@
 const fs = require('node:fs');
 const { fmt } = require('./report');
 
-/** The value of one record: float32 unless `precision` is given; W4 by `size`. */
+/**
+ * The value of one record: float32 unless `precision` is given; W4 by `size`.
+ * @param {Array<Record<string, any>>} records
+ * @param {{ workload: string, impl: string, threads: number, precision?: string, size?: number, metric?: string }} query
+ */
 function recordValue(records, { workload, impl, threads, precision, size, metric = 'samples_per_s' }) {
   const r = records.find(
     (x) =>
