@@ -60,6 +60,12 @@ function threadScaling(records, cores) {
 
 const speedOf = (r) => (r.workload === 'W4' ? r.metric === 'gflops' : r.metric === 'samples_per_s');
 const caseOf = (r) => (r.size ? `n=${r.size}` : '');
+/** A figure, or '-' where it was not measured. */
+const cell = (x) => (x === undefined ? '-' : fmt(x));
+/** a / b as a ratio cell, or '-' where either is missing. */
+const ratioCell = (a, b) => (a !== undefined && b ? `${fmt(a / b)}x` : '-');
+/** The keys of two maps, each once, sorted. */
+const unionKeys = (a, b) => [...new Set([...a.keys(), ...b.keys()])].sort();
 
 /** The records of one impl, threads and precision (undefined = float32), as a map by workload|case. */
 function byCase(records, impl, threads, precision, metric) {
@@ -83,10 +89,8 @@ function againstTorch(records, cores) {
   const g2 = byCase(records, 'oxnet-native', cores, undefined, 'gflops');
   const gt = byCase(records, 'pytorch', cores, undefined, 'gflops');
   const gemm = g2.get('W4|n=1024');
-  const keys = [...t2.keys(), ...t1.keys()].filter((k, i, a) => a.indexOf(k) === i).sort();
+  const keys = unionKeys(t2, t1);
   if (!keys.length) return '';
-  const ratio = (a, b) => (a !== undefined && b ? `${fmt(a / b)}x` : '-');
-  const v = (x) => (x === undefined ? '-' : fmt(x));
   const share = (g) => (g !== undefined && gemm ? fmt(g / gemm) : '-');
   const rows = keys.map((k) => {
     const [w, kase] = k.split('|');
@@ -94,14 +98,14 @@ function againstTorch(records, cores) {
     return [
       w,
       kase || (w === 'W4' ? '' : 'samples/s'),
-      v(n2.get(k)),
-      v(t2.get(k)),
-      ratio(n2.get(k), t2.get(k)),
-      v(n1.get(k)),
-      v(t1.get(k)),
-      ratio(n1.get(k), t1.get(k)),
-      counted ? `${v(g2.get(k))} (${share(g2.get(k))})` : '-',
-      counted ? `${v(gt.get(k))} (${share(gt.get(k))})` : '-',
+      cell(n2.get(k)),
+      cell(t2.get(k)),
+      ratioCell(n2.get(k), t2.get(k)),
+      cell(n1.get(k)),
+      cell(t1.get(k)),
+      ratioCell(n1.get(k), t1.get(k)),
+      counted ? `${cell(g2.get(k))} (${share(g2.get(k))})` : '-',
+      counted ? `${cell(gt.get(k))} (${share(gt.get(k))})` : '-',
     ];
   });
   return table(
@@ -135,22 +139,20 @@ function bfloat16Table(records, cores) {
   const nb = byCase(records, 'oxnet-native', cores, 'bfloat16');
   const tf = byCase(records, 'pytorch', cores);
   const tb = byCase(records, 'pytorch', cores, 'bfloat16');
-  const keys = [...nb.keys(), ...tb.keys()].filter((k, i, a) => a.indexOf(k) === i).sort();
+  const keys = unionKeys(nb, tb);
   if (!keys.length) return '';
-  const v = (x) => (x === undefined ? '-' : fmt(x));
-  const ratio = (a, b) => (a !== undefined && b ? `${fmt(a / b)}x` : '-');
   const rows = keys.map((k) => {
     const [w, kase] = k.split('|');
     return [
       w,
       kase,
-      v(nf.get(k)),
-      v(nb.get(k)),
-      ratio(nb.get(k), nf.get(k)),
-      v(tf.get(k)),
-      v(tb.get(k)),
-      ratio(tb.get(k), tf.get(k)),
-      ratio(nb.get(k), tb.get(k)),
+      cell(nf.get(k)),
+      cell(nb.get(k)),
+      ratioCell(nb.get(k), nf.get(k)),
+      cell(tf.get(k)),
+      cell(tb.get(k)),
+      ratioCell(tb.get(k), tf.get(k)),
+      ratioCell(nb.get(k), tb.get(k)),
     ];
   });
   return table(

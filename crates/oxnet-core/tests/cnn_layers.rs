@@ -3,20 +3,15 @@
 //! refusals, and a small CNN that learns through the Network.
 mod common;
 
-use common::{chain as chain_spec, ctx, Harness};
+use common::{chain as chain_spec, ctx, random, Harness};
 use oxnet_core::executor::{Dataset, Network};
 use oxnet_core::norm::dropout_mask;
 use oxnet_core::ops::{Ctx, GradOf};
-use oxnet_core::rng::{dropout_seed, Mulberry32};
+use oxnet_core::rng::dropout_seed;
 use oxnet_core::ErrorCode;
 
 fn op(json: &str, input: usize) -> Harness {
     Harness::new(json, &[input]).unwrap()
-}
-
-fn random(n: usize, seed: u32, scale: f64) -> Vec<f32> {
-    let mut r = Mulberry32::new(seed);
-    (0..n).map(|_| ((r.next_f64() * 2.0 - 1.0) * scale) as f32).collect()
 }
 
 /// Ops in a row with their parameters and state, run the way the executor runs a chain.

@@ -4,18 +4,12 @@
 //! on one and two threads.
 mod common;
 
-use common::{ctx, Harness};
+use common::{ctx, random, Harness};
 use oxnet_core::conv::Paths;
 use oxnet_core::ops::conv2d::{Conv2d, Conv2dSpec};
 use oxnet_core::ops::conv2d_transpose::{Conv2dTranspose, Conv2dTransposeSpec};
 use oxnet_core::ops::{Backward, Forward, GradOf, InputGrads, Inputs, NodeShape, Op};
-use oxnet_core::rng::Mulberry32;
 use oxnet_core::ErrorCode;
-
-fn random(n: usize, seed: u32, scale: f64) -> Vec<f32> {
-    let mut r = Mulberry32::new(seed);
-    (0..n).map(|_| ((r.next_f64() * 2.0 - 1.0) * scale) as f32).collect()
-}
 
 /// 'same' / 'valid' transposed-conv geometry as TypeScript resolves it (Keras's output size and
 /// TensorFlow's padding); returns the spec JSON, the input and output sample sizes.

@@ -4,16 +4,12 @@
 //! and the buffer plan of a deep residual net is measured against one buffer per value.
 mod common;
 
+use common::random;
+
 use common::Builder;
 use oxnet_core::executor::{Dataset, Network, TargetData};
 use oxnet_core::graph::GraphSpec;
-use oxnet_core::rng::Mulberry32;
 use oxnet_core::spec::LossKind;
-
-fn random(n: usize, seed: u32, scale: f64) -> Vec<f32> {
-    let mut r = Mulberry32::new(seed);
-    (0..n).map(|_| ((r.next_f64() * 2.0 - 1.0) * scale) as f32).collect()
-}
 
 fn dense(inputs: usize, units: usize, act: &str) -> String {
     format!(r#"{{"type":"dense","inputs":{inputs},"units":{units},"useBias":true,"activation":{{"kind":"{act}"}}}}"#)

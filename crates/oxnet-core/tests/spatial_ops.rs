@@ -4,17 +4,11 @@
 //! and a graph using all three whose executor gradients match central differences.
 mod common;
 
-use common::{ctx, Builder, Harness};
+use common::{ctx, random, Builder, Harness};
 use oxnet_core::executor::Network;
 use oxnet_core::ops::GradOf;
-use oxnet_core::rng::Mulberry32;
 use oxnet_core::spec::LossKind;
 use oxnet_core::ErrorCode;
-
-fn random(n: usize, seed: u32, scale: f64) -> Vec<f32> {
-    let mut r = Mulberry32::new(seed);
-    (0..n).map(|_| ((r.next_f64() * 2.0 - 1.0) * scale) as f32).collect()
-}
 
 fn concat(outer: usize, widths: &[usize]) -> String {
     format!(r#"{{"type":"concatenate","outer":{outer},"widths":{widths:?}}}"#)

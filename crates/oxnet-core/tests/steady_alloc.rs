@@ -7,9 +7,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 mod common;
 
+use common::{random, W2, W3};
+
 use oxnet_core::executor::{Dataset, EpochOrder, EpochPlan, Network};
 use oxnet_core::graph::GraphSpec;
-use oxnet_core::rng::Mulberry32;
 
 struct Counting;
 static ALLOCS: AtomicUsize = AtomicUsize::new(0);
@@ -30,24 +31,6 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-const W3: &str = r#"{"inputSize":784,"seed":7,"loss":{"kind":"softmaxCrossEntropy"},"optimizer":{"kind":"adam","lr":0.001},
-"layers":[{"type":"conv2d","inShape":[28,28,1],"filters":8,"kernel":[5,5],"strides":[1,1],"padding":[2,2,2,2],"dilation":[1,1],"useBias":true,"activation":{"kind":"relu"}},
-{"type":"maxPool2d","inShape":[28,28,8],"pool":[2,2],"strides":[2,2],"padding":[0,0,0,0]},
-{"type":"conv2d","inShape":[14,14,8],"filters":16,"kernel":[5,5],"strides":[1,1],"padding":[2,2,2,2],"dilation":[1,1],"useBias":true,"activation":{"kind":"relu"}},
-{"type":"maxPool2d","inShape":[14,14,16],"pool":[2,2],"strides":[2,2],"padding":[0,0,0,0]},
-{"type":"reshape","size":784},
-{"type":"dense","inputs":784,"units":10,"useBias":true,"activation":{"kind":"softmax"}}]}"#;
-
-const W2: &str = r#"{"inputSize":784,"seed":7,"loss":{"kind":"softmaxCrossEntropy"},"optimizer":{"kind":"adam","lr":0.001},
-"layers":[{"type":"dense","inputs":784,"units":128,"useBias":true,"activation":{"kind":"relu"}},
-{"type":"dense","inputs":128,"units":64,"useBias":true,"activation":{"kind":"relu"}},
-{"type":"dense","inputs":64,"units":10,"useBias":true,"activation":{"kind":"softmax"}}]}"#;
-
-fn random(n: usize, seed: u32, scale: f64) -> Vec<f32> {
-    let mut r = Mulberry32::new(seed);
-    (0..n).map(|_| ((r.next_f64() * 2.0 - 1.0) * scale) as f32).collect()
-}
 
 fn data_of(count: usize, size: usize) -> Dataset {
     let x: Vec<f32> = random(count * size, 4, 0.5).iter().map(|v| v + 0.5).collect();

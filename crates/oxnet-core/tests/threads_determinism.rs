@@ -4,19 +4,15 @@
 //! and the optimizer step split in chunks, all inside a training call's warm window.
 mod common;
 
+use common::random;
+
 use oxnet_core::executor::{Dataset, EpochOrder, EpochPlan, Network};
-use oxnet_core::rng::Mulberry32;
 use oxnet_core::threads;
 
 const NET: &str = r#"{"inputSize":784,"seed":3,"loss":{"kind":"softmaxCrossEntropy"},"optimizer":{"kind":"adam","lr":0.01},
 "layers":[{"type":"dense","inputs":784,"units":48,"useBias":true,"activation":{"kind":"relu"}},
 {"type":"dense","inputs":48,"units":32,"useBias":true,"activation":{"kind":"relu"}},
 {"type":"dense","inputs":32,"units":10,"useBias":true,"activation":{"kind":"softmax"}}]}"#;
-
-fn random(n: usize, seed: u32, scale: f64) -> Vec<f32> {
-    let mut r = Mulberry32::new(seed);
-    (0..n).map(|_| ((r.next_f64() * 2.0 - 1.0) * scale) as f32).collect()
-}
 
 /// Weights, optimizer slots and per-epoch losses after a train call (3 batches) and a
 /// trainEpochs call (2 shuffled epochs of 4 batches) on `t` threads.

@@ -5,15 +5,9 @@
 //! large enough to split into many tasks, and refusals.
 mod common;
 
-use common::{ctx, Harness};
+use common::{ctx, random, Harness};
 use oxnet_core::ops::GradOf;
-use oxnet_core::rng::Mulberry32;
 use oxnet_core::ErrorCode;
-
-fn random(n: usize, seed: u32, scale: f64) -> Vec<f32> {
-    let mut r = Mulberry32::new(seed);
-    (0..n).map(|_| ((r.next_f64() * 2.0 - 1.0) * scale) as f32).collect()
-}
 
 fn up_json(in_shape: [usize; 3], size: [usize; 2], interpolation: &str) -> String {
     format!(r#"{{"type":"upSample2d","inShape":{in_shape:?},"size":{size:?},"interpolation":"{interpolation}"}}"#)

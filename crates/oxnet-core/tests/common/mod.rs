@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 use oxnet_core::graph::{CorrectRule, GraphSpec, InputSpec, NodeSpec, OutputSpec, TensorSpec};
 use oxnet_core::ops::{Backward, Ctx, Forward, GradOf, InputGrads, Inputs, NodeShape, Op, OpSpec};
+use oxnet_core::rng::Mulberry32;
 use oxnet_core::spec::{ActivationKind, LossKind};
 use serde_json::Value;
 
@@ -313,4 +314,25 @@ pub fn resnet(hw: usize, channels_in: usize, blocks: usize, act: &str) -> (Build
     b.output(logits, LossKind::SoftmaxCrossEntropy);
     b.optimizer(r#"{"kind":"adam","lr":0.001}"#);
     (b, logits)
+}
+
+/// W2 of the workloads (784-128-64-10, ReLU, softmax cross-entropy, Adam), the short way.
+pub const W2: &str = r#"{"inputSize":784,"seed":7,"loss":{"kind":"softmaxCrossEntropy"},"optimizer":{"kind":"adam","lr":0.001},
+"layers":[{"type":"dense","inputs":784,"units":128,"useBias":true,"activation":{"kind":"relu"}},
+{"type":"dense","inputs":128,"units":64,"useBias":true,"activation":{"kind":"relu"}},
+{"type":"dense","inputs":64,"units":10,"useBias":true,"activation":{"kind":"softmax"}}]}"#;
+
+/// W3 of the workloads (the small CNN: conv 5x5 8, pool, conv 5x5 16, pool, dense 10), the short way.
+pub const W3: &str = r#"{"inputSize":784,"seed":7,"loss":{"kind":"softmaxCrossEntropy"},"optimizer":{"kind":"adam","lr":0.001},
+"layers":[{"type":"conv2d","inShape":[28,28,1],"filters":8,"kernel":[5,5],"strides":[1,1],"padding":[2,2,2,2],"dilation":[1,1],"useBias":true,"activation":{"kind":"relu"}},
+{"type":"maxPool2d","inShape":[28,28,8],"pool":[2,2],"strides":[2,2],"padding":[0,0,0,0]},
+{"type":"conv2d","inShape":[14,14,8],"filters":16,"kernel":[5,5],"strides":[1,1],"padding":[2,2,2,2],"dilation":[1,1],"useBias":true,"activation":{"kind":"relu"}},
+{"type":"maxPool2d","inShape":[14,14,16],"pool":[2,2],"strides":[2,2],"padding":[0,0,0,0]},
+{"type":"reshape","size":784},
+{"type":"dense","inputs":784,"units":10,"useBias":true,"activation":{"kind":"softmax"}}]}"#;
+
+/// `n` values uniform in [-scale, scale) from a Mulberry32 seeded with `seed`.
+pub fn random(n: usize, seed: u32, scale: f64) -> Vec<f32> {
+    let mut r = Mulberry32::new(seed);
+    (0..n).map(|_| ((r.next_f64() * 2.0 - 1.0) * scale) as f32).collect()
 }
